@@ -1,0 +1,117 @@
+//! The `teapot` binary: argument parsing, output and exit codes only.
+//!
+//! # Layout
+//!
+//! - `main.rs`: the command line ([`Cli`]) and the exit-code policy.
+//! - `registry.rs`: `explain` and `list`, rendered for people or as JSON.
+//! - `style.rs`: the colour decision and the few escapes used.
+//!
+//! Exit codes: 0 success, 1 findings (for `check`), 2 bad usage or a query
+//! that names nothing. Errors print on one line as `error: …`.
+
+mod registry;
+mod style;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::style::ColorChoice;
+
+/// The status-code server, registry and checker.
+#[derive(Debug, Parser)]
+#[command(name = "teapot", version, about, max_term_width = 80)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+
+    /// When to colour the output: auto (on a terminal, unless NO_COLOR is
+    /// set or TERM=dumb), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    color: ColorChoice,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Explain one status code, a class such as 4xx, or every code whose name
+    /// or summary contains the given words.
+    Explain {
+        /// A code (418), a class (4xx) or words to search for (gateway).
+        #[arg(value_name = "CODE|CLASS|WORDS", required = true, num_args = 1..)]
+        query: Vec<String>,
+
+        /// Print JSON: an object for a code, an array for a class or search.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every code in the registry, grouped by class.
+    List {
+        /// Print a JSON array of every entry instead.
+        #[arg(long)]
+        json: bool,
+
+        /// Only the codes of the supported table (leave out 103, 418, 421,
+        /// 425 and 451).
+        #[arg(long)]
+        table: bool,
+    },
+    /// Run the status-code server.
+    Serve,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let color = cli.color.resolve();
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match cli.command {
+        Command::Explain { query, json } => {
+            let query = query.join(" ");
+            registry::explain(&mut out, &query, json, color)?;
+        }
+        Command::List { json, table } => registry::list(&mut out, json, table, color)?,
+        Command::Serve => {
+            writeln!(
+                out,
+                "teapot serve: the HTTP/1.1 engine is not built yet; nothing is served."
+            )?;
+            return Ok(ExitCode::from(2));
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A closed pipe (`teapot list | head`) is not an error worth reporting.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+}
