@@ -4,12 +4,14 @@
 //!
 //! - `main.rs`: the command line ([`Cli`]) and the exit-code policy.
 //! - `registry.rs`: `explain` and `list`, rendered for people or as JSON.
+//! - `serve.rs`: `serve` flags, logging, runtime and signals.
 //! - `style.rs`: the colour decision and the few escapes used.
 //!
 //! Exit codes: 0 success, 1 findings (for `check`), 2 bad usage or a query
 //! that names nothing. Errors print on one line as `error: …`.
 
 mod registry;
+mod serve;
 mod style;
 
 use std::io::{self, Write};
@@ -56,8 +58,8 @@ enum Command {
         #[arg(long)]
         table: bool,
     },
-    /// Run the status-code server.
-    Serve,
+    /// Run the status-code server (until SIGINT or SIGTERM).
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -84,13 +86,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             registry::explain(&mut out, &query, json, color)?;
         }
         Command::List { json, table } => registry::list(&mut out, json, table, color)?,
-        Command::Serve => {
-            writeln!(
-                out,
-                "teapot serve: the HTTP/1.1 engine is not built yet; nothing is served."
-            )?;
-            return Ok(ExitCode::from(2));
-        }
+        Command::Serve(args) => serve::serve(args)?,
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

@@ -1,0 +1,213 @@
+//! `teapot serve`: flags (each also a `TEAPOT_*` variable), logging, the
+//! runtime, and signals. The server itself lives in `teapot-server`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use teapot_server::{Config, Limits};
+
+/// Flags of `teapot serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "TEAPOT_BIND",
+        default_value = "127.0.0.1:8418",
+        value_name = "ADDR"
+    )]
+    bind: SocketAddr,
+
+    /// Largest request body accepted; larger ones get 413. Accepts a
+    /// number of bytes or a size such as 64k or 10m.
+    #[arg(long, env = "TEAPOT_MAX_BODY", default_value = "10m", value_name = "SIZE", value_parser = parse_size)]
+    max_body: u64,
+
+    /// Longest request-target accepted; longer ones get 414.
+    #[arg(long, env = "TEAPOT_MAX_URI", default_value = "8192", value_name = "BYTES", value_parser = parse_size)]
+    max_uri: u64,
+
+    /// Largest header section accepted; larger ones get 431.
+    #[arg(long, env = "TEAPOT_MAX_HEADER_BYTES", default_value = "16k", value_name = "SIZE", value_parser = parse_size)]
+    max_header_bytes: u64,
+
+    /// Time allowed to receive a request head (and between reads of a body);
+    /// past it the answer is 408. Accepts 10s, 500ms, 1m or plain seconds.
+    #[arg(long, env = "TEAPOT_REQUEST_TIMEOUT", default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
+    request_timeout: Duration,
+
+    /// Time an idle keep-alive connection stays open.
+    #[arg(long, env = "TEAPOT_KEEP_ALIVE_TIMEOUT", default_value = "60s", value_name = "DURATION", value_parser = parse_duration)]
+    keep_alive_timeout: Duration,
+
+    /// Longest delay a client may ask for with delay= or a slow fault.
+    #[arg(long, env = "TEAPOT_MAX_DELAY", default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
+    max_delay: Duration,
+
+    /// Most requests in flight at once; one more gets 503 with Retry-After.
+    #[arg(
+        long,
+        env = "TEAPOT_MAX_INFLIGHT",
+        default_value_t = 10_000,
+        value_name = "N"
+    )]
+    max_inflight: usize,
+
+    /// Worker threads (default: one per available core).
+    #[arg(long, env = "TEAPOT_WORKERS", value_name = "N")]
+    workers: Option<usize>,
+
+    /// Log format: text for people, json for machines (one object a line).
+    /// The level comes from TEAPOT_LOG (default info; access lines are
+    /// info on target teapot::access).
+    #[arg(long, env = "TEAPOT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
+    log_format: LogFormat,
+}
+
+/// `--log-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Runs the server until SIGINT or SIGTERM.
+pub fn serve(args: ServeArgs) -> Result<()> {
+    init_logging(args.log_format);
+    if args.max_inflight == 0 {
+        bail!("--max-inflight must be at least 1");
+    }
+    let config = Config {
+        limits: Limits {
+            max_uri: usize::try_from(args.max_uri).context("--max-uri is too large")?,
+            max_header_bytes: usize::try_from(args.max_header_bytes)
+                .context("--max-header-bytes is too large")?,
+            max_body: args.max_body,
+            request_timeout: args.request_timeout,
+            keep_alive_timeout: args.keep_alive_timeout,
+            ..Limits::default()
+        },
+        max_delay: args.max_delay,
+        max_inflight: args.max_inflight,
+        ..Config::default()
+    };
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    runtime.enable_all();
+    if let Some(n) = args.workers {
+        if n == 0 {
+            bail!("--workers must be at least 1");
+        }
+        runtime.worker_threads(n);
+    }
+    let runtime = runtime.build().context("starting the runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.bind))?;
+        let addr = listener.local_addr()?;
+        tracing::info!("teapot listening on http://{addr}");
+        teapot_server::run(listener, config, signal()).await?;
+        tracing::info!("teapot stopped");
+        Ok(())
+    })
+}
+
+async fn signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        // Without signal handlers the server runs until killed.
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {},
+        _ = int.recv() => {},
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("TEAPOT_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}
+
+/// `123`, `64k`, `10m`, `1g` (binary multiples, case-insensitive).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim().to_ascii_lowercase();
+    let t = t
+        .strip_suffix("ib")
+        .or_else(|| t.strip_suffix('b'))
+        .unwrap_or(&t);
+    let (digits, mult) = match t.as_bytes().last() {
+        Some(b'k') => (&t[..t.len() - 1], 1u64 << 10),
+        Some(b'm') => (&t[..t.len() - 1], 1 << 20),
+        Some(b'g') => (&t[..t.len() - 1], 1 << 30),
+        _ => (t, 1),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("{s:?} is not a size (examples: 8192, 64k, 10m)"))
+}
+
+/// `10s`, `500ms`, `2m`, or plain seconds.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let bad = || format!("{s:?} is not a duration (examples: 10s, 500ms, 2m)");
+    let (digits, unit) = if let Some(d) = t.strip_suffix("ms") {
+        (d, 1)
+    } else if let Some(d) = t.strip_suffix('s') {
+        (d, 1000)
+    } else if let Some(d) = t.strip_suffix('m') {
+        (d, 60_000)
+    } else {
+        (t, 1000)
+    };
+    let n: u64 = digits.trim().parse().map_err(|_| bad())?;
+    n.checked_mul(unit)
+        .map(Duration::from_millis)
+        .ok_or_else(bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("8192"), Ok(8192));
+        assert_eq!(parse_size("64k"), Ok(65536));
+        assert_eq!(parse_size("10M"), Ok(10 << 20));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        for bad in ["", "k", "-1", "0", "ten", "99999999999999999999g"] {
+            assert!(parse_size(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        for bad in ["", "s", "1h", "-1s", "1.5s"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+}

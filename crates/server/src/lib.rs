@@ -1,0 +1,61 @@
+//! The teapot application: the accept loop, routes, and the answers they
+//! give, on top of the `teapot-wire` engine.
+//!
+//! # Layout
+//!
+//! - [`listen`]: the accept loop, connection permits and graceful shutdown.
+//! - [`app`]: [`App`], the engine's `Service`: dispatches to routes.
+//! - `routes`: one module per family of endpoints.
+//! - [`problem`]: RFC 9457 problem details, the shape of every error.
+//!
+//! # Starting a server in a test
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let server = teapot_server::spawn(teapot_server::Config::default()).await?;
+//! let url = server.base_url(); // e.g. "http://127.0.0.1:40123"
+//! // ... send requests to `url` ...
+//! server.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod app;
+pub mod listen;
+pub mod problem;
+mod routes;
+
+use std::time::Duration;
+
+pub use app::App;
+pub use listen::{run, spawn, Running};
+pub use teapot_wire::Limits;
+
+/// Server settings: the engine's limits plus what the application needs.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The engine's limits and timeouts.
+    pub limits: Limits,
+    /// Longest delay a client may ask for (`delay=`, slow faults).
+    /// Default 10 s.
+    pub max_delay: Duration,
+    /// Most exchanges in flight at once; one more gets 503. Default 10 000.
+    pub max_inflight: usize,
+    /// Most open connections; further ones wait in the listen backlog.
+    /// Default 10 000.
+    pub max_connections: usize,
+    /// How long in-flight exchanges get to finish at shutdown. Default 10 s.
+    pub grace: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            limits: Limits::default(),
+            max_delay: Duration::from_secs(10),
+            max_inflight: 10_000,
+            max_connections: 10_000,
+            grace: Duration::from_secs(10),
+        }
+    }
+}

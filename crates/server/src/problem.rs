@@ -1,0 +1,157 @@
+//! RFC 9457 problem details: the shape of every error the server itself
+//! produces. A handler returns `Err(Problem)`; the dispatcher renders it.
+
+use bytes::Bytes;
+use serde_json::{json, Map, Value};
+use teapot_codes::Status;
+use teapot_wire::Head;
+
+/// An error answer: status, a sentence a person can act on, extra header
+/// fields the status needs (such as `Allow`), and extra members.
+#[derive(Clone, Debug)]
+pub struct Problem(Box<Inner>);
+
+#[derive(Clone, Debug)]
+struct Inner {
+    status: Status,
+    detail: String,
+    headers: Vec<(&'static str, String)>,
+    extra: Map<String, Value>,
+}
+
+impl Problem {
+    /// A problem with the registry's reason as its title.
+    pub fn new(status: u16, detail: impl Into<String>) -> Problem {
+        let status = Status::from_u16(status)
+            .unwrap_or_else(|_| Status::from_u16(500).expect("500 is valid"));
+        Problem(Box::new(Inner {
+            status,
+            detail: detail.into(),
+            headers: Vec::new(),
+            extra: Map::new(),
+        }))
+    }
+
+    /// 400 with a detail.
+    pub fn bad_request(detail: impl Into<String>) -> Problem {
+        Problem::new(400, detail)
+    }
+
+    /// 404 for a path nothing answers.
+    pub fn not_found(path: &str) -> Problem {
+        Problem::new(
+            404,
+            format!("Nothing is served at {path}. The home page lists every endpoint."),
+        )
+    }
+
+    /// 405 with the `Allow` field the status requires.
+    pub fn method_not_allowed(method: &str, allow: &[&str]) -> Problem {
+        Problem::new(
+            405,
+            format!(
+                "{method} is not supported here; use {}.",
+                allow.join(" or ")
+            ),
+        )
+        .header("Allow", allow.join(", "))
+    }
+
+    /// Adds a header field to the answer.
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Problem {
+        self.0.headers.push((name, value.into()));
+        self
+    }
+
+    /// Adds a member to the JSON document.
+    pub fn with(mut self, key: &str, value: Value) -> Problem {
+        self.0.extra.insert(key.to_string(), value);
+        self
+    }
+
+    /// The status.
+    pub fn status(&self) -> Status {
+        self.0.status
+    }
+
+    /// The detail sentence.
+    pub fn detail(&self) -> &str {
+        &self.0.detail
+    }
+
+    /// Renders as `application/problem+json`, or as `text/plain` when the
+    /// client's `Accept` asks for plain text and no JSON.
+    pub fn render(&self, accept: Option<&str>, instance: &str) -> (Head, Bytes) {
+        let me = &self.0;
+        let plain = accept.is_some_and(|a| {
+            let a = a.to_ascii_lowercase();
+            a.contains("text/plain") && !a.contains("json")
+        });
+        let mut head = Head::new(me.status);
+        for (name, value) in &me.headers {
+            head = head.header(*name, value.clone());
+        }
+        if plain {
+            let body = format!("{} {}\n{}\n", me.status, me.status.reason(), me.detail);
+            (
+                head.header("Content-Type", "text/plain; charset=utf-8"),
+                Bytes::from(body),
+            )
+        } else {
+            let mut doc = json!({
+                "type": "about:blank",
+                "title": me.status.reason(),
+                "status": me.status.as_u16(),
+                "detail": me.detail,
+                "instance": instance,
+            });
+            if let Value::Object(map) = &mut doc {
+                for (k, v) in &me.extra {
+                    map.insert(k.clone(), v.clone());
+                }
+            }
+            let mut body = serde_json::to_vec(&doc).unwrap_or_default();
+            body.push(b'\n');
+            (
+                head.header("Content-Type", "application/problem+json"),
+                Bytes::from(body),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_json_by_default() {
+        let (head, body) =
+            Problem::method_not_allowed("PUT", &["GET", "HEAD"]).render(None, "/healthz");
+        assert_eq!(head.status(), 405);
+        assert_eq!(head.get("allow"), Some(&b"GET, HEAD"[..]));
+        assert_eq!(
+            head.get("content-type"),
+            Some(&b"application/problem+json"[..])
+        );
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["status"], 405);
+        assert_eq!(v["title"], "Method Not Allowed");
+        assert_eq!(v["instance"], "/healthz");
+    }
+
+    #[test]
+    fn renders_plain_text_when_asked() {
+        let (head, body) = Problem::not_found("/x").render(Some("text/plain"), "/x");
+        assert_eq!(
+            head.get("content-type"),
+            Some(&b"text/plain; charset=utf-8"[..])
+        );
+        assert!(body.starts_with(b"404 Not Found\n"));
+        let (head, _) = Problem::not_found("/x").render(Some("text/plain, application/json"), "/x");
+        assert_eq!(
+            head.get("content-type"),
+            Some(&b"application/problem+json"[..])
+        );
+    }
+}

@@ -1,0 +1,111 @@
+//! `/fault/{kind}`: broken answers on purpose, for testing how clients
+//! cope. Each kind breaks one thing and nothing else.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use teapot_codes::Status;
+use teapot_wire::h1::encode::{write_head, ConnectionField, Framing};
+use teapot_wire::{Exchange, Fault, Head, Transport};
+
+use super::{query_pairs, sent, Outcome};
+use crate::app::App;
+use crate::problem::Problem;
+
+/// The kinds, in the order the docs list them.
+pub const KINDS: [&str; 6] = [
+    "reset",
+    "close",
+    "garbage",
+    "truncate",
+    "slow-body",
+    "bad-chunk",
+];
+
+/// Bytes that are not HTTP: a TLS alert record followed by text.
+const GARBAGE: &[u8] =
+    b"\x15\x03\x03\x00\x02\x02\x28 this is not an HTTP response \xff\xfe\r\n\r\n";
+
+/// Serves one fault.
+pub async fn fault<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, kind: &str) -> Outcome {
+    match kind {
+        "reset" => sent(ex.fault(Fault::Reset).await),
+        "close" => sent(ex.fault(Fault::Close).await),
+        "garbage" => sent(ex.fault(Fault::Raw(Bytes::from_static(GARBAGE))).await),
+        "truncate" => {
+            // Declares 1024 bytes of content and sends 100 before closing.
+            let mut raw = Vec::new();
+            write_head(
+                &mut raw,
+                &text_head(200),
+                Framing::Length(1024),
+                ConnectionField::default(),
+            );
+            raw.extend_from_slice(&[b'x'; 100]);
+            sent(ex.fault(Fault::Raw(Bytes::from(raw))).await)
+        }
+        "bad-chunk" => {
+            // A valid chunk, then a chunk size that is not hexadecimal.
+            let mut raw = Vec::new();
+            write_head(
+                &mut raw,
+                &text_head(200),
+                Framing::Chunked,
+                ConnectionField::default(),
+            );
+            raw.extend_from_slice(b"5\r\nhello\r\nzz\r\nbroken\r\n0\r\n\r\n");
+            sent(ex.fault(Fault::Raw(Bytes::from(raw))).await)
+        }
+        "slow-body" => slow_body(app, ex).await,
+        _ => Err(Problem::new(
+            404,
+            format!(
+                "Unknown fault {kind:?}; the kinds are {}.",
+                KINDS.join(", ")
+            ),
+        )
+        .with("kinds", KINDS.into())),
+    }
+}
+
+fn text_head(code: u16) -> Head {
+    Head::new(Status::from_u16(code).expect("valid")).header("Content-Type", "text/plain")
+}
+
+/// A valid 200 whose 100-byte body arrives ten bytes at a time, every
+/// `interval` milliseconds (default 200); the whole drip must fit within
+/// the server's `--max-delay`.
+async fn slow_body<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outcome {
+    let mut interval = 200u64;
+    for (k, v) in query_pairs(ex) {
+        if k == "interval" {
+            interval = v.parse().map_err(|_| {
+                Problem::bad_request(format!(
+                    "interval must be a whole number of milliseconds, not {v:?}."
+                ))
+            })?;
+        }
+    }
+    let total = Duration::from_millis(interval.saturating_mul(10));
+    if total > app.max_delay {
+        return Err(Problem::bad_request(format!(
+            "interval={interval} makes the body take {total:?}, over the server's maximum delay of {:?}.",
+            app.max_delay
+        )));
+    }
+    let body: &[u8; 100] = b"teapot slow body: ten bytes at a time, until one hundred are sent. That's all.\n123456789012345678901";
+    if ex
+        .start(text_head(200), Some(body.len() as u64))
+        .await
+        .is_err()
+    {
+        return Ok(());
+    }
+    for piece in body.chunks(10) {
+        tokio::time::sleep(Duration::from_millis(interval)).await;
+        if ex.write(piece).await.is_err() {
+            return Ok(());
+        }
+    }
+    sent(ex.finish().await)
+}

@@ -1,0 +1,220 @@
+//! Writing response heads with exact framing. The registry's rules decide
+//! what a response may carry: no content and no length fields for 1xx, 204
+//! and 304; an empty body for 205; `Date` on every final response.
+
+use std::cell::RefCell;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use teapot_codes::{Content, Status};
+
+use crate::response::Head;
+
+/// How a final response's content is delimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// No content and no length fields (1xx, 204, 304).
+    None,
+    /// `Content-Length: n`.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+    /// Content until the connection closes (HTTP/1.0 streaming).
+    Close,
+}
+
+/// Whether the registry lets a response with `status` carry content.
+pub fn content_rule(status: Status) -> Content {
+    match status.entry() {
+        Some(e) => e.rules.content,
+        None if status.is_interim() => Content::Never,
+        None => Content::Allowed,
+    }
+}
+
+/// The fields the engine writes itself; a handler's copies are skipped.
+fn engine_owned(name: &str) -> bool {
+    name.eq_ignore_ascii_case("content-length")
+        || name.eq_ignore_ascii_case("transfer-encoding")
+        || name.eq_ignore_ascii_case("date")
+        || name.eq_ignore_ascii_case("connection")
+}
+
+/// The tokens of the `Connection` field the engine writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConnectionField {
+    /// `close`: the server closes after this response.
+    pub close: bool,
+    /// `keep-alive`: for HTTP/1.0 clients that asked to keep the connection.
+    pub keep_alive: bool,
+    /// `upgrade`: the response carries `Upgrade` (101, 426).
+    pub upgrade: bool,
+}
+
+impl ConnectionField {
+    fn value(self) -> Option<&'static str> {
+        match (self.upgrade, self.close, self.keep_alive) {
+            (true, true, _) => Some("upgrade, close"),
+            (true, false, true) => Some("upgrade, keep-alive"),
+            (true, false, false) => Some("upgrade"),
+            (false, true, _) => Some("close"),
+            (false, false, true) => Some("keep-alive"),
+            (false, false, false) => None,
+        }
+    }
+}
+
+/// Appends a whole response head to `dst`.
+pub fn write_head(dst: &mut Vec<u8>, head: &Head, framing: Framing, connection: ConnectionField) {
+    let status = head.status;
+    dst.extend_from_slice(b"HTTP/1.1 ");
+    let mut code = itoa::Buffer::new();
+    dst.extend_from_slice(code.format(status.as_u16()).as_bytes());
+    dst.push(b' ');
+    dst.extend_from_slice(head.reason_phrase().as_bytes());
+    dst.extend_from_slice(b"\r\n");
+    // 101 ends the HTTP/1.1 part of the exchange: it gets a Date too.
+    if !status.is_interim() || status == 101 {
+        dst.extend_from_slice(b"Date: ");
+        with_date(|d| dst.extend_from_slice(d));
+        dst.extend_from_slice(b"\r\n");
+    }
+    if let Some(tokens) = connection.value() {
+        dst.extend_from_slice(b"Connection: ");
+        dst.extend_from_slice(tokens.as_bytes());
+        dst.extend_from_slice(b"\r\n");
+    }
+    for (name, value) in &head.fields {
+        if engine_owned(name) {
+            continue;
+        }
+        dst.extend_from_slice(name.as_bytes());
+        dst.extend_from_slice(b": ");
+        dst.extend_from_slice(value);
+        dst.extend_from_slice(b"\r\n");
+    }
+    match framing {
+        Framing::None | Framing::Close => {}
+        Framing::Length(n) => {
+            dst.extend_from_slice(b"Content-Length: ");
+            let mut buf = itoa::Buffer::new();
+            dst.extend_from_slice(buf.format(n).as_bytes());
+            dst.extend_from_slice(b"\r\n");
+        }
+        Framing::Chunked => dst.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
+    }
+    dst.extend_from_slice(b"\r\n");
+}
+
+/// Appends one chunk of a chunked body.
+pub fn write_chunk(dst: &mut Vec<u8>, data: &[u8]) {
+    if data.is_empty() {
+        return;
+    }
+    dst.extend_from_slice(format!("{:X}\r\n", data.len()).as_bytes());
+    dst.extend_from_slice(data);
+    dst.extend_from_slice(b"\r\n");
+}
+
+/// The last chunk and an empty trailer section.
+pub const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
+
+thread_local! {
+    static DATE: RefCell<(u64, [u8; 29])> = const { RefCell::new((0, [0; 29])) };
+}
+
+/// Calls `f` with the current date as an IMF-fixdate, formatted at most once
+/// a second per thread.
+fn with_date(f: impl FnOnce(&[u8])) {
+    let now = SystemTime::now();
+    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    DATE.with(|cell| {
+        let mut cache = cell.borrow_mut();
+        if cache.0 != secs {
+            let text = httpdate::fmt_http_date(now);
+            let bytes = text.as_bytes();
+            if bytes.len() == 29 {
+                cache.1.copy_from_slice(bytes);
+                cache.0 = secs;
+            }
+        }
+        f(&cache.1);
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(n: u16) -> Status {
+        Status::from_u16(n).unwrap()
+    }
+
+    fn text(head: &Head, framing: Framing, conn: ConnectionField) -> String {
+        let mut dst = Vec::new();
+        write_head(&mut dst, head, framing, conn);
+        String::from_utf8(dst).unwrap()
+    }
+
+    #[test]
+    fn final_head_has_date_and_length() {
+        let h = Head::new(status(200)).header("Content-Type", "text/plain");
+        let t = text(&h, Framing::Length(5), ConnectionField::default());
+        assert!(t.starts_with("HTTP/1.1 200 OK\r\nDate: "));
+        assert!(t.contains(" GMT\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\n"));
+        assert!(t.ends_with("\r\n\r\n"));
+    }
+
+    #[test]
+    fn interim_head_is_bare() {
+        let h = Head::new(status(103)).header("Link", "</a.css>; rel=preload");
+        let t = text(&h, Framing::None, ConnectionField::default());
+        assert_eq!(
+            t,
+            "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn handler_length_fields_are_replaced() {
+        let h = Head::new(status(200))
+            .header("Content-Length", "999")
+            .header("Transfer-Encoding", "gzip")
+            .header("Date", "yesterday");
+        let t = text(
+            &h,
+            Framing::Chunked,
+            ConnectionField {
+                close: true,
+                ..Default::default()
+            },
+        );
+        assert!(!t.contains("999") && !t.contains("gzip") && !t.contains("yesterday"));
+        assert!(t.contains("Connection: close\r\n"));
+        assert!(t.contains("Transfer-Encoding: chunked\r\n"));
+    }
+
+    #[test]
+    fn status_line_keeps_the_space_without_reason() {
+        let h = Head::new(status(200)).reason("");
+        assert!(text(&h, Framing::Length(0), ConnectionField::default())
+            .starts_with("HTTP/1.1 200 \r\n"));
+    }
+
+    #[test]
+    fn chunks() {
+        let mut dst = Vec::new();
+        write_chunk(&mut dst, b"hello world, this is sixteen+");
+        write_chunk(&mut dst, b"");
+        dst.extend_from_slice(LAST_CHUNK);
+        assert_eq!(dst, b"1D\r\nhello world, this is sixteen+\r\n0\r\n\r\n");
+    }
+
+    #[test]
+    fn content_rules_follow_the_registry() {
+        assert_eq!(content_rule(status(204)), Content::Never);
+        assert_eq!(content_rule(status(304)), Content::Never);
+        assert_eq!(content_rule(status(205)), Content::Empty);
+        assert_eq!(content_rule(status(199)), Content::Never);
+        assert_eq!(content_rule(status(299)), Content::Allowed);
+    }
+}

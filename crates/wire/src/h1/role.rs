@@ -1,0 +1,1003 @@
+//! Reading a request head from bytes: the request line by hand (so that
+//! `HTTP/2.0` can get 505 and `HTTP/1.2` be read as 1.1), the field lines
+//! with `httparse`, then the framing rules of RFC 9112 §6 and the Host rules
+//! of §3.2. No I/O: the connection driver feeds it the read buffer.
+
+use std::fmt;
+
+use bytes::{Bytes, BytesMut};
+
+use crate::error::RequestError;
+use crate::limits::Limits;
+
+/// The most field lines parsed from one head, whatever `max_headers` says.
+pub const HEADER_CAP: usize = 128;
+
+/// The methods the engine implements. Any other token gets 501.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// GET
+    Get,
+    /// HEAD
+    Head,
+    /// POST
+    Post,
+    /// PUT
+    Put,
+    /// DELETE
+    Delete,
+    /// CONNECT
+    Connect,
+    /// OPTIONS
+    Options,
+    /// TRACE
+    Trace,
+    /// PATCH
+    Patch,
+    /// QUERY
+    Query,
+    /// PROPFIND (WebDAV)
+    Propfind,
+    /// PROPPATCH (WebDAV)
+    Proppatch,
+    /// MKCOL (WebDAV)
+    Mkcol,
+    /// COPY (WebDAV)
+    Copy,
+    /// MOVE (WebDAV)
+    Move,
+    /// LOCK (WebDAV)
+    Lock,
+    /// UNLOCK (WebDAV)
+    Unlock,
+    /// SEARCH (WebDAV)
+    Search,
+    /// REPORT (WebDAV)
+    Report,
+    /// BIND (WebDAV bindings)
+    Bind,
+    /// UNBIND (WebDAV bindings)
+    Unbind,
+    /// REBIND (WebDAV bindings)
+    Rebind,
+}
+
+impl Method {
+    /// Every method, in the order above.
+    pub const ALL: [Method; 22] = [
+        Method::Get,
+        Method::Head,
+        Method::Post,
+        Method::Put,
+        Method::Delete,
+        Method::Connect,
+        Method::Options,
+        Method::Trace,
+        Method::Patch,
+        Method::Query,
+        Method::Propfind,
+        Method::Proppatch,
+        Method::Mkcol,
+        Method::Copy,
+        Method::Move,
+        Method::Lock,
+        Method::Unlock,
+        Method::Search,
+        Method::Report,
+        Method::Bind,
+        Method::Unbind,
+        Method::Rebind,
+    ];
+
+    /// The method token.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+            Method::Connect => "CONNECT",
+            Method::Options => "OPTIONS",
+            Method::Trace => "TRACE",
+            Method::Patch => "PATCH",
+            Method::Query => "QUERY",
+            Method::Propfind => "PROPFIND",
+            Method::Proppatch => "PROPPATCH",
+            Method::Mkcol => "MKCOL",
+            Method::Copy => "COPY",
+            Method::Move => "MOVE",
+            Method::Lock => "LOCK",
+            Method::Unlock => "UNLOCK",
+            Method::Search => "SEARCH",
+            Method::Report => "REPORT",
+            Method::Bind => "BIND",
+            Method::Unbind => "UNBIND",
+            Method::Rebind => "REBIND",
+        }
+    }
+
+    /// The method for a token (case-sensitive, as RFC 9110 §9.1 says).
+    pub fn from_token(token: &[u8]) -> Option<Method> {
+        Method::ALL
+            .into_iter()
+            .find(|m| m.as_str().as_bytes() == token)
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The request's HTTP version. `HTTP/1.2` and later minors read as 1.1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Version {
+    /// HTTP/1.0
+    Http10,
+    /// HTTP/1.1 (or a later 1.x)
+    Http11,
+}
+
+impl Version {
+    /// As written on a status line or request line.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Version::Http10 => "HTTP/1.0",
+            Version::Http11 => "HTTP/1.1",
+        }
+    }
+}
+
+/// How the request's body is delimited (RFC 9112 §6.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyKind {
+    /// Neither Content-Length nor Transfer-Encoding: no body.
+    Empty,
+    /// `Content-Length: n`.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    fn get<'a>(&self, raw: &'a [u8]) -> &'a [u8] {
+        &raw[self.start as usize..self.end as usize]
+    }
+}
+
+/// A parsed request head. The bytes are kept as received; names and values
+/// are views into them.
+#[derive(Clone)]
+pub struct Request {
+    raw: Bytes,
+    method: Method,
+    target: Span,
+    version: Version,
+    fields: Vec<(Span, Span)>,
+    body: BodyKind,
+    keep_alive: bool,
+    expect_continue: bool,
+    upgrade: bool,
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("target", &self.target())
+            .field("version", &self.version)
+            .field("body", &self.body)
+            .field("keep_alive", &self.keep_alive)
+            .field("fields", &self.fields.len())
+            .finish()
+    }
+}
+
+impl Request {
+    /// The method.
+    pub fn method(&self) -> Method {
+        self.method
+    }
+
+    /// The request-target as sent.
+    pub fn target(&self) -> &str {
+        // Invariant: the target was checked to be visible ASCII.
+        std::str::from_utf8(self.target.get(&self.raw)).unwrap_or("")
+    }
+
+    /// The path: the target without query, and without scheme and
+    /// authority for an absolute-form target. `*` and authority-form
+    /// targets are returned as they are.
+    pub fn path(&self) -> &str {
+        let t = self.target();
+        let t = match t.split_once("://") {
+            Some((_, rest)) if !t.starts_with('/') => rest.find('/').map_or("/", |i| &rest[i..]),
+            _ => t,
+        };
+        t.split_once('?').map_or(t, |(p, _)| p)
+    }
+
+    /// The query, without the `?`.
+    pub fn query(&self) -> Option<&str> {
+        self.target().split_once('?').map(|(_, q)| q)
+    }
+
+    /// The version.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// How the body is delimited.
+    pub fn body_kind(&self) -> BodyKind {
+        self.body
+    }
+
+    /// Whether the client wants the connection kept after this exchange.
+    pub fn keep_alive(&self) -> bool {
+        self.keep_alive
+    }
+
+    /// Whether the client sent `Expect: 100-continue` on HTTP/1.1.
+    pub fn expects_continue(&self) -> bool {
+        self.expect_continue
+    }
+
+    /// Whether the request asks for a protocol switch: HTTP/1.1, an
+    /// `Upgrade` field, and `upgrade` listed in `Connection`.
+    pub fn wants_upgrade(&self) -> bool {
+        self.upgrade
+    }
+
+    /// Every field line, in order, as (name, value).
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> + '_ {
+        self.fields.iter().map(|(n, v)| {
+            // Invariant: httparse only accepts token characters in names.
+            let name = std::str::from_utf8(n.get(&self.raw)).unwrap_or("");
+            (name, v.get(&self.raw))
+        })
+    }
+
+    /// The values of every field with this name (case-insensitive).
+    pub fn header_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.headers()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// The first value of a field, if present.
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// The first value of a field, if present and valid UTF-8.
+    pub fn header_str(&self, name: &str) -> Option<&str> {
+        self.header(name).and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// Whether a comma-separated field lists `token` (case-insensitive).
+    pub fn has_token(&self, name: &str, token: &str) -> bool {
+        self.header_all(name)
+            .flat_map(|v| v.split(|&b| b == b','))
+            .any(|t| trim(t).eq_ignore_ascii_case(token.as_bytes()))
+    }
+
+    /// The raw head, exactly as received.
+    pub fn raw(&self) -> &Bytes {
+        &self.raw
+    }
+}
+
+/// Parses one request head from the front of `buf`.
+///
+/// Returns `Ok(None)` when more bytes are needed, and on success removes the
+/// head from `buf`, leaving the body and any pipelined requests behind it.
+pub fn parse_request(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Request>, RequestError> {
+    // RFC 9112 §2.2: ignore empty lines before the request line.
+    let mut skip = 0;
+    while buf.len() >= skip + 2 && &buf[skip..skip + 2] == b"\r\n" {
+        skip += 2;
+    }
+    if skip > 0 {
+        let _ = buf.split_to(skip);
+    }
+    let Some(lf) = memchr(b'\n', buf) else {
+        if buf.len() > limits.max_uri + 32 {
+            return Err(request_line_overflow(buf, limits));
+        }
+        return Ok(None);
+    };
+    let line = &buf[..lf];
+    let Some(line) = line.strip_suffix(b"\r") else {
+        return Err(RequestError::BareLineEnding);
+    };
+    let (method, target, version) = split_request_line(line)?;
+    if target.len() > limits.max_uri {
+        return Err(RequestError::UriTooLong);
+    }
+    let version = parse_version(version)?;
+    let method = match Method::from_token(method) {
+        Some(m) => m,
+        None => return Err(RequestError::UnknownMethod),
+    };
+    check_target(method, target)?;
+
+    let fields_at = lf + 1;
+    let mut headers = [httparse::EMPTY_HEADER; HEADER_CAP];
+    let max = limits.max_headers.min(HEADER_CAP);
+    let section = &buf[fields_at..];
+    // Bare CR or LF anywhere in what we have of the header section is an
+    // error whether or not the head is complete yet.
+    let header_len = match httparse::parse_headers(section, &mut headers[..max]) {
+        Ok(httparse::Status::Complete((n, _))) => n,
+        Ok(httparse::Status::Partial) => {
+            check_line_endings(section)?;
+            if section.len() > limits.max_header_bytes {
+                return Err(RequestError::HeadersTooLarge);
+            }
+            return Ok(None);
+        }
+        Err(httparse::Error::TooManyHeaders) => return Err(RequestError::HeadersTooLarge),
+        Err(_) => {
+            check_line_endings(section)?;
+            return Err(if has_obs_fold(section) {
+                RequestError::ObsFold
+            } else {
+                RequestError::BadHeader
+            });
+        }
+    };
+    check_line_endings(&section[..header_len])?;
+    if header_len > limits.max_header_bytes {
+        return Err(RequestError::HeadersTooLarge);
+    }
+    let count = headers.iter().take_while(|h| !h.name.is_empty()).count();
+
+    // Offsets are taken against the buffer before it is split, so they stay
+    // true for the frozen head whatever `freeze` does with the allocation.
+    let base = buf.as_ptr() as usize;
+    let span = |part: &[u8]| {
+        let start = part.as_ptr() as usize - base;
+        Span {
+            start: start as u32,
+            end: (start + part.len()) as u32,
+        }
+    };
+    let fields: Vec<(Span, Span)> = headers[..count]
+        .iter()
+        .map(|h| (span(h.name.as_bytes()), span(h.value)))
+        .collect();
+    let target_at = method.as_str().len() + 1;
+    let target = Span {
+        start: target_at as u32,
+        end: (target_at + target.len()) as u32,
+    };
+    let raw = buf.split_to(fields_at + header_len).freeze();
+    let mut req = Request {
+        raw,
+        method,
+        target,
+        version,
+        fields,
+        body: BodyKind::Empty,
+        keep_alive: false,
+        expect_continue: false,
+        upgrade: false,
+    };
+    apply_semantics(&mut req, limits)?;
+    Ok(Some(req))
+}
+
+/// A request line with no end in sight: 414 if it is the target that is
+/// long, 400 if the line is not even a request line.
+fn request_line_overflow(buf: &[u8], limits: &Limits) -> RequestError {
+    let method_end = buf.iter().position(|&b| b == b' ');
+    match method_end {
+        Some(m) if m > 0 && buf[..m].iter().all(|&b| is_tchar(b)) => {
+            let _ = limits;
+            RequestError::UriTooLong
+        }
+        _ => RequestError::BadRequestLine,
+    }
+}
+
+/// The three parts of a request line: method, target, version.
+type LineParts<'a> = (&'a [u8], &'a [u8], &'a [u8]);
+
+fn split_request_line(line: &[u8]) -> Result<LineParts<'_>, RequestError> {
+    let mut parts = line.splitn(3, |&b| b == b' ');
+    let method = parts.next().unwrap_or_default();
+    let target = parts.next().ok_or(RequestError::BadRequestLine)?;
+    let version = parts.next().ok_or(RequestError::BadRequestLine)?;
+    if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) {
+        return Err(RequestError::BadRequestLine);
+    }
+    if target.is_empty() || version.contains(&b' ') {
+        return Err(RequestError::BadRequestLine);
+    }
+    if line.contains(&b'\r') {
+        return Err(RequestError::BareLineEnding);
+    }
+    if !target.iter().all(|&b| (0x21..0x7f).contains(&b)) {
+        return Err(RequestError::BadTarget);
+    }
+    Ok((method, target, version))
+}
+
+fn parse_version(v: &[u8]) -> Result<Version, RequestError> {
+    match v {
+        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
+            if major.is_ascii_digit() && minor.is_ascii_digit() =>
+        {
+            match (major, minor) {
+                (b'1', b'0') => Ok(Version::Http10),
+                (b'1', _) => Ok(Version::Http11),
+                _ => Err(RequestError::UnsupportedVersion),
+            }
+        }
+        _ => Err(RequestError::BadVersion),
+    }
+}
+
+fn check_target(method: Method, target: &[u8]) -> Result<(), RequestError> {
+    if target.contains(&b'#') {
+        return Err(RequestError::BadTarget);
+    }
+    let ok = match target {
+        [b'/', ..] => method != Method::Connect,
+        b"*" => method == Method::Options,
+        _ if method == Method::Connect => is_authority(target) && !target.is_empty(),
+        _ => {
+            let lower: Vec<u8> = target.iter().take(8).map(u8::to_ascii_lowercase).collect();
+            (lower.starts_with(b"http://") || lower.starts_with(b"https://"))
+                && target.len() > if lower.starts_with(b"https") { 8 } else { 7 }
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(RequestError::BadTarget)
+    }
+}
+
+fn check_line_endings(section: &[u8]) -> Result<(), RequestError> {
+    let mut prev = 0u8;
+    for (i, &b) in section.iter().enumerate() {
+        if b == b'\n' && prev != b'\r' {
+            return Err(RequestError::BareLineEnding);
+        }
+        if prev == b'\r' && b != b'\n' {
+            return Err(RequestError::BareLineEnding);
+        }
+        prev = b;
+        let _ = i;
+    }
+    Ok(())
+}
+
+fn has_obs_fold(section: &[u8]) -> bool {
+    section
+        .split(|&b| b == b'\n')
+        .skip(1)
+        .any(|line| matches!(line.first(), Some(b' ' | b'\t')))
+        || matches!(section.first(), Some(b' ' | b'\t'))
+}
+
+fn apply_semantics(req: &mut Request, limits: &Limits) -> Result<(), RequestError> {
+    // Host (RFC 9112 §3.2).
+    {
+        let mut hosts = req.header_all("host");
+        let host = hosts.next();
+        if hosts.next().is_some() {
+            return Err(RequestError::DuplicateHost);
+        }
+        match host {
+            None if req.version == Version::Http11 => return Err(RequestError::MissingHost),
+            Some(h) if !is_authority(h) => return Err(RequestError::BadHost),
+            _ => {}
+        }
+    }
+
+    // Framing (RFC 9112 §6.3).
+    let mut length: Option<u64> = None;
+    for value in req.header_all("content-length") {
+        for part in value.split(|&b| b == b',') {
+            let n = parse_length(trim(part)).ok_or(RequestError::BadContentLength)?;
+            match length {
+                Some(prev) if prev != n => return Err(RequestError::BadContentLength),
+                _ => length = Some(n),
+            }
+        }
+    }
+    let mut te_seen = false;
+    let mut codings: Vec<&[u8]> = Vec::new();
+    for value in req.header_all("transfer-encoding") {
+        te_seen = true;
+        for part in value.split(|&b| b == b',') {
+            let c = trim(part);
+            if !c.is_empty() {
+                codings.push(c);
+            }
+        }
+    }
+    let body = body_kind(req, length, te_seen, &codings)?;
+    drop(codings);
+    if let BodyKind::Length(n) = body {
+        if n > limits.max_body {
+            return Err(RequestError::BodyTooLarge);
+        }
+    }
+    req.body = body;
+    // Expect (RFC 9110 §10.1.1).
+    let mut expect_continue = false;
+    for value in req.header_all("expect") {
+        for part in value.split(|&b| b == b',') {
+            let e = trim(part);
+            if e.eq_ignore_ascii_case(b"100-continue") {
+                expect_continue = true;
+            } else if !e.is_empty() {
+                return Err(RequestError::UnknownExpectation);
+            }
+        }
+    }
+    req.expect_continue =
+        expect_continue && req.version == Version::Http11 && body != BodyKind::Empty;
+
+    // Persistence (RFC 9112 §9.3) and upgrades (RFC 9110 §7.8).
+    req.keep_alive = match req.version {
+        Version::Http11 => !req.has_token("connection", "close"),
+        Version::Http10 => {
+            req.has_token("connection", "keep-alive") && !req.has_token("connection", "close")
+        }
+    };
+    req.upgrade = req.version == Version::Http11
+        && req.header("upgrade").is_some()
+        && req.has_token("connection", "upgrade");
+    Ok(())
+}
+
+fn body_kind(
+    req: &Request,
+    length: Option<u64>,
+    te_seen: bool,
+    codings: &[&[u8]],
+) -> Result<BodyKind, RequestError> {
+    Ok(if te_seen {
+        if req.version == Version::Http10 {
+            return Err(RequestError::TransferEncodingOnHttp10);
+        }
+        if length.is_some() {
+            return Err(RequestError::LengthAndTransferEncoding);
+        }
+        let chunked = |c: &[u8]| c.eq_ignore_ascii_case(b"chunked");
+        match codings.split_last() {
+            Some((last, rest)) if chunked(last) => {
+                if rest
+                    .iter()
+                    .any(|c| chunked(c) || c.to_ascii_lowercase().starts_with(b"chunked"))
+                {
+                    return Err(RequestError::ChunkedNotLast);
+                }
+                if !rest.is_empty() {
+                    return Err(RequestError::UnsupportedTransferCoding);
+                }
+                BodyKind::Chunked
+            }
+            _ => return Err(RequestError::ChunkedNotLast),
+        }
+    } else {
+        match length {
+            Some(0) | None => BodyKind::Empty,
+            Some(n) => BodyKind::Length(n),
+        }
+    })
+}
+
+/// `1*DIGIT`, without overflow.
+fn parse_length(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || s.len() > 19 || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    s.iter().try_fold(0u64, |n, &d| {
+        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
+}
+
+/// `uri-host [ ":" port ]`, or empty (RFC 9112 §3.2 allows an empty Host).
+fn is_authority(h: &[u8]) -> bool {
+    if h.is_empty() {
+        return true;
+    }
+    let (host, port) = if h[0] == b'[' {
+        let Some(close) = h.iter().position(|&b| b == b']') else {
+            return false;
+        };
+        let inner = &h[1..close];
+        if inner.is_empty()
+            || !inner
+                .iter()
+                .all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        {
+            return false;
+        }
+        (&h[..=close], &h[close + 1..])
+    } else {
+        match h.iter().position(|&b| b == b':') {
+            Some(i) => (&h[..i], &h[i..]),
+            None => (h, &h[h.len()..]),
+        }
+    };
+    let port_ok = match port {
+        [] => true,
+        [b':', digits @ ..] => digits.len() <= 5 && digits.iter().all(u8::is_ascii_digit),
+        _ => false,
+    };
+    let host_ok = host.first() == Some(&b'[')
+        || (!host.is_empty()
+            && host
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&b)));
+    host_ok && port_ok
+}
+
+fn trim(s: &[u8]) -> &[u8] {
+    let start = s
+        .iter()
+        .position(|&b| b != b' ' && b != b'\t')
+        .unwrap_or(s.len());
+    let end = s
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .map_or(start, |e| e + 1);
+    &s[start..end]
+}
+
+/// RFC 9110 §5.6.2 `tchar`.
+pub(crate) fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&b| b == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(bytes: &[u8]) -> Result<Option<Request>, RequestError> {
+        let mut buf = BytesMut::from(bytes);
+        parse_request(&mut buf, &Limits::default())
+    }
+
+    fn ok(bytes: &[u8]) -> Request {
+        parse(bytes).unwrap().expect("complete")
+    }
+
+    fn err(bytes: &[u8]) -> RequestError {
+        parse(bytes).expect_err("refused")
+    }
+
+    #[test]
+    fn simple_get() {
+        let r = ok(b"GET /a/b?x=1 HTTP/1.1\r\nHost: example.com\r\nX-One: 1\r\n\r\n");
+        assert_eq!(r.method(), Method::Get);
+        assert_eq!(r.target(), "/a/b?x=1");
+        assert_eq!(r.path(), "/a/b");
+        assert_eq!(r.query(), Some("x=1"));
+        assert_eq!(r.version(), Version::Http11);
+        assert_eq!(r.header("x-one"), Some(&b"1"[..]));
+        assert_eq!(r.header_str("HOST"), Some("example.com"));
+        assert!(r.keep_alive());
+        assert_eq!(r.body_kind(), BodyKind::Empty);
+    }
+
+    #[test]
+    fn leaves_pipelined_bytes() {
+        let mut buf = BytesMut::from(&b"GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\n"[..]);
+        let r = parse_request(&mut buf, &Limits::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.target(), "/");
+        assert_eq!(&buf[..], b"GET /2 HTTP/1.1\r\n");
+    }
+
+    #[test]
+    fn partial_at_every_split() {
+        let full =
+            b"POST /up HTTP/1.1\r\nHost: a:80\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n";
+        for i in 0..full.len() {
+            assert!(parse(&full[..i]).unwrap().is_none(), "split at {i}");
+        }
+        let r = ok(full);
+        assert_eq!(r.body_kind(), BodyKind::Length(5));
+        assert!(r.expects_continue());
+    }
+
+    #[test]
+    fn absolute_form_path() {
+        let r = ok(b"GET http://h.example/x/y?q HTTP/1.1\r\nHost: other\r\n\r\n");
+        assert_eq!(r.path(), "/x/y");
+        assert_eq!(
+            ok(b"GET http://h.example HTTP/1.1\r\nHost: h\r\n\r\n").path(),
+            "/"
+        );
+    }
+
+    #[test]
+    fn versions() {
+        assert_eq!(
+            err(b"GET / HTTP/2.0\r\nHost: a\r\n\r\n"),
+            RequestError::UnsupportedVersion
+        );
+        assert_eq!(
+            err(b"GET / HTTP/3.0\r\nHost: a\r\n\r\n"),
+            RequestError::UnsupportedVersion
+        );
+        assert_eq!(
+            err(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+            RequestError::UnsupportedVersion
+        );
+        assert_eq!(
+            ok(b"GET / HTTP/1.2\r\nHost: a\r\n\r\n").version(),
+            Version::Http11
+        );
+        assert_eq!(
+            err(b"GET / http/1.1\r\nHost: a\r\n\r\n"),
+            RequestError::BadVersion
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.10\r\nHost: a\r\n\r\n"),
+            RequestError::BadVersion
+        );
+        let r = ok(b"GET / HTTP/1.0\r\n\r\n");
+        assert_eq!(r.version(), Version::Http10);
+        assert!(!r.keep_alive());
+        assert!(ok(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").keep_alive());
+    }
+
+    #[test]
+    fn methods() {
+        assert_eq!(
+            err(b"BREW /pot HTTP/1.1\r\nHost: a\r\n\r\n"),
+            RequestError::UnknownMethod
+        );
+        assert_eq!(
+            err(b"get / HTTP/1.1\r\nHost: a\r\n\r\n"),
+            RequestError::UnknownMethod
+        );
+        assert_eq!(
+            ok(b"PROPFIND /dav/ HTTP/1.1\r\nHost: a\r\n\r\n").method(),
+            Method::Propfind
+        );
+        assert_eq!(ok(b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n").target(), "*");
+        assert_eq!(
+            err(b"GET * HTTP/1.1\r\nHost: a\r\n\r\n"),
+            RequestError::BadTarget
+        );
+        assert_eq!(
+            ok(b"CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n").target(),
+            "h:443"
+        );
+    }
+
+    #[test]
+    fn request_line_shape() {
+        assert_eq!(
+            err(b"GET  / HTTP/1.1\r\nHost: a\r\n\r\n"),
+            RequestError::BadRequestLine
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.1 \r\nHost: a\r\n\r\n"),
+            RequestError::BadRequestLine
+        );
+        assert_eq!(
+            err(b"GET /\r\nHost: a\r\n\r\n"),
+            RequestError::BadRequestLine
+        );
+        assert_eq!(
+            err(b"GET /a b HTTP/1.1\r\nHost: a\r\n\r\n"),
+            RequestError::BadRequestLine
+        );
+        assert_eq!(
+            err(b"GET /\x7f HTTP/1.1\r\nHost: a\r\n\r\n"),
+            RequestError::BadTarget
+        );
+        assert_eq!(
+            err(b"GET /#frag HTTP/1.1\r\nHost: a\r\n\r\n"),
+            RequestError::BadTarget
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.1\nHost: a\r\n\r\n"),
+            RequestError::BareLineEnding
+        );
+        assert_eq!(
+            err(b"GET /\r HTTP/1.1\r\nHost: a\r\n\r\n"),
+            RequestError::BareLineEnding
+        );
+        assert_eq!(
+            ok(b"\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n").target(),
+            "/"
+        );
+    }
+
+    #[test]
+    fn limits() {
+        let long = format!("GET /{} HTTP/1.1\r\nHost: a\r\n\r\n", "a".repeat(9000));
+        assert_eq!(err(long.as_bytes()), RequestError::UriTooLong);
+        let unfinished = format!("GET /{}", "a".repeat(9000));
+        assert_eq!(err(unfinished.as_bytes()), RequestError::UriTooLong);
+        let big = format!(
+            "GET / HTTP/1.1\r\nHost: a\r\nX: {}\r\n\r\n",
+            "v".repeat(17000)
+        );
+        assert_eq!(err(big.as_bytes()), RequestError::HeadersTooLarge);
+        let unfinished = format!("GET / HTTP/1.1\r\nHost: a\r\nX: {}", "v".repeat(17000));
+        assert_eq!(err(unfinished.as_bytes()), RequestError::HeadersTooLarge);
+        let many: String = (0..101).map(|i| format!("X-{i}: v\r\n")).collect();
+        let many = format!("GET / HTTP/1.1\r\nHost: a\r\n{many}\r\n");
+        assert_eq!(err(many.as_bytes()), RequestError::HeadersTooLarge);
+        assert_eq!(
+            err(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999\r\n\r\n"),
+            RequestError::BodyTooLarge
+        );
+    }
+
+    #[test]
+    fn host_rules() {
+        assert_eq!(err(b"GET / HTTP/1.1\r\n\r\n"), RequestError::MissingHost);
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+            RequestError::DuplicateHost
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n"),
+            RequestError::DuplicateHost
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n"),
+            RequestError::BadHost
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n"),
+            RequestError::BadHost
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: a:80x\r\n\r\n"),
+            RequestError::BadHost
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: u@a\r\n\r\n"),
+            RequestError::BadHost
+        );
+        ok(b"GET / HTTP/1.1\r\nHost: [::1]:8418\r\n\r\n");
+        ok(b"GET / HTTP/1.1\r\nHost: 127.0.0.1:8418\r\n\r\n");
+        ok(b"GET / HTTP/1.1\r\nHost:\r\n\r\n");
+    }
+
+    #[test]
+    fn header_syntax() {
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost : a\r\n\r\n"),
+            RequestError::BadHeader
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n  folded\r\n\r\n"),
+            RequestError::ObsFold
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\n Host: a\r\n\r\n"),
+            RequestError::ObsFold
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n"),
+            RequestError::BareLineEnding
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: a\nX: b\r\n\r\n"),
+            RequestError::BareLineEnding
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: a\r\nX: a\x00b\r\n\r\n"),
+            RequestError::BadHeader
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: a\r\nX\x01: a\r\n\r\n"),
+            RequestError::BadHeader
+        );
+    }
+
+    #[test]
+    fn framing_rules() {
+        let r = ok(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 42, 42\r\n\r\n");
+        assert_eq!(r.body_kind(), BodyKind::Length(42));
+        let r = ok(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 7\r\nContent-Length: 7\r\n\r\n");
+        assert_eq!(r.body_kind(), BodyKind::Length(7));
+        let r = ok(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n");
+        assert_eq!(r.body_kind(), BodyKind::Chunked);
+        let bad = |s: &[u8]| err(s);
+        use RequestError::*;
+        assert_eq!(
+            bad(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
+            BadContentLength
+        );
+        assert_eq!(
+            bad(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +1\r\n\r\n"),
+            BadContentLength
+        );
+        assert_eq!(
+            bad(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x1\r\n\r\n"),
+            BadContentLength
+        );
+        assert_eq!(
+            bad(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1 2\r\n\r\n"),
+            BadContentLength
+        );
+        assert_eq!(
+            bad(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n"),
+            BadContentLength
+        );
+        assert_eq!(
+            bad(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n"),
+            BadContentLength
+        );
+        assert_eq!(bad(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"), LengthAndTransferEncoding);
+        assert_eq!(
+            bad(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n"),
+            ChunkedNotLast
+        );
+        assert_eq!(
+            bad(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"),
+            ChunkedNotLast
+        );
+        assert_eq!(bad(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"), ChunkedNotLast);
+        assert_eq!(
+            bad(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked;q=1\r\n\r\n"),
+            ChunkedNotLast
+        );
+        assert_eq!(
+            bad(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
+            UnsupportedTransferCoding
+        );
+        assert_eq!(
+            bad(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n\r\n"),
+            ChunkedNotLast
+        );
+        assert_eq!(
+            bad(b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            TransferEncodingOnHttp10
+        );
+    }
+
+    #[test]
+    fn expectations() {
+        assert_eq!(
+            err(b"POST / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\n\r\n"),
+            RequestError::UnknownExpectation
+        );
+        let r =
+            ok(b"POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 0\r\n\r\n");
+        assert!(!r.expects_continue(), "no body, nothing to wait for");
+        let r = ok(b"POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
+        assert!(!r.expects_continue(), "HTTP/1.0 ignores the expectation");
+    }
+
+    #[test]
+    fn upgrade_needs_connection_token() {
+        assert!(ok(b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n\r\n").wants_upgrade());
+        assert!(!ok(b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n").wants_upgrade());
+        assert!(
+            !ok(b"GET / HTTP/1.0\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n")
+                .wants_upgrade()
+        );
+    }
+}

@@ -1,0 +1,37 @@
+//! teapot's HTTP/1.1 engine.
+//!
+//! A status-code server has to own its wire: it must send interim 1xx
+//! responses (several, with headers), switch protocols after a 101, write
+//! exact status lines and framing, and break the protocol on purpose when
+//! asked. The usual server crates hide exactly that (hyper, for one, turns a
+//! 1xx answer into a 500 and sends `100 Continue` only on its own terms), so
+//! teapot keeps its own engine. Everything that is not the wire comes from
+//! well-kept crates: `httparse` reads field lines, `tokio` drives I/O,
+//! `bytes` holds buffers.
+//!
+//! # Layout
+//!
+//! - [`limits`]: the bounds every connection is held to.
+//! - [`error`]: why a request is refused, mapped to its status in one place.
+//! - [`response`]: response heads as handlers build them, checked fields.
+//! - [`h1::role`]: request heads parsed from bytes, with the framing and
+//!   Host rules of RFC 9112.
+//! - [`h1::decode`]: Content-Length and chunked body decoders.
+//! - [`h1::encode`]: status lines, fields and framing written to bytes.
+//! - [`h1::conn`]: the connection driver, [`Exchange`] and [`Service`].
+
+#![deny(missing_docs)]
+
+pub mod error;
+pub mod h1;
+pub mod limits;
+pub mod response;
+
+pub use error::{BodyError, InvalidField, RequestError};
+pub use h1::conn::{
+    serve_connection, Config, Exchange, Fault, Service, Shutdown, Transport, Upgraded,
+};
+pub use h1::role::{BodyKind, Method, Request, Version};
+pub use limits::Limits;
+pub use response::Head;
+pub use teapot_codes::Status;

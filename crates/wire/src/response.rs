@@ -1,0 +1,161 @@
+//! Response heads as handlers build them. Every field is checked when it is
+//! added, so nothing a client sent can be written as a header it injected.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use teapot_codes::Status;
+
+use crate::error::InvalidField;
+use crate::h1::role::is_tchar;
+
+/// A status, an optional reason phrase, and header fields.
+///
+/// `Content-Length`, `Transfer-Encoding` and `Date` are the engine's to
+/// write; a handler that adds them has them replaced by the right values.
+#[derive(Clone, Debug)]
+pub struct Head {
+    pub(crate) status: Status,
+    pub(crate) reason: Option<Cow<'static, str>>,
+    pub(crate) fields: Vec<(Cow<'static, str>, Bytes)>,
+    /// The first field that failed validation; a head holding one is never
+    /// written.
+    pub(crate) invalid: Option<InvalidField>,
+}
+
+impl Head {
+    /// A head with the registry's reason phrase for `status`.
+    pub fn new(status: Status) -> Head {
+        Head {
+            status,
+            reason: None,
+            fields: Vec::new(),
+            invalid: None,
+        }
+    }
+
+    /// The status.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// The reason phrase that will be written.
+    pub fn reason_phrase(&self) -> &str {
+        self.reason.as_deref().unwrap_or(self.status.reason())
+    }
+
+    /// Replaces the reason phrase. It must be `*( HTAB / SP / VCHAR /
+    /// obs-text )` (RFC 9112 §4); an invalid phrase makes the head
+    /// unwritable.
+    pub fn reason(mut self, reason: impl Into<Cow<'static, str>>) -> Head {
+        let reason = reason.into();
+        if reason
+            .bytes()
+            .all(|b| b == b'\t' || b == b' ' || (0x21..0x7f).contains(&b) || b >= 0x80)
+        {
+            self.reason = Some(reason);
+        } else if self.invalid.is_none() {
+            self.invalid = Some(InvalidField {
+                name: "reason-phrase".into(),
+            });
+        }
+        self
+    }
+
+    /// Adds a field. An invalid name or value is not added, and the head
+    /// becomes unwritable; use [`Head::try_header`] to handle it instead.
+    pub fn header(mut self, name: impl Into<Cow<'static, str>>, value: impl Into<Bytes>) -> Head {
+        if let Err(e) = self.push(name.into(), value.into()) {
+            self.invalid.get_or_insert(e);
+        }
+        self
+    }
+
+    /// Adds a field, or says why it cannot be.
+    pub fn try_header(
+        &mut self,
+        name: impl Into<Cow<'static, str>>,
+        value: impl Into<Bytes>,
+    ) -> Result<&mut Head, InvalidField> {
+        self.push(name.into(), value.into())?;
+        Ok(self)
+    }
+
+    /// Removes every field with this name.
+    pub fn remove(&mut self, name: &str) {
+        self.fields.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+    }
+
+    /// The first value of a field, if present.
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| &v[..])
+    }
+
+    /// The fields, in order.
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.fields.iter().map(|(n, v)| (n.as_ref(), &v[..]))
+    }
+
+    fn push(&mut self, name: Cow<'static, str>, value: Bytes) -> Result<(), InvalidField> {
+        if !is_field_name(&name) || !is_field_value(&value) {
+            return Err(InvalidField {
+                name: name.into_owned(),
+            });
+        }
+        self.fields.push((name, value));
+        Ok(())
+    }
+}
+
+/// A field name: one or more `tchar`.
+pub fn is_field_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(is_tchar)
+}
+
+/// A field value: no CR, LF, NUL or other control character but HTAB, and
+/// no leading or trailing whitespace (RFC 9110 §5.5).
+pub fn is_field_value(value: &[u8]) -> bool {
+    let ok_byte = |b: &u8| *b == b'\t' || (0x20..0x7f).contains(b) || *b >= 0x80;
+    value.iter().all(ok_byte)
+        && !matches!(value.first(), Some(b' ' | b'\t'))
+        && !matches!(value.last(), Some(b' ' | b'\t'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(n: u16) -> Status {
+        Status::from_u16(n).unwrap()
+    }
+
+    #[test]
+    fn injection_is_refused() {
+        let mut h = Head::new(status(200));
+        assert!(h.try_header("X-Ok", "fine").is_ok());
+        assert!(h.try_header("X-Bad", "a\r\nSet-Cookie: x").is_err());
+        assert!(h.try_header("X-Bad", "a\nb").is_err());
+        assert!(h.try_header("X-Bad", "a\0b").is_err());
+        assert!(h.try_header("Bad Name", "v").is_err());
+        assert!(h.try_header("Bad:Name", "v").is_err());
+        assert!(h.try_header("", "v").is_err());
+        assert_eq!(h.fields().count(), 1);
+        let h = Head::new(status(200)).header("X", "a\r\nb");
+        assert!(h.invalid.is_some());
+        let h = Head::new(status(200)).reason("bad\r\nreason");
+        assert!(h.invalid.is_some());
+    }
+
+    #[test]
+    fn reason_defaults_to_the_registry() {
+        assert_eq!(Head::new(status(413)).reason_phrase(), "Payload Too Large");
+        assert_eq!(Head::new(status(299)).reason_phrase(), "Success");
+        assert_eq!(
+            Head::new(status(200)).reason("Fine").reason_phrase(),
+            "Fine"
+        );
+    }
+}
