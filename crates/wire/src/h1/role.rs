@@ -310,9 +310,12 @@ pub fn parse_request(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Reque
     if skip > 0 {
         let _ = buf.split_to(skip);
     }
-    let Some(lf) = memchr(b'\n', buf) else {
-        if buf.len() > limits.max_uri + 32 {
-            return Err(request_line_overflow(buf, limits));
+    // Only the first `max_line` bytes can hold the request line; looking no
+    // further makes the outcome the same however the bytes arrived.
+    let max_line = limits.max_uri + 32;
+    let Some(lf) = memchr(b'\n', &buf[..buf.len().min(max_line + 1)]) else {
+        if buf.len() > max_line {
+            return Err(request_line_overflow(buf));
         }
         return Ok(None);
     };
@@ -334,7 +337,9 @@ pub fn parse_request(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Reque
     let fields_at = lf + 1;
     let mut headers = [httparse::EMPTY_HEADER; HEADER_CAP];
     let max = limits.max_headers.min(HEADER_CAP);
-    let section = &buf[fields_at..];
+    // Likewise the header section is read only within its limit (plus the
+    // blank line that ends it).
+    let section = &buf[fields_at..buf.len().min(fields_at + limits.max_header_bytes + 2)];
     // Bare CR or LF anywhere in what we have of the header section is an
     // error whether or not the head is complete yet.
     let header_len = match httparse::parse_headers(section, &mut headers[..max]) {
@@ -399,13 +404,10 @@ pub fn parse_request(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Reque
 
 /// A request line with no end in sight: 414 if it is the target that is
 /// long, 400 if the line is not even a request line.
-fn request_line_overflow(buf: &[u8], limits: &Limits) -> RequestError {
+fn request_line_overflow(buf: &[u8]) -> RequestError {
     let method_end = buf.iter().position(|&b| b == b' ');
     match method_end {
-        Some(m) if m > 0 && buf[..m].iter().all(|&b| is_tchar(b)) => {
-            let _ = limits;
-            RequestError::UriTooLong
-        }
+        Some(m) if m > 0 && buf[..m].iter().all(|&b| is_tchar(b)) => RequestError::UriTooLong,
         _ => RequestError::BadRequestLine,
     }
 }
