@@ -22,7 +22,9 @@
 
 pub mod app;
 pub mod listen;
+mod negotiate;
 pub mod problem;
+mod ranges;
 mod routes;
 
 use std::time::Duration;

@@ -14,6 +14,7 @@ pub struct Problem(Box<Inner>);
 #[derive(Clone, Debug)]
 struct Inner {
     status: Status,
+    kind: Option<&'static str>,
     detail: String,
     headers: Vec<(&'static str, String)>,
     extra: Map<String, Value>,
@@ -26,6 +27,7 @@ impl Problem {
             .unwrap_or_else(|_| Status::from_u16(500).expect("500 is valid"));
         Problem(Box::new(Inner {
             status,
+            kind: None,
             detail: detail.into(),
             headers: Vec::new(),
             extra: Map::new(),
@@ -55,6 +57,21 @@ impl Problem {
             ),
         )
         .header("Allow", allow.join(", "))
+    }
+
+    /// Names the kind of problem: the `type` member becomes
+    /// `/problems/{slug}` instead of `about:blank`.
+    pub fn kind(mut self, slug: &'static str) -> Problem {
+        self.0.kind = Some(slug);
+        self
+    }
+
+    /// The `type` member.
+    pub fn type_uri(&self) -> String {
+        match self.0.kind {
+            Some(slug) => format!("/problems/{slug}"),
+            None => "about:blank".to_string(),
+        }
     }
 
     /// Adds a header field to the answer.
@@ -99,7 +116,7 @@ impl Problem {
             )
         } else {
             let mut doc = json!({
-                "type": "about:blank",
+                "type": self.type_uri(),
                 "title": me.status.reason(),
                 "status": me.status.as_u16(),
                 "detail": me.detail,

@@ -65,10 +65,15 @@ impl Head {
     /// Adds a field. An invalid name or value is not added, and the head
     /// becomes unwritable; use [`Head::try_header`] to handle it instead.
     pub fn header(mut self, name: impl Into<Cow<'static, str>>, value: impl Into<Bytes>) -> Head {
+        self.add(name, value);
+        self
+    }
+
+    /// Adds a field in place, with the same rule as [`Head::header`].
+    pub fn add(&mut self, name: impl Into<Cow<'static, str>>, value: impl Into<Bytes>) {
         if let Err(e) = self.push(name.into(), value.into()) {
             self.invalid.get_or_insert(e);
         }
-        self
     }
 
     /// Adds a field, or says why it cannot be.

@@ -46,7 +46,10 @@ fn read_head(input: &[u8], step: usize) -> Reading {
                 return Reading::Head {
                     method: req.method().to_string(),
                     target: req.target().to_string(),
-                    headers: req.headers().map(|(n, v)| (n.to_string(), v.to_vec())).collect(),
+                    headers: req
+                        .headers()
+                        .map(|(n, v)| (n.to_string(), v.to_vec()))
+                        .collect(),
                     body: format!("{:?}", req.body_kind()),
                     rest,
                 };

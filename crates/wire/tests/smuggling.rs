@@ -74,7 +74,10 @@ async fn smuggling_vectors_are_refused_or_read_one_way() {
                 let r = c.response(false).await;
                 assert_eq!(r.status, *status, "{name}");
                 assert_eq!(r.header("connection"), Some("close"), "{name}");
-                assert!(c.is_closed().await, "{name}: the follow-up must not be read");
+                assert!(
+                    c.is_closed().await,
+                    "{name}: the follow-up must not be read"
+                );
             }
             OneWay(statuses, body) => {
                 let mut got = Vec::new();

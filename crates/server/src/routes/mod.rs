@@ -1,7 +1,9 @@
 //! The router: a path goes to exactly one handler. Handlers answer through
 //! the exchange, or return a [`Problem`] that the dispatcher renders.
 
+mod assets;
 mod fault;
+mod forced;
 mod health;
 
 use teapot_wire::{Exchange, Transport};
@@ -19,6 +21,11 @@ pub async fn dispatch<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outc
     match segments.as_slice() {
         ["healthz"] => health::healthz(ex).await,
         ["fault", kind] => fault::fault(app, ex, kind).await,
+        ["status" | "random", spec, ..] => forced::forced(app, ex, spec).await,
+        [code, ..] if code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()) => {
+            forced::forced(app, ex, code).await
+        }
+        ["static", "teapot.css"] => assets::stylesheet(ex).await,
         _ => Err(Problem::not_found(&path)),
     }
 }

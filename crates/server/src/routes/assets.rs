@@ -1,0 +1,18 @@
+//! Static assets embedded in the binary.
+
+use teapot_codes::Status;
+use teapot_wire::{Exchange, Head, Transport};
+
+use super::{only_get, sent, Outcome};
+
+const CSS: &str = include_str!("../../assets/teapot.css");
+
+/// `/static/teapot.css`: the stylesheet of every HTML page (and the file
+/// the 103 early hints announce).
+pub async fn stylesheet<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+    only_get(ex)?;
+    let head = Head::new(Status::from_u16(200).expect("valid"))
+        .header("Content-Type", "text/css; charset=utf-8")
+        .header("Cache-Control", "public, max-age=3600");
+    sent(ex.respond(head, CSS).await)
+}
