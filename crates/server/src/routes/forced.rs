@@ -62,8 +62,8 @@ pub async fn forced<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, spec: &st
         tokio::time::sleep(opts.delay).await;
     }
     match status.as_u16() {
-        100 | 102 | 103 => interim_then_final(ex, status, &opts).await,
         101 => switch(ex, &opts).await,
+        _ if status.is_interim() => interim_then_final(ex, status, &opts).await,
         _ => final_response(ex, status, &opts, false).await,
     }
 }
@@ -288,7 +288,8 @@ fn parse_location(raw: &str) -> Result<String, Problem> {
     }
 }
 
-/// 100, 102 or 103, then the final response (`final=`, default 200).
+/// An interim response (100, 102 with `count`, 103 with hints, or any
+/// other 1xx), then the final response (`final=`, default 200).
 async fn interim_then_final<T: Transport>(
     ex: &mut Exchange<'_, T>,
     status: Status,

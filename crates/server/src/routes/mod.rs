@@ -2,11 +2,12 @@
 //! the exchange, or return a [`Problem`] that the dispatcher renders.
 
 mod assets;
+mod echo;
 mod fault;
 mod forced;
 mod health;
 
-use teapot_wire::{Exchange, Transport};
+use teapot_wire::{Exchange, Method, Transport};
 
 use crate::app::App;
 use crate::problem::Problem;
@@ -20,6 +21,15 @@ pub async fn dispatch<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outc
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segments.as_slice() {
         ["healthz"] => health::healthz(ex).await,
+        ["anything", ..] => echo::anything(ex, None).await,
+        ["get"] => echo::anything(ex, Some(Method::Get)).await,
+        ["post"] => echo::anything(ex, Some(Method::Post)).await,
+        ["put"] => echo::anything(ex, Some(Method::Put)).await,
+        ["patch"] => echo::anything(ex, Some(Method::Patch)).await,
+        ["delete"] => echo::anything(ex, Some(Method::Delete)).await,
+        ["headers"] => echo::headers_only(ex).await,
+        ["ip"] => echo::ip(ex).await,
+        ["user-agent"] => echo::user_agent(ex).await,
         ["fault", kind] => fault::fault(app, ex, kind).await,
         ["status" | "random", spec, ..] => forced::forced(app, ex, spec).await,
         [code, ..] if code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()) => {
@@ -41,7 +51,7 @@ pub fn query_pairs<T: Transport>(ex: &Exchange<'_, T>) -> Vec<(String, String)> 
 /// Refuses methods other than GET and HEAD.
 pub fn only_get<T: Transport>(ex: &Exchange<'_, T>) -> Outcome {
     let m = ex.request().method();
-    if m == teapot_wire::Method::Get || m == teapot_wire::Method::Head {
+    if m == Method::Get || m == Method::Head {
         Ok(())
     } else {
         Err(Problem::method_not_allowed(m.as_str(), &["GET", "HEAD"]))

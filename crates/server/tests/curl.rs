@@ -1,0 +1,116 @@
+//! A real client against a real teapot: curl (installed by scripts/test).
+
+mod common;
+
+use std::process::Output;
+
+use tokio::process::Command;
+
+async fn curl(args: &[&str]) -> Output {
+    let out = Command::new("curl")
+        .args(["--silent", "--show-error", "--max-time", "10"])
+        .args(args)
+        .output()
+        .await
+        .expect("curl is installed (scripts/test installs it)");
+    assert!(
+        out.status.success(),
+        "curl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_sees_a_normal_response() {
+    let server = common::server().await;
+    let url = format!("{}/200", server.base_url());
+    let out = curl(&["-v", &url]).await;
+    let err = text(&out.stderr);
+    assert!(err.contains("< HTTP/1.1 200 OK"), "{err}");
+    assert!(err.contains("< Date: "), "{err}");
+    assert!(err.contains("< Content-Length: 7"), "{err}");
+    assert_eq!(text(&out.stdout), "200 OK\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_uploads_with_expect_100_continue() {
+    let server = common::server().await;
+    let dir = std::env::temp_dir().join(format!("teapot-curl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("upload.bin");
+    let content: String = (0..5000)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    std::fs::write(&file, &content).unwrap();
+    let url = format!("{}/post", server.base_url());
+    let data = format!("@{}", file.display());
+    let out = curl(&[
+        "-v",
+        "-H",
+        "Expect: 100-continue",
+        "-H",
+        "Content-Type: text/plain",
+        "--data-binary",
+        &data,
+        &url,
+    ])
+    .await;
+    let err = text(&out.stderr);
+    assert!(err.contains("< HTTP/1.1 100 Continue"), "{err}");
+    assert!(err.contains("< HTTP/1.1 200 OK"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["data"], content);
+    assert_eq!(v["headers"]["Expect"], "100-continue");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_sees_interim_responses_before_the_final_one() {
+    let server = common::server().await;
+    let url = format!("{}/103", server.base_url());
+    let out = curl(&["-v", &url]).await;
+    let err = text(&out.stderr);
+    let hints = err.find("< HTTP/1.1 103 Early Hints").expect("103 shown");
+    let last = err.find("< HTTP/1.1 200 OK").expect("200 shown");
+    assert!(hints < last, "{err}");
+    assert!(err.contains("< Link: </static/teapot.css>; rel=preload; as=style"));
+    assert_eq!(text(&out.stdout), "200 OK\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_gets_the_final_response_for_100_102_and_103() {
+    let server = common::server().await;
+    for path in ["/100", "/102?count=2", "/103", "/100?final=418"] {
+        let url = format!("{}{path}", server.base_url());
+        let out = curl(&["-o", "/dev/null", "-w", "%{http_code}", &url]).await;
+        let expected = if path.ends_with("418") { "418" } else { "200" };
+        assert_eq!(text(&out.stdout), expected, "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_head_and_no_content() {
+    let server = common::server().await;
+    for (path, code) in [("/204", "204"), ("/304", "304"), ("/205", "205")] {
+        let url = format!("{}{path}", server.base_url());
+        let out = curl(&[
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{size_download}",
+            &url,
+        ])
+        .await;
+        assert_eq!(text(&out.stdout), format!("{code} 0"), "{path}");
+    }
+    let url = format!("{}/418", server.base_url());
+    let out = curl(&["-I", &url]).await;
+    let head = text(&out.stdout);
+    assert!(head.starts_with("HTTP/1.1 418 I'm a teapot\r\n"), "{head}");
+    assert!(head.contains("Content-Length: 17\r\n"));
+}
