@@ -633,11 +633,13 @@ fn generic_body<T: Transport>(
     let media = negotiate::choose(accept, offers).unwrap_or("text/plain");
     let reason = status.reason();
     let summary = entry.map_or(status.class().name(), |e| e.summary);
-    let spec = entry.map_or_else(|| "RFC 9110 §15".to_string(), |e| e.source.to_string());
-    let url = entry.map_or_else(
-        || "https://www.rfc-editor.org/rfc/rfc9110#section-15".to_string(),
-        |e| e.source.url(),
-    );
+    let spec = || entry.map_or_else(|| "RFC 9110 §15".to_string(), |e| e.source.to_string());
+    let url = || {
+        entry.map_or_else(
+            || "https://www.rfc-editor.org/rfc/rfc9110#section-15".to_string(),
+            |e| e.source.url(),
+        )
+    };
     let detail = note.unwrap_or(summary);
     let (ctype, body) = match media {
         "application/json" => (
@@ -646,8 +648,8 @@ fn generic_body<T: Transport>(
                 "code": status.as_u16(),
                 "reason": reason,
                 "description": detail,
-                "spec": spec,
-                "spec_url": url,
+                "spec": spec(),
+                "spec_url": url(),
             })
             .to_string()
                 + "\n",
@@ -665,7 +667,7 @@ fn generic_body<T: Transport>(
         ),
         "text/html" => (
             "text/html; charset=utf-8",
-            html_page(status, reason, detail, &spec, &url),
+            html_page(status, reason, detail, &spec(), &url()),
         ),
         _ => {
             let mut text = format!("{} {reason}\n", status.as_u16());
