@@ -599,3 +599,20 @@ async fn large_upload_within_limits_is_read_whole() {
     let r = c.response(false).await;
     assert_eq!(r.body.len(), body.len());
 }
+
+#[tokio::test]
+async fn length_required_refuses_chunked_uploads() {
+    let server = TestServer::default().await;
+    refused(
+        &server,
+        b"POST /sized HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        411,
+        "Length Required",
+    )
+    .await;
+    let mut c = client(&server).await;
+    c.send("POST /sized HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello")
+        .await;
+    let r = c.response(false).await;
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"hello"[..]));
+}

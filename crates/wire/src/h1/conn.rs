@@ -224,6 +224,17 @@ impl<'c, T: Transport> Exchange<'c, T> {
         }
     }
 
+    /// Refuses a chunked body: answers 411 (Length Required) and closes the
+    /// connection, for resources that need the length up front (RFC 9112
+    /// §6.3). Returns whether the request may go on.
+    pub async fn require_length(&mut self) -> bool {
+        if self.req.body_kind() != BodyKind::Chunked {
+            return true;
+        }
+        let _ = self.send_error(RequestError::LengthRequired).await;
+        false
+    }
+
     /// Reads the whole body, up to `limit` bytes (and never more than the
     /// engine's `max_body`); a longer body is a 413 error.
     pub async fn read_body(&mut self, limit: usize) -> Result<Bytes, BodyError> {

@@ -37,6 +37,12 @@ impl Service for TestService {
                 }
                 let _ = ex.respond(head, body).await;
             }
+            "/sized" => {
+                if ex.require_length().await {
+                    let body = ex.read_body(1 << 20).await.unwrap_or_default();
+                    let _ = ex.respond(Head::new(status(200)), body).await;
+                }
+            }
             "/interim" => {
                 let _ = ex.interim(Head::new(status(102))).await;
                 let _ = ex
