@@ -1,7 +1,7 @@
 //! [`App`]: the engine's `Service`. It routes each request and turns a
 //! handler's `Problem` into an answer.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use teapot_wire::{Exchange, Service, Transport};
 
@@ -14,6 +14,8 @@ use crate::Config;
 pub struct App {
     /// Longest delay a client may ask for.
     pub max_delay: Duration,
+    /// When the server started: the `Last-Modified` of its fixed resources.
+    pub started: SystemTime,
 }
 
 impl App {
@@ -21,6 +23,7 @@ impl App {
     pub fn new(config: &Config) -> App {
         App {
             max_delay: config.max_delay,
+            started: SystemTime::now(),
         }
     }
 }

@@ -21,6 +21,7 @@
 //! ```
 
 pub mod app;
+mod conditional;
 pub mod listen;
 mod negotiate;
 pub mod problem;

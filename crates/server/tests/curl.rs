@@ -114,3 +114,93 @@ async fn curl_head_and_no_content() {
     assert!(head.starts_with("HTTP/1.1 418 I'm a teapot\r\n"), "{head}");
     assert!(head.contains("Content-Length: 17\r\n"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_follows_redirect_chains_to_the_end() {
+    let server = common::server().await;
+    let url = format!("{}/redirect/3", server.base_url());
+    let out = curl(&[
+        "-L",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code} %{num_redirects} %{url_effective}",
+        &url,
+    ])
+    .await;
+    assert_eq!(
+        text(&out.stdout),
+        format!("200 3 {}/get", server.base_url())
+    );
+    let url = format!("{}/absolute-redirect/2", server.base_url());
+    let out = curl(&[
+        "-L",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code} %{num_redirects}",
+        &url,
+    ])
+    .await;
+    assert_eq!(text(&out.stdout), "200 2");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_keeps_or_changes_the_method_as_each_redirect_says() {
+    let server = common::server().await;
+    for (code, method, data) in [
+        ("307", "POST", "tea"),
+        ("308", "POST", "tea"),
+        ("303", "GET", ""),
+        ("302", "GET", ""),
+        ("301", "GET", ""),
+    ] {
+        let url = format!(
+            "{}/redirect-to?url=/anything&status_code={code}",
+            server.base_url()
+        );
+        let out = curl(&["-L", "-d", "tea", "-H", "Content-Type: text/plain", &url]).await;
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["method"], method, "{code}");
+        assert_eq!(v["data"], data, "{code}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rust_client_follows_redirects_with_the_method_rules() {
+    let server = common::server().await;
+    let client = reqwest::Client::new();
+    let r = client
+        .get(format!("{}/redirect/4", server.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.url().path(), "/get");
+    for (code, method, data) in [
+        ("307", "POST", "tea"),
+        ("308", "POST", "tea"),
+        ("303", "GET", ""),
+        ("302", "GET", ""),
+        ("301", "GET", ""),
+    ] {
+        let url = format!(
+            "{}/redirect-to?url=/anything&status_code={code}",
+            server.base_url()
+        );
+        let r = client
+            .post(url)
+            .header("Content-Type", "text/plain")
+            .body("tea")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{code}");
+        let v: serde_json::Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+        assert_eq!(
+            (v["method"].as_str(), v["data"].as_str()),
+            (Some(method), Some(data)),
+            "{code}"
+        );
+    }
+}

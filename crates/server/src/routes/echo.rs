@@ -4,26 +4,17 @@
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use bytes::Bytes;
 use serde_json::{json, Map, Value};
-use teapot_codes::Status;
 use teapot_wire::{Exchange, Head, Method, Transport};
 
-use super::{only_get, query_pairs, sent, Outcome};
+use super::{only_get, query_pairs, reply_json, sent, status, Outcome};
 use crate::problem::Problem;
+use teapot_wire::response::{is_field_name, is_field_value};
 
 /// `/anything` and the method-named endpoints: everything received.
 pub async fn anything<T: Transport>(ex: &mut Exchange<'_, T>, only: Option<Method>) -> Outcome {
     if let Some(m) = only {
-        let got = ex.request().method();
-        if got != m && !(m == Method::Get && got == Method::Head) {
-            let allow: &[&str] = if m == Method::Get {
-                &["GET", "HEAD"]
-            } else {
-                &[m.as_str()]
-            };
-            return Err(Problem::method_not_allowed(got.as_str(), allow));
-        }
+        super::only(ex, &[m])?;
     }
     let body = match ex.read_body(usize::MAX).await {
         Ok(b) => b,
@@ -73,12 +64,135 @@ pub async fn user_agent<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
     reply(ex, doc).await
 }
 
+/// `/response-headers?Name=Value…`: answers with those header fields (each
+/// validated) and a JSON body listing them, as httpbin does.
+pub async fn response_headers<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+    super::only(ex, &[Method::Get, Method::Post])?;
+    let pairs = query_pairs(ex);
+    let mut head = Head::new(status(200));
+    let mut doc = Map::new();
+    for (name, value) in &pairs {
+        if !is_field_name(name) || !is_field_value(value.as_bytes()) {
+            return Err(Problem::bad_request(format!(
+                "{name:?} with that value is not a valid header field."
+            ))
+            .kind("bad-header"));
+        }
+        const OWN: [&str; 4] = ["content-length", "transfer-encoding", "date", "connection"];
+        if OWN.iter().any(|o| o.eq_ignore_ascii_case(name)) {
+            return Err(
+                Problem::bad_request(format!("{name} is set by the server itself."))
+                    .kind("bad-header"),
+            );
+        }
+        head.add(name.clone(), value.clone());
+        match doc.get_mut(name) {
+            Some(Value::Array(list)) => list.push(Value::String(value.clone())),
+            Some(prev) => {
+                let first = prev.take();
+                *prev = Value::Array(vec![first, Value::String(value.clone())]);
+            }
+            None => {
+                doc.insert(name.clone(), Value::String(value.clone()));
+            }
+        }
+    }
+    doc.insert("Content-Type".into(), "application/json".into());
+    reply_json(ex, head, &Value::Object(doc)).await
+}
+
+/// `/cookies`: the cookies the request carried.
+pub async fn cookies<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+    only_get(ex)?;
+    let doc = json!({ "cookies": cookie_map(ex) });
+    reply_json(ex, Head::new(status(200)), &doc).await
+}
+
+fn cookie_map<T: Transport>(ex: &Exchange<'_, T>) -> Map<String, Value> {
+    let mut map = Map::new();
+    for value in ex.request().header_all("cookie") {
+        let text = String::from_utf8_lossy(value);
+        for pair in text.split(';') {
+            if let Some((k, v)) = pair.trim().split_once('=') {
+                map.insert(k.trim().to_string(), Value::String(v.trim().to_string()));
+            }
+        }
+    }
+    map
+}
+
+/// `/cookies/set?name=value…` (or `/cookies/set/{name}/{value}`): sets them
+/// and redirects to `/cookies`.
+pub async fn set_cookies<T: Transport>(
+    ex: &mut Exchange<'_, T>,
+    path_pair: Option<(&str, &str)>,
+) -> Outcome {
+    only_get(ex)?;
+    let mut pairs = query_pairs(ex);
+    if let Some((k, v)) = path_pair {
+        let k = percent_encoding::percent_decode_str(k)
+            .decode_utf8_lossy()
+            .into_owned();
+        let v = percent_encoding::percent_decode_str(v)
+            .decode_utf8_lossy()
+            .into_owned();
+        pairs.push((k, v));
+    }
+    let mut head = Head::new(status(302)).header("Location", "/cookies");
+    for (name, value) in pairs {
+        check_cookie(&name, &value)?;
+        head.add("Set-Cookie", format!("{name}={value}; Path=/"));
+    }
+    sent(
+        ex.respond(
+            head.header("Content-Type", "text/plain; charset=utf-8"),
+            "Redirecting to /cookies\n",
+        )
+        .await,
+    )
+}
+
+/// `/cookies/delete?name…`: expires them and redirects to `/cookies`.
+pub async fn delete_cookies<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+    only_get(ex)?;
+    let mut head = Head::new(status(302)).header("Location", "/cookies");
+    for (name, _) in query_pairs(ex) {
+        check_cookie(&name, "")?;
+        head.add(
+            "Set-Cookie",
+            format!("{name}=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/"),
+        );
+    }
+    sent(
+        ex.respond(
+            head.header("Content-Type", "text/plain; charset=utf-8"),
+            "Redirecting to /cookies\n",
+        )
+        .await,
+    )
+}
+
+/// RFC 6265 §4.1.1: a token for the name, cookie-octets for the value.
+fn check_cookie(name: &str, value: &str) -> Outcome {
+    let octet = |b: u8| {
+        b == 0x21
+            || (0x23..=0x2b).contains(&b)
+            || (0x2d..=0x3a).contains(&b)
+            || (0x3c..=0x5b).contains(&b)
+            || (0x5d..=0x7e).contains(&b)
+    };
+    if is_field_name(name) && value.bytes().all(octet) {
+        Ok(())
+    } else {
+        Err(Problem::bad_request(format!(
+            "{name:?}={value:?} is not a valid cookie (RFC 6265 §4.1.1)."
+        ))
+        .kind("bad-cookie"))
+    }
+}
+
 async fn reply<T: Transport>(ex: &mut Exchange<'_, T>, doc: Value) -> Outcome {
-    let mut body = serde_json::to_vec_pretty(&doc).unwrap_or_default();
-    body.push(b'\n');
-    let head =
-        Head::new(Status::from_u16(200).expect("valid")).header("Content-Type", "application/json");
-    sent(ex.respond(head, Bytes::from(body)).await)
+    reply_json(ex, Head::new(status(200)), &doc).await
 }
 
 /// Query arguments: a string for one value, a list for several (httpbin).

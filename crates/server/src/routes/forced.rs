@@ -263,7 +263,7 @@ fn parse_header(raw: &str) -> Result<(String, String), Problem> {
 }
 
 /// A relative reference (no scheme, not `//host`) or an http(s) URL.
-fn parse_location(raw: &str) -> Result<String, Problem> {
+pub(crate) fn parse_location(raw: &str) -> Result<String, Problem> {
     let ok_chars = !raw.is_empty()
         && raw.len() <= MAX_LOCATION
         && raw.bytes().all(|b| (0x21..0x7f).contains(&b) && b != b'\\');

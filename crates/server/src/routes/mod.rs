@@ -2,12 +2,18 @@
 //! the exchange, or return a [`Problem`] that the dispatcher renders.
 
 mod assets;
+mod auth;
+mod bytes;
 mod echo;
 mod fault;
-mod forced;
+pub(crate) mod forced;
 mod health;
+mod redirect;
+mod scenarios;
+mod upload;
 
-use teapot_wire::{Exchange, Method, Transport};
+use teapot_codes::Status;
+use teapot_wire::{Exchange, Head, Method, Transport};
 
 use crate::app::App;
 use crate::problem::Problem;
@@ -30,6 +36,33 @@ pub async fn dispatch<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outc
         ["headers"] => echo::headers_only(ex).await,
         ["ip"] => echo::ip(ex).await,
         ["user-agent"] => echo::user_agent(ex).await,
+        ["response-headers"] => echo::response_headers(ex).await,
+        ["cookies"] => echo::cookies(ex).await,
+        ["cookies", "set"] => echo::set_cookies(ex, None).await,
+        ["cookies", "set", name, value] => echo::set_cookies(ex, Some((name, value))).await,
+        ["cookies", "delete"] => echo::delete_cookies(ex).await,
+        ["redirect", n] => redirect::chain(ex, n, None).await,
+        ["relative-redirect", n] => redirect::chain(ex, n, Some(redirect::Form::Relative)).await,
+        ["absolute-redirect", n] => redirect::chain(ex, n, Some(redirect::Form::Absolute)).await,
+        ["redirect-to"] => redirect::redirect_to(ex).await,
+        ["basic-auth", user, passwd] => auth::basic(ex, user, passwd, false).await,
+        ["hidden-basic-auth", user, passwd] => auth::basic(ex, user, passwd, true).await,
+        ["bearer"] => auth::bearer(ex).await,
+        ["proxy-auth", user, passwd] => auth::proxy(ex, user, passwd).await,
+        ["role", role] => auth::role(ex, role).await,
+        ["bytes", n] => bytes::random_bytes(app, ex, n).await,
+        ["range", n] => bytes::range(app, ex, n).await,
+        ["etag", tag] => bytes::etag(ex, tag).await,
+        ["cache"] => bytes::cache(app, ex, None).await,
+        ["cache", seconds] => bytes::cache(app, ex, Some(seconds)).await,
+        ["upload"] => upload::upload(ex).await,
+        ["processing"] => scenarios::processing(app, ex).await,
+        ["early-hints"] => scenarios::early_hints(ex).await,
+        ["portal"] => scenarios::portal(ex, false).await,
+        ["portal", "sign-in"] => scenarios::portal(ex, true).await,
+        ["extension"] => scenarios::extension(ex).await,
+        ["reset"] => scenarios::reset(ex).await,
+        ["pay"] => scenarios::pay(ex).await,
         ["fault", kind] => fault::fault(app, ex, kind).await,
         ["status" | "random", spec, ..] => forced::forced(app, ex, spec).await,
         [code, ..] if code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()) => {
@@ -50,12 +83,42 @@ pub fn query_pairs<T: Transport>(ex: &Exchange<'_, T>) -> Vec<(String, String)> 
 
 /// Refuses methods other than GET and HEAD.
 pub fn only_get<T: Transport>(ex: &Exchange<'_, T>) -> Outcome {
+    only(ex, &[Method::Get])
+}
+
+/// A status known at compile time to be valid.
+pub fn status(code: u16) -> Status {
+    Status::from_u16(code).expect("a code in 100..=599")
+}
+
+/// Refuses methods not in `allowed` with 405 and `Allow`. HEAD is allowed
+/// wherever GET is.
+pub fn only<T: Transport>(ex: &Exchange<'_, T>, allowed: &[Method]) -> Outcome {
     let m = ex.request().method();
-    if m == Method::Get || m == Method::Head {
-        Ok(())
-    } else {
-        Err(Problem::method_not_allowed(m.as_str(), &["GET", "HEAD"]))
+    let ok = allowed.contains(&m) || (m == Method::Head && allowed.contains(&Method::Get));
+    if ok {
+        return Ok(());
     }
+    let mut names: Vec<&str> = Vec::new();
+    for a in allowed {
+        names.push(a.as_str());
+        if *a == Method::Get {
+            names.push("HEAD");
+        }
+    }
+    Err(Problem::method_not_allowed(m.as_str(), &names))
+}
+
+/// Answers with a JSON document (pretty, like httpbin's).
+pub async fn reply_json<T: Transport>(
+    ex: &mut Exchange<'_, T>,
+    head: Head,
+    doc: &serde_json::Value,
+) -> Outcome {
+    let mut body = serde_json::to_vec_pretty(doc).unwrap_or_default();
+    body.push(b'\n');
+    let head = head.header("Content-Type", "application/json");
+    sent(ex.respond(head, ::bytes::Bytes::from(body)).await)
 }
 
 /// Answers an I/O error on the way out: nothing more can be sent.

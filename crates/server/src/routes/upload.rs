@@ -1,0 +1,77 @@
+//! `/upload`: the codes an upload earns. `Expect: 100-continue` is honoured
+//! (100 goes out only when the body is wanted); a declared length over the
+//! limit gets 413 before any of the body is read; a chunked upload gets 411
+//! (this endpoint wants the length first); a media type it does not take
+//! gets 415 with `Accept-Post`. (An `Expect` other than `100-continue` gets
+//! 417 from the engine, before any handler.)
+
+use serde_json::json;
+use teapot_wire::{BodyKind, Exchange, Head, Method, Transport};
+
+use super::{only, query_pairs, reply_json, status, Outcome};
+use crate::problem::Problem;
+
+/// The media types `/upload` takes.
+pub const ACCEPTED: &str = "application/octet-stream, text/plain, application/json";
+/// The default and largest `?max=` in bytes.
+pub const DEFAULT_MAX: u64 = 1024 * 1024;
+
+/// Serves `/upload[?max=BYTES]`.
+pub async fn upload<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+    only(ex, &[Method::Post, Method::Put])?;
+    let mut max = DEFAULT_MAX;
+    for (k, v) in query_pairs(ex) {
+        if k == "max" {
+            max = v
+                .parse()
+                .ok()
+                .filter(|m| *m <= DEFAULT_MAX)
+                .ok_or_else(|| {
+                    Problem::bad_request(format!(
+                        "max must be a whole number of bytes up to {DEFAULT_MAX}, not {v:?}."
+                    ))
+                    .kind("bad-option")
+                })?;
+        }
+    }
+    let ctype = ex.request().header_str("content-type").map(|c| {
+        c.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    });
+    let accepted = ctype
+        .as_deref()
+        .is_some_and(|c| ACCEPTED.split(", ").any(|a| a == c));
+    if !accepted {
+        let detail = match &ctype {
+            Some(c) => format!("{c} is not taken here; send one of {ACCEPTED}."),
+            None => format!("Say what the body is in Content-Type: one of {ACCEPTED}."),
+        };
+        return Err(Problem::new(415, detail).header("Accept-Post", ACCEPTED));
+    }
+    match ex.request().body_kind() {
+        BodyKind::Length(n) if n > max => {
+            return Err(Problem::new(
+                413,
+                format!("The body declares {n} bytes; this upload takes at most {max}."),
+            )
+            .with("max", json!(max)));
+        }
+        BodyKind::Chunked => {
+            ex.require_length().await;
+            return Ok(());
+        }
+        _ => {}
+    }
+    let Ok(body) = ex.read_body(max as usize).await else {
+        // The engine answers a broken or oversized body itself.
+        return Ok(());
+    };
+    let doc = json!({
+        "received": body.len(),
+        "content_type": ctype,
+    });
+    reply_json(ex, Head::new(status(200)), &doc).await
+}

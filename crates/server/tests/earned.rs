@@ -1,0 +1,582 @@
+//! Earned status: the protocol situations that produce each code for real.
+
+mod common;
+
+use serde_json::Value;
+use teapot_testkit::{get, Client, Response};
+
+fn req(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> String {
+    let mut s = format!("{method} {path} HTTP/1.1\r\nHost: t\r\n");
+    for (n, v) in headers {
+        s.push_str(&format!("{n}: {v}\r\n"));
+    }
+    if !body.is_empty() || method == "POST" || method == "PUT" {
+        s.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    s.push_str("\r\n");
+    s.push_str(body);
+    s
+}
+
+async fn ask(c: &mut Client, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
+    c.send(req(method, path, headers, "")).await;
+    c.response(method == "HEAD").await
+}
+
+fn json(r: &Response) -> Value {
+    serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("{e}: {:?}", r.text()))
+}
+
+#[tokio::test]
+async fn redirect_chains_end_at_get() {
+    let server = common::server().await;
+    let mut c = Client::connect(server.addr()).await;
+    let mut path = "/redirect/3".to_string();
+    let mut seen = Vec::new();
+    for _ in 0..10 {
+        let r = ask(&mut c, "GET", &path, &[]).await;
+        seen.push(r.status);
+        if r.status != 302 {
+            break;
+        }
+        path = r.header("location").unwrap().to_string();
+    }
+    assert_eq!(seen, [302, 302, 302, 200]);
+    assert_eq!(path, "/get");
+    let r = ask(&mut c, "GET", "/absolute-redirect/2", &[]).await;
+    assert_eq!(r.header("location"), Some("http://t/absolute-redirect/1"));
+    let r = ask(&mut c, "GET", "/redirect/2?absolute=true", &[]).await;
+    assert_eq!(r.header("location"), Some("http://t/absolute-redirect/1"));
+    let r = ask(&mut c, "GET", "/relative-redirect/1", &[]).await;
+    assert_eq!(r.header("location"), Some("/get"));
+    for bad in ["/redirect/0", "/redirect/101", "/redirect/x"] {
+        assert_eq!(ask(&mut c, "GET", bad, &[]).await.status, 400, "{bad}");
+    }
+    let r = ask(
+        &mut c,
+        "DELETE",
+        "/redirect-to?url=/anything&status_code=307",
+        &[],
+    )
+    .await;
+    assert_eq!((r.status, r.header("location")), (307, Some("/anything")));
+    let r = ask(&mut c, "GET", "/redirect-to?url=javascript:x", &[]).await;
+    assert_eq!(json(&r)["type"], "/problems/bad-location");
+    let r = ask(&mut c, "GET", "/redirect-to?url=/x&status_code=200", &[]).await;
+    assert_eq!(json(&r)["type"], "/problems/bad-option");
+}
+
+#[tokio::test]
+async fn basic_auth() {
+    let server = common::server().await;
+    let mut c = Client::connect(server.addr()).await;
+    let r = ask(&mut c, "GET", "/basic-auth/user/pass", &[]).await;
+    assert_eq!(
+        (r.status, r.header("www-authenticate")),
+        (401, Some("Basic realm=\"teapot\", charset=\"UTF-8\""))
+    );
+    // user:pass
+    let r = ask(
+        &mut c,
+        "GET",
+        "/basic-auth/user/pass",
+        &[("Authorization", "Basic dXNlcjpwYXNz")],
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        json(&r),
+        serde_json::json!({"authenticated": true, "user": "user"})
+    );
+    // user:wrong
+    let r = ask(
+        &mut c,
+        "GET",
+        "/basic-auth/user/pass",
+        &[("Authorization", "Basic dXNlcjp3cm9uZw==")],
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    for bad in [
+        "Basic ***",
+        "Basic dXNlcg==",
+        "Basic",
+        "Digest abc",
+        "Basic /w==",
+    ] {
+        let r = ask(
+            &mut c,
+            "GET",
+            "/basic-auth/user/pass",
+            &[("Authorization", bad)],
+        )
+        .await;
+        assert_eq!(r.status, 401, "{bad}");
+        assert!(r.header("www-authenticate").is_some());
+    }
+    let r = ask(&mut c, "GET", "/hidden-basic-auth/user/pass", &[]).await;
+    assert_eq!((r.status, r.header("www-authenticate")), (404, None));
+    let r = ask(
+        &mut c,
+        "GET",
+        "/hidden-basic-auth/user/pass",
+        &[("Authorization", "Basic dXNlcjpwYXNz")],
+    )
+    .await;
+    assert_eq!(r.status, 200);
+}
+
+#[tokio::test]
+async fn bearer_proxy_and_roles() {
+    let server = common::server().await;
+    let mut c = Client::connect(server.addr()).await;
+    let r = ask(&mut c, "GET", "/bearer", &[]).await;
+    assert_eq!(
+        (r.status, r.header("www-authenticate")),
+        (401, Some("Bearer realm=\"teapot\""))
+    );
+    let r = ask(
+        &mut c,
+        "GET",
+        "/bearer",
+        &[("Authorization", "Bearer abc.123")],
+    )
+    .await;
+    assert_eq!(json(&r)["token"], "abc.123");
+    let r = ask(
+        &mut c,
+        "GET",
+        "/bearer",
+        &[("Authorization", "Bearer not a token")],
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    assert!(r
+        .header("www-authenticate")
+        .unwrap()
+        .contains("error=\"invalid_token\""));
+
+    let r = ask(&mut c, "GET", "/proxy-auth/u/p", &[]).await;
+    assert_eq!(
+        (r.status, r.header("proxy-authenticate")),
+        (407, Some("Basic realm=\"teapot proxy\", charset=\"UTF-8\""))
+    );
+    // u:p
+    let r = ask(
+        &mut c,
+        "GET",
+        "/proxy-auth/u/p",
+        &[("Proxy-Authorization", "Basic dTpw")],
+    )
+    .await;
+    assert_eq!(r.status, 200);
+
+    let r = ask(&mut c, "GET", "/role/admin", &[]).await;
+    assert_eq!(r.status, 401);
+    let r = ask(
+        &mut c,
+        "GET",
+        "/role/admin",
+        &[("Authorization", "Bearer teapot.editor")],
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(json(&r)["roles"], serde_json::json!(["editor"]));
+    let r = ask(
+        &mut c,
+        "GET",
+        "/role/admin",
+        &[("Authorization", "Bearer teapot.editor.admin")],
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let r = ask(
+        &mut c,
+        "GET",
+        "/role/admin",
+        &[("Authorization", "Bearer someone-else")],
+    )
+    .await;
+    assert_eq!(r.status, 401);
+}
+
+#[tokio::test]
+async fn conditional_requests() {
+    let server = common::server().await;
+    let mut c = Client::connect(server.addr()).await;
+    let r = ask(&mut c, "GET", "/etag/abc", &[]).await;
+    assert_eq!((r.status, r.header("etag")), (200, Some("\"abc\"")));
+    for inm in ["\"abc\"", "W/\"abc\"", "\"x\", \"abc\"", "*"] {
+        let r = ask(&mut c, "GET", "/etag/abc", &[("If-None-Match", inm)]).await;
+        assert_eq!(
+            (r.status, r.header("etag")),
+            (304, Some("\"abc\"")),
+            "{inm}"
+        );
+        assert!(r.body.is_empty() && r.header("content-length").is_none());
+    }
+    let r = ask(
+        &mut c,
+        "GET",
+        "/etag/abc",
+        &[("If-None-Match", "\"other\"")],
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let r = ask(&mut c, "GET", "/etag/abc", &[("If-Match", "\"other\"")]).await;
+    assert_eq!(r.status, 412);
+    let r = ask(&mut c, "GET", "/etag/abc", &[("If-Match", "W/\"abc\"")]).await;
+    assert_eq!(r.status, 412, "If-Match compares strongly");
+    let r = ask(&mut c, "GET", "/etag/abc", &[("If-Match", "\"abc\"")]).await;
+    assert_eq!(r.status, 200);
+    // If-Match is evaluated first.
+    let r = ask(
+        &mut c,
+        "GET",
+        "/etag/abc",
+        &[("If-Match", "\"no\""), ("If-None-Match", "\"abc\"")],
+    )
+    .await;
+    assert_eq!(r.status, 412);
+
+    let r = ask(&mut c, "GET", "/cache/60", &[]).await;
+    let last_modified = r.header("last-modified").unwrap().to_string();
+    assert_eq!(r.header("cache-control"), Some("public, max-age=60"));
+    let r = ask(
+        &mut c,
+        "GET",
+        "/cache/60",
+        &[("If-None-Match", "\"cache-v1\"")],
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.header("cache-control"), r.header("etag")),
+        (304, Some("public, max-age=60"), Some("\"cache-v1\""))
+    );
+    let r = ask(
+        &mut c,
+        "GET",
+        "/cache",
+        &[("If-Modified-Since", &last_modified)],
+    )
+    .await;
+    assert_eq!(r.status, 304);
+    let r = ask(
+        &mut c,
+        "GET",
+        "/cache",
+        &[("If-Modified-Since", "Thu, 01 Jan 1970 00:00:00 GMT")],
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    // If-None-Match, when present, makes If-Modified-Since irrelevant.
+    let r = ask(
+        &mut c,
+        "GET",
+        "/cache",
+        &[
+            ("If-None-Match", "\"stale\""),
+            ("If-Modified-Since", &last_modified),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let r = ask(
+        &mut c,
+        "GET",
+        "/cache",
+        &[("If-Unmodified-Since", "Thu, 01 Jan 1970 00:00:00 GMT")],
+    )
+    .await;
+    assert_eq!(r.status, 412);
+    let r = ask(
+        &mut c,
+        "GET",
+        "/cache",
+        &[("If-Modified-Since", "not a date")],
+    )
+    .await;
+    assert_eq!(r.status, 200, "an invalid date is ignored");
+}
+
+#[tokio::test]
+async fn ranges() {
+    let server = common::server().await;
+    let mut c = Client::connect(server.addr()).await;
+    let r = ask(&mut c, "GET", "/range/100", &[]).await;
+    assert_eq!(
+        (r.status, r.header("accept-ranges"), r.body.len()),
+        (200, Some("bytes"), 100)
+    );
+    let etag = r.header("etag").unwrap().to_string();
+    let modified = r.header("last-modified").unwrap().to_string();
+    let r = ask(&mut c, "GET", "/range/100", &[("Range", "bytes=0-9")]).await;
+    assert_eq!(
+        (r.status, r.header("content-range"), r.text().as_str()),
+        (206, Some("bytes 0-9/100"), "abcdefghij")
+    );
+    let r = ask(&mut c, "GET", "/range/100", &[("Range", "bytes=-3")]).await;
+    assert_eq!(
+        (r.header("content-range"), r.text().as_str()),
+        (Some("bytes 97-99/100"), "tuv")
+    );
+    let r = ask(&mut c, "GET", "/range/100", &[("Range", "bytes=0-0,50-51")]).await;
+    assert!(r
+        .header("content-type")
+        .unwrap()
+        .starts_with("multipart/byteranges; boundary="));
+    assert!(r
+        .text()
+        .contains("Content-Range: bytes 50-51/100\r\n\r\nyz\r\n"));
+    let r = ask(&mut c, "GET", "/range/100", &[("Range", "bytes=100-")]).await;
+    assert_eq!(
+        (r.status, r.header("content-range")),
+        (416, Some("bytes */100"))
+    );
+    let r = ask(
+        &mut c,
+        "GET",
+        "/range/100",
+        &[("Range", "bytes=5-9"), ("If-Range", &etag)],
+    )
+    .await;
+    assert_eq!(r.status, 206);
+    let r = ask(
+        &mut c,
+        "GET",
+        "/range/100",
+        &[("Range", "bytes=5-9"), ("If-Range", "\"old\"")],
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body.len()),
+        (200, 100),
+        "a failed If-Range sends it all"
+    );
+    let r = ask(
+        &mut c,
+        "GET",
+        "/range/100",
+        &[("Range", "bytes=5-9"), ("If-Range", &modified)],
+    )
+    .await;
+    assert_eq!(r.status, 206);
+    let r = ask(&mut c, "GET", "/range/100", &[("Range", "lines=1-2")]).await;
+    assert_eq!(r.status, 200, "an unknown unit is ignored");
+    let r = ask(&mut c, "HEAD", "/range/100", &[("Range", "bytes=0-9")]).await;
+    assert_eq!(
+        (r.status, r.header("content-length")),
+        (200, Some("100")),
+        "ranges are for GET"
+    );
+
+    let a = ask(&mut c, "GET", "/bytes/64?seed=7", &[]).await;
+    let b = ask(&mut c, "GET", "/bytes/64?seed=7", &[]).await;
+    assert_eq!((a.body.len(), &a.body), (64, &b.body));
+    assert_eq!(a.header("content-type"), Some("application/octet-stream"));
+    let d = ask(&mut c, "GET", "/bytes/64?seed=8", &[]).await;
+    assert_ne!(a.body, d.body);
+    assert_eq!(ask(&mut c, "GET", "/bytes/999999", &[]).await.status, 400);
+}
+
+#[tokio::test]
+async fn response_headers_and_cookies() {
+    let server = common::server().await;
+    let mut c = Client::connect(server.addr()).await;
+    let r = ask(
+        &mut c,
+        "GET",
+        "/response-headers?X-One=1&X-Two=a&X-Two=b",
+        &[],
+    )
+    .await;
+    assert_eq!(r.header("x-one"), Some("1"));
+    assert_eq!(r.headers_named("x-two"), ["a", "b"]);
+    assert_eq!(json(&r)["X-Two"], serde_json::json!(["a", "b"]));
+    let r = ask(
+        &mut c,
+        "GET",
+        "/response-headers?X-Bad=a%0D%0AInjected:1",
+        &[],
+    )
+    .await;
+    assert_eq!((r.status, r.header("injected")), (400, None));
+
+    let r = ask(&mut c, "GET", "/cookies/set?flavour=earl-grey&sugar=2", &[]).await;
+    assert_eq!((r.status, r.header("location")), (302, Some("/cookies")));
+    assert_eq!(
+        r.headers_named("set-cookie"),
+        ["flavour=earl-grey; Path=/", "sugar=2; Path=/"]
+    );
+    let r = ask(&mut c, "GET", "/cookies/set/milk/none", &[]).await;
+    assert_eq!(r.headers_named("set-cookie"), ["milk=none; Path=/"]);
+    let r = ask(
+        &mut c,
+        "GET",
+        "/cookies",
+        &[("Cookie", "flavour=earl-grey; sugar=2")],
+    )
+    .await;
+    assert_eq!(
+        json(&r),
+        serde_json::json!({"cookies": {"flavour": "earl-grey", "sugar": "2"}})
+    );
+    let r = ask(&mut c, "GET", "/cookies/delete?sugar", &[]).await;
+    let set = r.header("set-cookie").unwrap();
+    assert!(set.starts_with("sugar=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0"));
+    let r = ask(&mut c, "GET", "/cookies/set?bad=a%3Bb", &[]).await;
+    assert_eq!(r.status, 400);
+}
+
+#[tokio::test]
+async fn uploads() {
+    let server = common::server().await;
+    let mut c = Client::connect(server.addr()).await;
+    c.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n").await;
+    let r = c.response(false).await;
+    assert_eq!(r.status, 100);
+    c.send("hello").await;
+    let r = c.response(false).await;
+    assert_eq!((r.status, json(&r)["received"].as_u64()), (200, Some(5)));
+
+    let mut c = Client::connect(server.addr()).await;
+    c.send("POST /upload?max=10 HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nContent-Length: 50\r\nExpect: 100-continue\r\n\r\n").await;
+    let r = c.response(false).await;
+    assert_eq!(r.status, 413, "answered before the body, without 100");
+    assert_eq!(r.header("connection"), Some("close"));
+
+    let mut c = Client::connect(server.addr()).await;
+    c.send("PUT /upload HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n").await;
+    assert_eq!(c.response(false).await.status, 411);
+
+    let mut c = Client::connect(server.addr()).await;
+    let r = ask(&mut c, "POST", "/upload", &[("Content-Type", "image/png")]).await;
+    assert_eq!(
+        (r.status, r.header("accept-post")),
+        (
+            415,
+            Some("application/octet-stream, text/plain, application/json")
+        )
+    );
+    let r = ask(&mut c, "POST", "/upload", &[]).await;
+    assert_eq!(r.status, 415);
+    let r = ask(&mut c, "GET", "/upload", &[]).await;
+    assert_eq!((r.status, r.header("allow")), (405, Some("POST, PUT")));
+
+    let mut c = Client::connect(server.addr()).await;
+    c.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nExpect: 200-ok\r\n\r\nhello").await;
+    assert_eq!(c.response(false).await.status, 417);
+}
+
+#[tokio::test]
+async fn long_work_and_early_hints() {
+    let server = common::server().await;
+    let mut c = Client::connect(server.addr()).await;
+    c.send(get("/processing?duration=1")).await;
+    let codes: Vec<u16> = c.exchange(false).await.iter().map(|r| r.status).collect();
+    assert_eq!(codes, [102, 200]);
+    c.send(get("/early-hints")).await;
+    let all = c.exchange(false).await;
+    assert_eq!(all[0].status, 103);
+    assert_eq!(
+        all[0].header("link"),
+        Some("</static/teapot.css>; rel=preload; as=style")
+    );
+    assert!(all[1].text().contains("href=\"/static/teapot.css\""));
+    let r = ask(&mut c, "GET", "/processing?duration=600", &[]).await;
+    assert_eq!(r.status, 400);
+}
+
+#[tokio::test]
+async fn portal_extension_reset_and_pay() {
+    let server = common::server().await;
+    let mut c = Client::connect(server.addr()).await;
+    let r = ask(&mut c, "GET", "/portal", &[]).await;
+    assert_eq!(r.status, 511);
+    assert!(
+        r.header("www-authenticate").is_none(),
+        "511 carries no challenge"
+    );
+    assert!(r.text().contains("href=\"/portal/sign-in\""));
+    let r = ask(&mut c, "POST", "/portal/sign-in", &[]).await;
+    assert_eq!((r.status, r.header("location")), (303, Some("/portal")));
+    let cookie = r
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = ask(&mut c, "GET", "/portal", &[("Cookie", &cookie)]).await;
+    assert_eq!(r.status, 200);
+
+    let r = ask(&mut c, "GET", "/extension", &[]).await;
+    assert_eq!(r.status, 510);
+    assert_eq!(json(&r)["extension"], "urn:teapot:ext:brew");
+    let r = ask(
+        &mut c,
+        "GET",
+        "/extension",
+        &[("Man", "\"urn:teapot:ext:brew\"; ns=16")],
+    )
+    .await;
+    assert_eq!(r.status, 200);
+
+    let r = ask(&mut c, "GET", "/reset", &[]).await;
+    assert!(r.text().contains("<form method=\"post\""));
+    c.send(req(
+        "POST",
+        "/reset",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        "note=hi",
+    ))
+    .await;
+    let r = c.response(false).await;
+    assert_eq!((r.status, r.header("content-length")), (205, Some("0")));
+
+    let r = ask(&mut c, "GET", "/pay", &[]).await;
+    assert_eq!(r.status, 402);
+    let r = ask(&mut c, "GET", "/pay", &[("X-Payment-Token", "tok_123")]).await;
+    assert_eq!(r.status, 200);
+}
+
+#[tokio::test]
+async fn echo_matches_httpbin_field_names() {
+    let server = common::server().await;
+    let mut c = Client::connect(server.addr()).await;
+    let keys = |v: &Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let r = ask(&mut c, "GET", "/get?a=1", &[]).await;
+    assert_eq!(keys(&json(&r)), ["args", "headers", "origin", "url"]);
+    c.send(req("POST", "/post", &[], "x")).await;
+    let r = c.response(false).await;
+    assert_eq!(
+        keys(&json(&r)),
+        ["args", "data", "files", "form", "headers", "json", "origin", "url"]
+    );
+    c.send(req("PUT", "/anything", &[], "x")).await;
+    let r = c.response(false).await;
+    assert_eq!(
+        keys(&json(&r)),
+        ["args", "data", "files", "form", "headers", "json", "method", "origin", "url"]
+    );
+    assert_eq!(
+        keys(&json(&ask(&mut c, "GET", "/headers", &[]).await)),
+        ["headers"]
+    );
+    assert_eq!(
+        keys(&json(&ask(&mut c, "GET", "/ip", &[]).await)),
+        ["origin"]
+    );
+    assert_eq!(
+        keys(&json(&ask(&mut c, "GET", "/user-agent", &[]).await)),
+        ["user-agent"]
+    );
+    assert_eq!(
+        keys(&json(&ask(&mut c, "GET", "/cookies", &[]).await)),
+        ["cookies"]
+    );
+}
