@@ -204,3 +204,30 @@ async fn a_rust_client_follows_redirects_with_the_method_rules() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_authenticates_with_digest() {
+    let server = common::server().await;
+    for path in [
+        "/digest-auth/auth/user/pass",
+        "/digest-auth/auth/user/pass/MD5",
+        "/digest-auth/auth/user/pass/SHA-256",
+    ] {
+        let url = format!("{}{path}", server.base_url());
+        let out = curl(&["--digest", "-u", "user:pass", "-w", "\n%{http_code}", &url]).await;
+        let text = text(&out.stdout);
+        assert!(text.ends_with("\n200"), "{path}: {text}");
+        let out = curl(&[
+            "--digest",
+            "-u",
+            "user:wrong",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            &url,
+        ])
+        .await;
+        assert_eq!(crate::text(&out.stdout), "401", "{path}");
+    }
+}

@@ -580,3 +580,64 @@ async fn echo_matches_httpbin_field_names() {
         ["cookies"]
     );
 }
+
+fn md5_hex(s: &str) -> String {
+    use md5::Digest;
+    md5::Md5::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn challenge_param<'a>(challenge: &'a str, name: &str) -> &'a str {
+    let at = challenge.find(&format!("{name}=")).unwrap() + name.len() + 1;
+    let rest = &challenge[at..];
+    match rest.strip_prefix('"') {
+        Some(q) => &q[..q.find('"').unwrap()],
+        None => rest.split(',').next().unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn digest_auth_int_by_hand() {
+    let server = common::server().await;
+    let mut c = Client::connect(server.addr()).await;
+    let path = "/digest-auth/auth-int/ann/secret";
+    let r = ask(&mut c, "GET", path, &[]).await;
+    assert_eq!(r.status, 401);
+    let ch = r.header("www-authenticate").unwrap().to_string();
+    assert!(
+        ch.starts_with("Digest realm=\"teapot\", qop=\"auth-int\", algorithm=MD5, nonce=\""),
+        "{ch}"
+    );
+    let nonce = challenge_param(&ch, "nonce");
+    let body = "brew";
+    let ha1 = md5_hex("ann:teapot:secret");
+    let ha2 = md5_hex(&format!("POST:{path}:{}", md5_hex(body)));
+    let response = md5_hex(&format!("{ha1}:{nonce}:00000001:abc:auth-int:{ha2}"));
+    let auth = format!(
+        "Digest username=\"ann\", realm=\"teapot\", nonce=\"{nonce}\", uri=\"{path}\", qop=auth-int, nc=00000001, cnonce=\"abc\", response=\"{response}\", opaque=\"7465617069\""
+    );
+    c.send(req("POST", path, &[("Authorization", &auth)], body))
+        .await;
+    assert_eq!(c.response(false).await.status, 200);
+    // The same credentials over a different body do not verify.
+    c.send(req("POST", path, &[("Authorization", &auth)], "other"))
+        .await;
+    assert_eq!(c.response(false).await.status, 401);
+    // A nonce this server never issued.
+    let forged = auth.replace(nonce, "1.00");
+    c.send(req("POST", path, &[("Authorization", &forged)], body))
+        .await;
+    assert_eq!(c.response(false).await.status, 401);
+    let r = ask(&mut c, "GET", "/digest-auth/auth/u/p/SHA-1", &[]).await;
+    assert_eq!(r.status, 400);
+    let r = ask(
+        &mut c,
+        "GET",
+        "/digest-auth/auth/u/p",
+        &[("Authorization", "Digest garbage")],
+    )
+    .await;
+    assert_eq!(r.status, 401);
+}

@@ -4,6 +4,7 @@
 mod assets;
 mod auth;
 mod bytes;
+mod digest;
 mod echo;
 mod fault;
 pub(crate) mod forced;
@@ -47,6 +48,10 @@ pub async fn dispatch<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outc
         ["redirect-to"] => redirect::redirect_to(ex).await,
         ["basic-auth", user, passwd] => auth::basic(ex, user, passwd, false).await,
         ["hidden-basic-auth", user, passwd] => auth::basic(ex, user, passwd, true).await,
+        ["digest-auth", qop, user, passwd] => digest::digest(ex, qop, user, passwd, None).await,
+        ["digest-auth", qop, user, passwd, algorithm] => {
+            digest::digest(ex, qop, user, passwd, Some(algorithm)).await
+        }
         ["bearer"] => auth::bearer(ex).await,
         ["proxy-auth", user, passwd] => auth::proxy(ex, user, passwd).await,
         ["role", role] => auth::role(ex, role).await,
