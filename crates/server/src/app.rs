@@ -1,6 +1,7 @@
 //! [`App`]: the engine's `Service`. It routes each request and turns a
 //! handler's `Problem` into an answer.
 
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, SystemTime};
 
 use teapot_wire::{Exchange, Service, Transport};
@@ -16,14 +17,28 @@ pub struct App {
     pub max_delay: Duration,
     /// When the server started: the `Last-Modified` of its fixed resources.
     pub started: SystemTime,
+    /// This server's own address: the only upstream of `/gateway`.
+    pub self_addr: Option<SocketAddr>,
 }
 
 impl App {
     /// The application for a configuration.
-    pub fn new(config: &Config) -> App {
+    pub fn new(config: &Config, self_addr: Option<SocketAddr>) -> App {
+        // A wildcard bind is reached on loopback.
+        let self_addr = self_addr.map(|mut a| {
+            if a.ip().is_unspecified() {
+                a.set_ip(if a.is_ipv4() {
+                    Ipv4Addr::LOCALHOST.into()
+                } else {
+                    Ipv6Addr::LOCALHOST.into()
+                });
+            }
+            a
+        });
         App {
             max_delay: config.max_delay,
             started: SystemTime::now(),
+            self_addr,
         }
     }
 }

@@ -20,7 +20,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let app = Arc::new(App::new(&config));
+    let app = Arc::new(App::new(&config, listener.local_addr().ok()));
     let wire = Arc::new(teapot_wire::Config {
         limits: config.limits.clone(),
         inflight: Some(Arc::new(Semaphore::new(config.max_inflight))),

@@ -641,3 +641,107 @@ async fn digest_auth_int_by_hand() {
     .await;
     assert_eq!(r.status, 401);
 }
+
+#[tokio::test]
+async fn negotiation() {
+    let server = common::server().await;
+    let mut c = Client::connect(server.addr()).await;
+    let r = ask(&mut c, "GET", "/negotiate", &[]).await;
+    assert_eq!(
+        (r.status, r.header("vary")),
+        (300, Some("Accept")),
+        "no Accept: no preference stated"
+    );
+    assert!(r
+        .header("link")
+        .unwrap()
+        .contains("</negotiate/json>; rel=\"alternate\"; type=\"application/json\""));
+    assert!(r.text().contains("/negotiate/html"));
+    let r = ask(
+        &mut c,
+        "GET",
+        "/negotiate",
+        &[("Accept", "application/json")],
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.header("content-location")),
+        (200, Some("/negotiate/json"))
+    );
+    assert_eq!(json(&r)["tea"], "earl grey");
+    let r = ask(
+        &mut c,
+        "GET",
+        "/negotiate",
+        &[("Accept", "text/html;q=0.9, text/plain;q=0.1")],
+    )
+    .await;
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    let r = ask(&mut c, "GET", "/negotiate", &[("Accept", "image/png")]).await;
+    assert_eq!(r.status, 406);
+    assert_eq!(
+        json(&r)["available"],
+        serde_json::json!(["text/plain", "application/json", "text/html"])
+    );
+    let r = ask(&mut c, "GET", "/negotiate/json", &[]).await;
+    assert_eq!(
+        (r.status, r.header("content-type")),
+        (200, Some("application/json"))
+    );
+    let r = ask(
+        &mut c,
+        "GET",
+        "/negotiate/loop",
+        &[("Accept", "text/plain")],
+    )
+    .await;
+    assert_eq!(r.status, 506);
+}
+
+#[tokio::test]
+async fn gateway_to_itself() {
+    let server = common::server().await;
+    let mut c = Client::connect(server.addr()).await;
+    let r = ask(&mut c, "GET", "/gateway/418", &[]).await;
+    assert_eq!(
+        (r.status, r.header("via"), r.text().as_str()),
+        (418, Some("1.1 teapot"), "418 I'm a teapot\n")
+    );
+    let r = ask(&mut c, "GET", "/gateway/get?x=1&transform=1", &[]).await;
+    assert_eq!(r.status, 203);
+    let v = json(&r);
+    assert_eq!(
+        (v["transformed_by"].as_str(), v["args"]["x"].as_str()),
+        (Some("teapot gateway"), Some("1"))
+    );
+    let r = ask(&mut c, "GET", "/gateway/200?transform=1", &[]).await;
+    assert_eq!((r.status, r.text().as_str()), (203, "200 OK\n"));
+    for fault in ["close", "garbage", "truncate", "bad-chunk", "reset"] {
+        let r = ask(&mut c, "GET", &format!("/gateway/fault/{fault}"), &[]).await;
+        assert_eq!(r.status, 502, "{fault}");
+    }
+    let r = ask(&mut c, "GET", "/gateway/200?delay=1000&timeout=100", &[]).await;
+    assert_eq!(r.status, 504);
+    c.send(get("/gateway/102?count=2")).await;
+    let codes: Vec<u16> = c.exchange(false).await.iter().map(|r| r.status).collect();
+    assert_eq!(codes, [102, 102, 200], "interim responses are passed on");
+    c.send(req(
+        "POST",
+        "/gateway/post",
+        &[("Content-Type", "text/plain")],
+        "through",
+    ))
+    .await;
+    let r = c.response(false).await;
+    assert_eq!(json(&r)["data"], "through");
+    let r = ask(
+        &mut c,
+        "GET",
+        "/gateway/gateway/gateway/gateway/gateway/gateway/200",
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, 508);
+    let r = ask(&mut c, "GET", "/gateway/200?timeout=soon", &[]).await;
+    assert_eq!(r.status, 400);
+}

@@ -19,6 +19,7 @@
 //! - [`h1::decode`]: Content-Length and chunked body decoders.
 //! - [`h1::encode`]: status lines, fields and framing written to bytes.
 //! - [`h1::conn`]: the connection driver, [`Exchange`] and [`Service`].
+//! - [`h1::client`]: the client role: responses read as they arrive.
 
 #![deny(missing_docs)]
 

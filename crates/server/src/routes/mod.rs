@@ -8,10 +8,12 @@ mod digest;
 mod echo;
 mod fault;
 pub(crate) mod forced;
+mod gateway;
 mod health;
 mod redirect;
 mod scenarios;
 mod upload;
+mod variants;
 
 use teapot_codes::Status;
 use teapot_wire::{Exchange, Head, Method, Transport};
@@ -61,6 +63,15 @@ pub async fn dispatch<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outc
         ["cache"] => bytes::cache(app, ex, None).await,
         ["cache", seconds] => bytes::cache(app, ex, Some(seconds)).await,
         ["upload"] => upload::upload(ex).await,
+        ["negotiate"] => variants::negotiate(ex, None).await,
+        ["negotiate", variant] => variants::negotiate(ex, Some(variant)).await,
+        ["gateway", ..] => {
+            let rest = path
+                .trim_start_matches('/')
+                .strip_prefix("gateway")
+                .unwrap_or("");
+            gateway::gateway(app, ex, rest.trim_start_matches('/')).await
+        }
         ["processing"] => scenarios::processing(app, ex).await,
         ["early-hints"] => scenarios::early_hints(ex).await,
         ["portal"] => scenarios::portal(ex, false).await,
