@@ -155,7 +155,9 @@ pub async fn gateway<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, rest: &s
     })?;
     let mut out = Head::new(status);
     for (name, value) in &head.headers {
-        if !hop_by_hop(name) && !(transform && name.eq_ignore_ascii_case("etag")) {
+        // A transformed payload no longer matches the upstream's validator.
+        let stale_validator = transform && name.eq_ignore_ascii_case("etag");
+        if !(hop_by_hop(name) || stale_validator) {
             out.add(name.clone(), value.clone());
         }
     }
