@@ -231,3 +231,20 @@ async fn curl_authenticates_with_digest() {
         assert_eq!(crate::text(&out.stdout), "401", "{path}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_multipart_form_upload_is_echoed_as_files_and_form() {
+    let server = common::server().await;
+    let dir = std::env::temp_dir().join(format!("teapot-form-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("leaves.txt");
+    std::fs::write(&file, "assam\n").unwrap();
+    let url = format!("{}/post", server.base_url());
+    let part = format!("leaves=@{}", file.display());
+    let out = curl(&["-F", "cup=mug", "-F", &part, &url]).await;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["form"], serde_json::json!({"cup": "mug"}));
+    assert_eq!(v["files"], serde_json::json!({"leaves": "assam\n"}));
+    assert_eq!(v["data"], "");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -4,12 +4,13 @@
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
+use bytes::Bytes;
 use serde_json::{json, Map, Value};
+use teapot_wire::response::{is_field_name, is_field_value};
 use teapot_wire::{Exchange, Head, Method, Transport};
 
 use super::{only_get, query_pairs, reply_json, sent, status, Outcome};
 use crate::problem::Problem;
-use teapot_wire::response::{is_field_name, is_field_value};
 
 /// `/anything` and the method-named endpoints: everything received.
 pub async fn anything<T: Transport>(ex: &mut Exchange<'_, T>, only: Option<Method>) -> Outcome {
@@ -24,9 +25,14 @@ pub async fn anything<T: Transport>(ex: &mut Exchange<'_, T>, only: Option<Metho
     let mut doc = Map::new();
     doc.insert("args".into(), args(ex));
     if only != Some(Method::Get) {
-        let (data, form, json) = content(ex, &body);
+        let ctype = ex
+            .request()
+            .header_str("content-type")
+            .unwrap_or("")
+            .to_string();
+        let (data, files, form, json) = content(ctype, &body).await;
         doc.insert("data".into(), data);
-        doc.insert("files".into(), json!({}));
+        doc.insert("files".into(), files);
         doc.insert("form".into(), form);
         doc.insert("json".into(), json);
     }
@@ -268,32 +274,62 @@ fn url<T: Transport>(ex: &Exchange<'_, T>) -> String {
     format!("http://{host}{target}")
 }
 
-/// `data`, `form` and `json` as httpbin fills them.
-fn content<T: Transport>(ex: &Exchange<'_, T>, body: &[u8]) -> (Value, Value, Value) {
-    let ctype = ex
-        .request()
-        .header_str("content-type")
-        .map(|c| {
-            c.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_default();
+/// `data`, `files`, `form` and `json` as httpbin fills them.
+async fn content(ctype_full: String, body: &Bytes) -> (Value, Value, Value, Value) {
+    let ctype = ctype_full
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if ctype == "application/x-www-form-urlencoded" {
         let pairs = form_urlencoded::parse(body).into_owned().collect();
-        return (Value::String(String::new()), group(pairs), Value::Null);
+        return (
+            Value::String(String::new()),
+            json!({}),
+            group(pairs),
+            Value::Null,
+        );
     }
-    let data = match std::str::from_utf8(body) {
+    if ctype == "multipart/form-data" {
+        if let Some((files, form)) = multipart(&ctype_full, body.clone()).await {
+            return (Value::String(String::new()), files, form, Value::Null);
+        }
+    }
+    let json = serde_json::from_slice(body).unwrap_or(Value::Null);
+    (text_or_data_uri(body), json!({}), json!({}), json)
+}
+
+fn text_or_data_uri(body: &[u8]) -> Value {
+    match std::str::from_utf8(body) {
         Ok(text) => Value::String(text.to_string()),
         Err(_) => Value::String(format!(
             "data:application/octet-stream;base64,{}",
             BASE64.encode(body)
         )),
-    };
-    let json = serde_json::from_slice(body).unwrap_or(Value::Null);
-    (data, json!({}), json)
+    }
+}
+
+/// A `multipart/form-data` body split into httpbin's `files` (parts with a
+/// file name) and `form` (the others). `None` if it does not parse.
+async fn multipart(content_type: &str, body: Bytes) -> Option<(Value, Value)> {
+    let boundary = multer::parse_boundary(content_type).ok()?;
+    let stream =
+        futures_util::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(body) });
+    let mut parts = multer::Multipart::new(stream, boundary);
+    let mut files = Vec::new();
+    let mut form = Vec::new();
+    while let Some(field) = parts.next_field().await.ok()? {
+        let name = field.name().unwrap_or("").to_string();
+        let is_file = field.file_name().is_some();
+        let data = field.bytes().await.ok()?;
+        match text_or_data_uri(&data) {
+            Value::String(v) if is_file => files.push((name, v)),
+            Value::String(v) => form.push((name, v)),
+            _ => {}
+        }
+    }
+    Some((group(files), group(form)))
 }
 
 #[cfg(test)]
