@@ -4,12 +4,14 @@
 //!
 //! - `main.rs`: the command line ([`Cli`]) and the exit-code policy.
 //! - `registry.rs`: `explain` and `list`, rendered for people or as JSON.
+//! - `check.rs`: `check` arguments, report and exit status.
 //! - `serve.rs`: `serve` flags, logging, runtime and signals.
 //! - `style.rs`: the colour decision and the few escapes used.
 //!
 //! Exit codes: 0 success, 1 findings (for `check`), 2 bad usage or a query
 //! that names nothing. Errors print on one line as `error: …`.
 
+mod check;
 mod registry;
 mod serve;
 mod style;
@@ -58,6 +60,10 @@ enum Command {
         #[arg(long)]
         table: bool,
     },
+    /// Invoke a URL and report every place where the response breaks the
+    /// rules for its status. Exit 0 when clean, 1 on MUST findings (any
+    /// finding with --strict), 2 when the check could not run.
+    Check(check::CheckArgs),
     /// Run the status-code server (until SIGINT or SIGTERM).
     Serve(serve::ServeArgs),
 }
@@ -87,6 +93,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::List { json, table } => registry::list(&mut out, json, table, color)?,
         Command::Serve(args) => serve::serve(args)?,
+        Command::Check(args) => {
+            let code = check::check(&mut out, args, color)?;
+            out.flush()?;
+            return Ok(ExitCode::from(code));
+        }
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

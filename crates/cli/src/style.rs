@@ -56,6 +56,16 @@ impl Style {
         self.paint("2", text)
     }
 
+    /// Red text (MUST findings).
+    pub fn red(self, text: &str) -> String {
+        self.paint("1;31", text)
+    }
+
+    /// Yellow text (SHOULD findings).
+    pub fn yellow(self, text: &str) -> String {
+        self.paint("33", text)
+    }
+
     /// A status code coloured by its class.
     pub fn code(self, class: Class, text: &str) -> String {
         let color = match class {

@@ -1,63 +1,11 @@
 //! `teapot serve` as a process: it listens, answers, reads its limits from
 //! flags and `TEAPOT_*` variables, and stops cleanly on SIGTERM.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+mod common;
 
-struct Serve {
-    child: Child,
-    addr: String,
-}
+use std::process::Command;
 
-impl Serve {
-    fn start(args: &[&str], env: &[(&str, &str)]) -> Serve {
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("teapot"))
-            .arg("serve")
-            .args(["--bind", "127.0.0.1:0"])
-            .args(args)
-            .envs(env.iter().copied())
-            .env("TEAPOT_LOG", "info")
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("teapot starts");
-        let stderr = child.stderr.take().unwrap();
-        let mut lines = BufReader::new(stderr).lines();
-        let addr = loop {
-            let line = lines.next().expect("a listening line").unwrap();
-            if let Some(at) = line.find("listening on http://") {
-                break line[at + "listening on http://".len()..].trim().to_string();
-            }
-        };
-        // Keep draining the log so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Serve { child, addr }
-    }
-
-    fn request(&self, raw: &str) -> String {
-        let mut s = TcpStream::connect(&self.addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        s.write_all(raw.as_bytes()).unwrap();
-        let mut out = String::new();
-        let _ = s.read_to_string(&mut out);
-        out
-    }
-
-    fn terminate(mut self) -> i32 {
-        let pid = self.child.id().to_string();
-        assert!(Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success());
-        self.child
-            .wait()
-            .unwrap()
-            .code()
-            .expect("exited, not killed")
-    }
-}
+use common::Serve;
 
 #[test]
 fn serve_answers_and_stops_on_sigterm() {

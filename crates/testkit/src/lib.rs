@@ -1,6 +1,9 @@
 //! Test helpers shared by teapot's crates: a raw TCP client that writes
 //! exactly the bytes a test gives it and reads back every response on the
-//! wire, interim ones included, with nothing hidden or repaired.
+//! wire, interim ones included, with nothing hidden or repaired; and a
+//! fixture server that answers exactly the bytes a test gives it.
+
+pub mod fixture;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -104,12 +104,30 @@ impl<R: AsyncRead + Unpin> ResponseReader<R> {
         &mut self.io
     }
 
-    async fn fill(&mut self) -> Result<usize, ReadError> {
+    /// Reads more from the transport into the buffer; 0 at the end.
+    pub async fn fill(&mut self) -> Result<usize, ReadError> {
         self.buf.reserve(8192);
         self.io
             .read_buf(&mut self.buf)
             .await
             .map_err(|e| ReadError::Closed(Some(e)))
+    }
+
+    /// Bytes read but not yet consumed (after a response: stray bytes).
+    pub fn pending(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Takes up to `n` bytes, reading more as needed; returns fewer only
+    /// when the connection ends.
+    pub async fn take_up_to(&mut self, n: u64) -> Result<Bytes, ReadError> {
+        while (self.buf.len() as u64) < n {
+            if self.fill().await? == 0 {
+                break;
+            }
+        }
+        let k = n.min(self.buf.len() as u64) as usize;
+        Ok(self.buf.split_to(k).freeze())
     }
 
     /// Reads the next response head (interim or final).

@@ -1,0 +1,331 @@
+//! Sends one request and records everything that comes back, using the
+//! engine's client role. Nothing is repaired: a broken response is recorded
+//! as broken.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use teapot_wire::h1::client::{framing, ReadError, ResponseFraming, ResponseHead, ResponseReader};
+use teapot_wire::Limits;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use url::Url;
+
+use crate::exchange::{Exchange, Framing, Response, SentRequest, Timing};
+use crate::CheckError;
+
+/// The most content kept of one response.
+pub const MAX_BODY: u64 = 16 * 1024 * 1024;
+/// How long to wait, after a response, for bytes that should not be there.
+pub const STRAY_WAIT: Duration = Duration::from_millis(150);
+
+/// One request to send.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// The method.
+    pub method: String,
+    /// The URL (http only, for now).
+    pub url: Url,
+    /// Extra header fields (`Host` and `Content-Length` are added unless
+    /// given).
+    pub headers: Vec<(String, String)>,
+    /// The content to send.
+    pub body: Bytes,
+}
+
+fn ms(since: Instant) -> f64 {
+    (since.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0
+}
+
+/// Sends `req` and records the exchange. Fails only when no exchange could
+/// be had at all (bad URL, DNS, connect); everything after that is data.
+pub async fn exchange(
+    req: &Request,
+    timeout: Duration,
+    settle_for: Duration,
+) -> Result<Exchange, CheckError> {
+    match req.url.scheme() {
+        "http" => {}
+        "https" => {
+            return Err(CheckError::Unsupported(
+                "https is not supported yet; use http://".into(),
+            ))
+        }
+        other => {
+            return Err(CheckError::Usage(format!(
+                "{other}: only http URLs can be checked"
+            )))
+        }
+    }
+    let host = req
+        .url
+        .host_str()
+        .ok_or_else(|| CheckError::Usage(format!("{}: no host", req.url)))?;
+    let port = req.url.port_or_known_default().unwrap_or(80);
+    let started = Instant::now();
+    let host_for_connect = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let stream = tokio::time::timeout(
+        timeout,
+        TcpStream::connect((host_for_connect.as_str(), port)),
+    )
+    .await
+    .map_err(|_| CheckError::Timeout(format!("connecting to {host}:{port}")))?
+    .map_err(|e| CheckError::Connect(format!("{host}:{port}: {e}")))?;
+    let _ = stream.set_nodelay(true);
+    let connect_ms = ms(started);
+
+    let sent = build(req);
+    let mut wire = format!("{} {} HTTP/1.1\r\n", sent.method, sent.target);
+    for (n, v) in &sent.headers {
+        wire.push_str(&format!("{n}: {v}\r\n"));
+    }
+    wire.push_str("\r\n");
+    let mut stream = stream;
+    stream
+        .write_all(wire.as_bytes())
+        .await
+        .map_err(|e| CheckError::Connect(format!("sending the request: {e}")))?;
+    if !req.body.is_empty() {
+        stream
+            .write_all(&req.body)
+            .await
+            .map_err(|e| CheckError::Connect(format!("sending the body: {e}")))?;
+    }
+
+    let mut ex = Exchange {
+        request: sent,
+        interim: Vec::new(),
+        final_response: None,
+        incomplete: None,
+        stray_bytes: 0,
+        reusable: false,
+        timing: Timing {
+            connect_ms,
+            ..Timing::default()
+        },
+    };
+    let limits = Limits {
+        max_body: MAX_BODY,
+        max_header_bytes: 64 * 1024,
+        ..Limits::default()
+    };
+    let mut reader = ResponseReader::new(stream, limits);
+    let head_request = req.method.eq_ignore_ascii_case("HEAD");
+    let read = tokio::time::timeout(
+        timeout,
+        read_responses(&mut reader, &mut ex, head_request, started),
+    )
+    .await;
+    match read {
+        Err(_) if ex.interim.is_empty() && ex.final_response.is_none() => {
+            return Err(CheckError::Timeout(format!(
+                "waiting {} ms for a response from {host}:{port}",
+                timeout.as_millis()
+            )));
+        }
+        Err(_) => {
+            ex.incomplete = Some(format!(
+                "no complete response within {} ms",
+                timeout.as_millis()
+            ))
+        }
+        Ok(Err(e)) => ex.incomplete = Some(e.to_string()),
+        Ok(Ok(())) => {}
+    }
+    ex.timing.total_ms = ms(started);
+    if ex.incomplete.is_none() {
+        settle(&mut reader, &mut ex, settle_for).await;
+    }
+    Ok(ex)
+}
+
+fn build(req: &Request) -> SentRequest {
+    let mut target = req.url.path().to_string();
+    if let Some(q) = req.url.query() {
+        target.push('?');
+        target.push_str(q);
+    }
+    let mut headers = Vec::new();
+    let given = |name: &str| {
+        req.headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+    };
+    if !given("host") {
+        let host = req.url.host_str().unwrap_or("");
+        let host = match req.url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_string(),
+        };
+        headers.push(("Host".to_string(), host));
+    }
+    if !given("user-agent") {
+        headers.push((
+            "User-Agent".to_string(),
+            concat!("teapot-check/", env!("CARGO_PKG_VERSION")).to_string(),
+        ));
+    }
+    if !given("accept") {
+        headers.push(("Accept".to_string(), "*/*".to_string()));
+    }
+    headers.extend(req.headers.iter().cloned());
+    if !req.body.is_empty() && !given("content-length") && !given("transfer-encoding") {
+        headers.push(("Content-Length".to_string(), req.body.len().to_string()));
+    }
+    SentRequest {
+        method: req.method.clone(),
+        url: req.url.to_string(),
+        target,
+        headers,
+        body_bytes: req.body.len(),
+    }
+}
+
+async fn read_responses(
+    reader: &mut ResponseReader<TcpStream>,
+    ex: &mut Exchange,
+    head_request: bool,
+    started: Instant,
+) -> Result<(), ReadError> {
+    loop {
+        let head = match reader.head().await {
+            Ok(h) => h,
+            Err(ReadError::Closed(None)) if !ex.interim.is_empty() => {
+                ex.incomplete = Some(
+                    "the connection closed after an interim response, with no final one".into(),
+                );
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        if ex.timing.first_byte_ms == 0.0 {
+            ex.timing.first_byte_ms = ms(started);
+        }
+        let interim = head.status < 200 && head.status != 101;
+        let mut response = record(&head);
+        if head.status == 101 {
+            response.framing = Framing::None;
+            ex.final_response = Some(response);
+            return Ok(());
+        }
+        if interim {
+            // A 1xx ends at its header section whatever it declares.
+            ex.interim.push(response);
+            continue;
+        }
+        read_body(reader, &head, &mut response, head_request).await?;
+        ex.final_response = Some(response);
+        return Ok(());
+    }
+}
+
+fn record(head: &ResponseHead) -> Response {
+    Response {
+        version: head.version.clone(),
+        status: head.status,
+        reason: head.reason.clone(),
+        headers: head
+            .headers
+            .iter()
+            .map(|(n, v)| (n.clone(), String::from_utf8_lossy(v).into_owned()))
+            .collect(),
+        framing: Framing::None,
+        body: Vec::new(),
+        body_bytes: 0,
+        truncated: false,
+        bad_chunking: false,
+    }
+}
+
+async fn read_body(
+    reader: &mut ResponseReader<TcpStream>,
+    head: &ResponseHead,
+    response: &mut Response,
+    head_request: bool,
+) -> Result<(), ReadError> {
+    let framing = match framing(head, head_request) {
+        Ok(f) => f,
+        Err(_) => {
+            // Untrustworthy length: read what comes until the close.
+            response.framing = Framing::Invalid;
+            let body = reader.body(ResponseFraming::Close).await?;
+            response.body_bytes = body.len();
+            response.body = body.to_vec();
+            return Ok(());
+        }
+    };
+    match framing {
+        ResponseFraming::None => response.framing = Framing::None,
+        ResponseFraming::Length(n) => {
+            response.framing = Framing::ContentLength;
+            let body = reader.take_up_to(n.min(MAX_BODY)).await?;
+            response.truncated = (body.len() as u64) < n;
+            response.body_bytes = body.len();
+            response.body = body.to_vec();
+        }
+        ResponseFraming::Close => {
+            response.framing = Framing::Close;
+            let body = reader.body(ResponseFraming::Close).await?;
+            response.body_bytes = body.len();
+            response.body = body.to_vec();
+        }
+        ResponseFraming::Chunked => {
+            response.framing = Framing::Chunked;
+            match reader.body(ResponseFraming::Chunked).await {
+                Ok(body) => {
+                    response.body_bytes = body.len();
+                    response.body = body.to_vec();
+                }
+                Err(ReadError::Malformed(_)) => response.bad_chunking = true,
+                Err(ReadError::Closed(None)) => response.truncated = true,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// After the final response: bytes that still arrive were not part of it
+/// (content where none was allowed, or more than `Content-Length` said).
+/// The connection is reusable if nothing strays, the server did not close,
+/// and neither side asked to close.
+async fn settle(reader: &mut ResponseReader<TcpStream>, ex: &mut Exchange, wait: Duration) {
+    let Some(fin) = &ex.final_response else {
+        return;
+    };
+    if fin.status == 101
+        || fin.framing == Framing::Close
+        || fin.framing == Framing::Invalid
+        || fin.truncated
+        || fin.bad_chunking
+    {
+        ex.reusable = false;
+        return;
+    }
+    let mut stray = reader.pending().len();
+    let mut closed = false;
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, reader.fill()).await {
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                closed = true;
+                break;
+            }
+            Ok(Ok(_)) => stray = reader.pending().len(),
+            Err(_) => break,
+        }
+        if stray > 64 * 1024 {
+            break;
+        }
+    }
+    ex.stray_bytes = stray;
+    let close_asked = fin.has_token("connection", "close")
+        || ex
+            .request
+            .header("connection")
+            .is_some_and(|c| c.eq_ignore_ascii_case("close"));
+    ex.reusable = stray == 0 && !closed && !close_asked;
+}

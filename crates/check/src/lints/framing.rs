@@ -1,0 +1,199 @@
+//! Rules about how content is framed (RFC 9110 §6.4.1, §8.6; RFC 9112 §6).
+
+use teapot_codes::{Content, Status};
+
+use super::{finding, Rule, Severity};
+use crate::exchange::{Framing, Response};
+
+fn no_content(status: u16) -> bool {
+    Status::from_u16(status).ok().map_or(status < 200, |s| {
+        s.entry()
+            .map_or(s.is_interim(), |e| e.rules.content == Content::Never)
+    })
+}
+
+/// 1xx and 204 carry neither `Content-Length` nor `Transfer-Encoding`; a 304
+/// carries no `Transfer-Encoding` that announces content.
+pub const NO_CONTENT_FIELDS: Rule = Rule {
+    id: "no-content-fields",
+    doc: "1xx and 204 responses carry no Content-Length or Transfer-Encoding.",
+    check: |cx| {
+        let mut out = Vec::new();
+        let all = cx.exchange.interim.iter().chain(cx.last());
+        for r in all {
+            if !(r.status < 200 || r.status == 204) {
+                continue;
+            }
+            for field in ["Content-Length", "Transfer-Encoding"] {
+                if r.header(field).is_some() {
+                    out.push(finding(
+                        "no-content-fields",
+                        Severity::Must,
+                        "RFC 9110 §8.6, RFC 9112 §6.1",
+                        format!(
+                            "A {} response must not carry {field}; it has no content.",
+                            r.status
+                        ),
+                    ));
+                }
+            }
+        }
+        out
+    },
+};
+
+/// Bytes after the end of the final response: content where none is
+/// allowed, or more than `Content-Length` said.
+pub const STRAY_CONTENT: Rule = Rule {
+    id: "stray-content",
+    doc: "Nothing follows the end of a response: no content on 1xx, 204, 304 or HEAD, nothing past Content-Length.",
+    check: |cx| {
+        let (Some(r), n) = (cx.last(), cx.exchange.stray_bytes) else { return Vec::new() };
+        if n == 0 {
+            return Vec::new();
+        }
+        let head = cx.exchange.request.method.eq_ignore_ascii_case("HEAD");
+        let message = if head {
+            format!("{n} bytes followed the response to HEAD, which has no content; a client will read them as the next response.")
+        } else if no_content(r.status) {
+            format!("{n} bytes of content followed a {} response, which has none; a client will read them as the next response.", r.status)
+        } else {
+            format!("{n} bytes followed the end of the content as framed; Content-Length is smaller than what was sent.")
+        };
+        vec![finding("stray-content", Severity::Must, "RFC 9112 §6.3", message)]
+    },
+};
+
+/// Content shorter than its `Content-Length`, or chunked content that
+/// stopped before its last chunk.
+pub const LENGTH_MISMATCH: Rule = Rule {
+    id: "length-mismatch",
+    doc:
+        "The content is as long as Content-Length says, and chunked content reaches its last chunk.",
+    check: |cx| {
+        let Some(r) = cx.last() else {
+            return Vec::new();
+        };
+        if !r.truncated {
+            return Vec::new();
+        }
+        let message = match r.framing {
+            Framing::Chunked => {
+                "The connection closed before the last chunk; the content is incomplete."
+                    .to_string()
+            }
+            _ => format!(
+                "Content-Length says {}, but the connection closed after {} bytes.",
+                r.header("content-length").unwrap_or("?"),
+                r.body_bytes
+            ),
+        };
+        vec![finding(
+            "length-mismatch",
+            Severity::Must,
+            "RFC 9112 §6.3, §8",
+            message,
+        )]
+    },
+};
+
+/// `Content-Length` and `Transfer-Encoding` together.
+pub const LENGTH_AND_CHUNKED: Rule = Rule {
+    id: "length-and-transfer-encoding",
+    doc: "A response never carries both Content-Length and Transfer-Encoding.",
+    check: |cx| {
+        let Some(r) = cx.last() else {
+            return Vec::new();
+        };
+        if r.header("content-length").is_some() && r.header("transfer-encoding").is_some() {
+            return vec![finding(
+                "length-and-transfer-encoding",
+                Severity::Must,
+                "RFC 9112 §6.2",
+                "The response carries both Content-Length and Transfer-Encoding; a sender must not send both.",
+            )];
+        }
+        Vec::new()
+    },
+};
+
+/// Framing that cannot be trusted: invalid or conflicting `Content-Length`,
+/// broken chunked framing.
+pub const INVALID_FRAMING: Rule = Rule {
+    id: "invalid-framing",
+    doc: "Content-Length is one valid number and chunked framing is well-formed.",
+    check: |cx| {
+        let Some(r): Option<&Response> = cx.last() else {
+            return Vec::new();
+        };
+        let message = if r.framing == Framing::Invalid {
+            "Content-Length is not a single valid number; a client cannot tell where the content ends."
+        } else if r.bad_chunking {
+            "The chunked framing is malformed (a chunk size that is not hexadecimal, or data without its CRLF)."
+        } else {
+            return Vec::new();
+        };
+        vec![finding(
+            "invalid-framing",
+            Severity::Must,
+            "RFC 9112 §6.3, §7.1",
+            message,
+        )]
+    },
+};
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{exchange, ids, response, DATE};
+
+    #[test]
+    fn no_content_codes_with_length_fields() {
+        let ex = exchange(
+            "GET",
+            &[],
+            response(204, &[DATE, ("Content-Length", "0")], ""),
+        );
+        assert!(ids(&ex).contains(&"no-content-fields"));
+        let mut ex = exchange(
+            "GET",
+            &[],
+            response(200, &[DATE, ("Content-Length", "2")], "ok"),
+        );
+        ex.interim
+            .push(response(103, &[("Transfer-Encoding", "chunked")], ""));
+        assert!(ids(&ex).contains(&"no-content-fields"));
+        let ex = exchange(
+            "GET",
+            &[],
+            response(200, &[DATE, ("Content-Length", "2")], "ok"),
+        );
+        assert!(ids(&ex).is_empty(), "{:?}", ids(&ex));
+    }
+
+    #[test]
+    fn stray_bytes() {
+        let mut ex = exchange("GET", &[], response(204, &[DATE], ""));
+        ex.stray_bytes = 5;
+        assert_eq!(ids(&ex), ["stray-content"]);
+    }
+
+    #[test]
+    fn truncation_and_both_lengths() {
+        let mut r = response(200, &[DATE, ("Content-Length", "10")], "abc");
+        r.truncated = true;
+        assert_eq!(ids(&exchange("GET", &[], r)), ["length-mismatch"]);
+        let r = response(
+            200,
+            &[
+                DATE,
+                ("Content-Length", "3"),
+                ("Transfer-Encoding", "chunked"),
+            ],
+            "abc",
+        );
+        assert_eq!(
+            ids(&exchange("GET", &[], r)),
+            ["length-and-transfer-encoding"]
+        );
+    }
+}

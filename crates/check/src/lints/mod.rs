@@ -1,0 +1,184 @@
+//! The lint rules. Each has an id, the RFC section it enforces, a sentence
+//! saying what it checks, and a function from the recorded exchange to its
+//! findings. Rules about what a status requires read the registry's wire
+//! rules, the same data the server builds its answers from.
+
+mod framing;
+mod headers;
+mod status;
+
+use serde::Serialize;
+use teapot_codes::Status;
+
+use crate::exchange::{Exchange, Response};
+
+/// How serious a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Severity {
+    /// A MUST (or MUST NOT) of the specification is broken.
+    Must,
+    /// A SHOULD is not followed.
+    Should,
+    /// Worth knowing; breaks nothing.
+    Info,
+}
+
+impl Severity {
+    /// As printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Must => "MUST",
+            Severity::Should => "SHOULD",
+            Severity::Info => "INFO",
+        }
+    }
+}
+
+/// One place where the response breaks a rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The rule's id.
+    pub rule: &'static str,
+    /// How serious.
+    pub severity: Severity,
+    /// Where the rule is written, e.g. `RFC 9110 §15.5.6`.
+    pub source: String,
+    /// What is wrong and what to do, in a sentence.
+    pub message: String,
+}
+
+/// What a rule looks at.
+pub struct Context<'a> {
+    /// The exchange.
+    pub exchange: &'a Exchange,
+    /// For a 304: the unconditional 200 fetched to compare with, if any.
+    pub reference: Option<&'a Response>,
+}
+
+impl Context<'_> {
+    /// The final response, if there is one.
+    pub fn last(&self) -> Option<&Response> {
+        self.exchange.final_response.as_ref()
+    }
+}
+
+/// A lint rule.
+pub struct Rule {
+    /// A stable id, used in output and `--json`.
+    pub id: &'static str,
+    /// What it checks, in a sentence.
+    pub doc: &'static str,
+    /// The check.
+    pub check: fn(&Context<'_>) -> Vec<Finding>,
+}
+
+/// Every rule, in the order findings are reported.
+pub static RULES: &[Rule] = &[
+    status::FINAL_RESPONSE,
+    status::STATUS_RANGE,
+    framing::NO_CONTENT_FIELDS,
+    framing::STRAY_CONTENT,
+    framing::LENGTH_MISMATCH,
+    framing::LENGTH_AND_CHUNKED,
+    framing::INVALID_FRAMING,
+    headers::DATE,
+    headers::REQUIRED,
+    headers::ALLOW,
+    headers::CONTENT_RANGE_206,
+    headers::CONTENT_RANGE_416,
+    headers::RETRY_AFTER,
+    headers::NOT_MODIFIED,
+    status::UNSOLICITED_SWITCH,
+    status::CLOSES,
+    status::REASON,
+];
+
+/// Runs every rule.
+pub fn lint(cx: &Context<'_>) -> Vec<Finding> {
+    RULES.iter().flat_map(|r| (r.check)(cx)).collect()
+}
+
+/// A finding for `rule`.
+pub(crate) fn finding(
+    rule: &'static str,
+    severity: Severity,
+    source: impl Into<String>,
+    message: impl Into<String>,
+) -> Finding {
+    Finding {
+        rule,
+        severity,
+        source: source.into(),
+        message: message.into(),
+    }
+}
+
+/// The registry's citation for a status, or RFC 9110 §15 for an
+/// unregistered one.
+pub(crate) fn source_of(code: u16) -> String {
+    Status::from_u16(code)
+        .ok()
+        .and_then(|s| s.entry())
+        .map_or_else(|| "RFC 9110 §15".to_string(), |e| e.source.to_string())
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Exchanges made up for rule tests.
+
+    use crate::exchange::{Exchange, Framing, Response, SentRequest, Timing};
+
+    pub fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
+        Response {
+            version: "HTTP/1.1".into(),
+            status,
+            reason: teapot_codes::Status::from_u16(status)
+                .map_or(String::new(), |s| s.reason().to_string()),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            framing: if body.is_empty() {
+                Framing::None
+            } else {
+                Framing::ContentLength
+            },
+            body: body.as_bytes().to_vec(),
+            body_bytes: body.len(),
+            truncated: false,
+            bad_chunking: false,
+        }
+    }
+
+    pub fn exchange(method: &str, request_headers: &[(&str, &str)], last: Response) -> Exchange {
+        Exchange {
+            request: SentRequest {
+                method: method.into(),
+                url: "http://test/".into(),
+                target: "/".into(),
+                headers: request_headers
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+                    .collect(),
+                body_bytes: 0,
+            },
+            interim: Vec::new(),
+            final_response: Some(last),
+            incomplete: None,
+            stray_bytes: 0,
+            reusable: true,
+            timing: Timing::default(),
+        }
+    }
+
+    pub const DATE: (&str, &str) = ("Date", "Thu, 26 Nov 2026 18:00:00 GMT");
+
+    pub fn ids(ex: &Exchange) -> Vec<&'static str> {
+        let cx = super::Context {
+            exchange: ex,
+            reference: None,
+        };
+        super::lint(&cx).iter().map(|f| f.rule).collect()
+    }
+}

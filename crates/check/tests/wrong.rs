@@ -1,0 +1,170 @@
+//! A fixture server that answers deliberately wrong: each wrong answer is
+//! reported with the right finding. And teapot itself is clean.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use teapot_check::{run, scorecard, CheckError, Options, Report, Request, Severity};
+use teapot_testkit::fixture::{path_of, Fixture, Reply};
+use url::Url;
+
+const DATE: &str = "Date: Thu, 26 Nov 2026 18:00:00 GMT\r\n";
+
+fn wrong(head: &str) -> Reply {
+    let d = DATE;
+    let bytes = |s: String| Reply::Bytes(s.into_bytes());
+    let close = |s: String| Reply::ThenClose(s.into_bytes());
+    match path_of(head) {
+        "/ok" => bytes(format!("HTTP/1.1 200 OK\r\n{d}Content-Length: 2\r\n\r\nok")),
+        "/odd-reason" => bytes(format!("HTTP/1.1 200 Fine\r\n{d}Content-Length: 2\r\n\r\nok")),
+        "/204-body" => bytes(format!("HTTP/1.1 204 No Content\r\n{d}\r\nhello")),
+        "/204-length" => bytes(format!("HTTP/1.1 204 No Content\r\n{d}Content-Length: 0\r\n\r\n")),
+        "/405-no-allow" => bytes(format!("HTTP/1.1 405 Method Not Allowed\r\n{d}Content-Length: 0\r\n\r\n")),
+        "/405-lists-get" => bytes(format!("HTTP/1.1 405 Method Not Allowed\r\n{d}Allow: GET, POST\r\nContent-Length: 0\r\n\r\n")),
+        "/206-wrong-range" => bytes(format!("HTTP/1.1 206 Partial Content\r\n{d}Content-Range: bytes 0-9/100\r\nContent-Length: 5\r\n\r\nabcde")),
+        "/401-no-challenge" => bytes(format!("HTTP/1.1 401 Unauthorized\r\n{d}Content-Length: 0\r\n\r\n")),
+        "/final-102" => close("HTTP/1.1 102 Processing\r\n\r\n".into()),
+        "/short" => close(format!("HTTP/1.1 200 OK\r\n{d}Content-Length: 10\r\n\r\nabc")),
+        "/long" => bytes(format!("HTTP/1.1 200 OK\r\n{d}Content-Length: 3\r\n\r\nabcdefghij")),
+        "/no-date" => bytes("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".into()),
+        "/bad-retry" => bytes(format!("HTTP/1.1 429 Too Many Requests\r\n{d}Retry-After: soon\r\nContent-Length: 0\r\n\r\n")),
+        "/unasked-101" => bytes(format!("HTTP/1.1 101 Switching Protocols\r\n{d}Upgrade: websocket\r\nConnection: upgrade\r\n\r\n")),
+        "/426-no-upgrade" => bytes(format!("HTTP/1.1 426 Upgrade Required\r\n{d}Content-Length: 0\r\n\r\n")),
+        "/both-lengths" => bytes(format!("HTTP/1.1 200 OK\r\n{d}Content-Length: 7\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n")),
+        "/bad-chunk" => close(format!("HTTP/1.1 200 OK\r\n{d}Transfer-Encoding: chunked\r\n\r\nzz\r\nok\r\n0\r\n\r\n")),
+        "/garbage" => close("\x16\x03\x01 this is not HTTP\r\n\r\n".into()),
+        "/closed" => close(String::new()),
+        "/silent" => Reply::Silence(Duration::from_secs(3)),
+        "/408-open" => bytes(format!("HTTP/1.1 408 Request Timeout\r\n{d}Content-Length: 0\r\n\r\n")),
+        "/cached" => {
+            if head.to_ascii_lowercase().contains("if-none-match") {
+                bytes(format!("HTTP/1.1 304 Not Modified\r\n{d}\r\n"))
+            } else {
+                bytes(format!("HTTP/1.1 200 OK\r\n{d}ETag: \"v1\"\r\nCache-Control: max-age=60\r\nContent-Length: 2\r\n\r\nok"))
+            }
+        }
+        _ => bytes(format!("HTTP/1.1 404 Not Found\r\n{d}Content-Length: 0\r\n\r\n")),
+    }
+}
+
+fn request(url: &str, headers: &[(&str, &str)]) -> Request {
+    Request {
+        method: "GET".into(),
+        url: Url::parse(url).unwrap(),
+        headers: headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect(),
+        body: Bytes::new(),
+    }
+}
+
+fn options() -> Options {
+    Options {
+        timeout: Duration::from_millis(800),
+        settle: Duration::from_millis(20),
+        ..Options::default()
+    }
+}
+
+async fn rules(
+    fixture: &Fixture,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Vec<(&'static str, Severity)> {
+    let report: Report = run(request(&fixture.url(path), headers), &options())
+        .await
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    report.findings().map(|f| (f.rule, f.severity)).collect()
+}
+
+#[tokio::test]
+async fn each_wrong_answer_gets_its_finding() {
+    let f = Fixture::start(wrong);
+    use Severity::*;
+    let cases: &[(&str, &[(&'static str, Severity)])] = &[
+        ("/ok", &[]),
+        ("/odd-reason", &[("reason-phrase", Info)]),
+        ("/204-body", &[("stray-content", Must)]),
+        ("/204-length", &[("no-content-fields", Must)]),
+        ("/405-no-allow", &[("required-header", Must)]),
+        ("/405-lists-get", &[("allow-lists-method", Must)]),
+        ("/206-wrong-range", &[("content-range-206", Must)]),
+        ("/401-no-challenge", &[("required-header", Must)]),
+        ("/final-102", &[("final-response", Must)]),
+        ("/short", &[("length-mismatch", Must)]),
+        ("/long", &[("stray-content", Must)]),
+        ("/no-date", &[("date", Must)]),
+        ("/bad-retry", &[("retry-after", Must)]),
+        ("/unasked-101", &[("unsolicited-switch", Must)]),
+        (
+            "/426-no-upgrade",
+            &[("required-header", Must), ("required-header", Must)],
+        ),
+        ("/both-lengths", &[("length-and-transfer-encoding", Must)]),
+        ("/bad-chunk", &[("invalid-framing", Must)]),
+        ("/garbage", &[("final-response", Must)]),
+        ("/closed", &[("final-response", Must)]),
+        (
+            "/408-open",
+            &[("required-header", Should), ("closes", Should)],
+        ),
+    ];
+    for (path, expected) in cases {
+        assert_eq!(&rules(&f, path, &[]).await, expected, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_304_is_compared_with_the_200() {
+    let f = Fixture::start(wrong);
+    let got = rules(&f, "/cached", &[("If-None-Match", "\"v1\"")]).await;
+    assert_eq!(
+        got,
+        [
+            ("required-header", Severity::Should),
+            ("not-modified-validators", Severity::Must),
+            ("not-modified-validators", Severity::Must)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn what_cannot_be_checked_is_an_error() {
+    let f = Fixture::start(wrong);
+    let err = run(request(&f.url("/silent"), &[]), &options())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CheckError::Timeout(_)), "{err}");
+    assert!(err.to_string().contains("waiting 800 ms for a response"));
+    let err = run(request("http://127.0.0.1:1/", &[]), &options())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CheckError::Connect(_)), "{err}");
+    let err = run(request("https://127.0.0.1:1/", &[]), &options())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CheckError::Unsupported(_)), "{err}");
+}
+
+#[tokio::test]
+async fn teapot_serve_is_clean_for_every_code() {
+    let server = teapot_server::spawn(teapot_server::Config::default())
+        .await
+        .unwrap();
+    let base = Url::parse(&server.base_url()).unwrap();
+    for path in ["/{code}", "/status/{code}"] {
+        let lines = scorecard(&base, path, &options()).await.unwrap();
+        assert_eq!(lines.len(), teapot_codes::entries().count());
+        for l in &lines {
+            assert!(l.error.is_none(), "{}: {:?}", l.code, l.error);
+            let serious: Vec<_> = l
+                .findings
+                .iter()
+                .filter(|f| f.severity != Severity::Info)
+                .collect();
+            assert!(serious.is_empty(), "{} {path}: {serious:?}", l.code);
+        }
+    }
+    server.shutdown().await;
+}

@@ -1,0 +1,378 @@
+//! `teapot check`: arguments like curl's, the report for a person or as
+//! JSON, and the exit status (0 clean, 1 findings, 2 could not check).
+
+use std::io::Write;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _, Result};
+use bytes::Bytes;
+use clap::Args;
+use teapot_check::exchange::{Exchange, Framing, Response};
+use teapot_check::{CheckError, Options, Report, Request, ScoreLine, Severity};
+use url::Url;
+
+use crate::style::Style;
+
+/// Flags of `teapot check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The URL to invoke (with --all: the server's base URL).
+    #[arg(value_name = "URL")]
+    url: String,
+
+    /// The method (default GET, or POST when data is given).
+    #[arg(short = 'X', long = "request", value_name = "METHOD")]
+    method: Option<String>,
+
+    /// A request header, "Name: Value" (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    headers: Vec<String>,
+
+    /// Content to send; @FILE reads it from a file.
+    #[arg(
+        short = 'd',
+        long = "data",
+        value_name = "DATA",
+        conflicts_with = "data_binary"
+    )]
+    data: Option<String>,
+
+    /// Content to send as it is; @FILE reads it from a file.
+    #[arg(long = "data-binary", value_name = "DATA")]
+    data_binary: Option<String>,
+
+    /// Follow redirects, showing each hop and whether the method changed.
+    #[arg(short = 'L', long = "location")]
+    follow: bool,
+
+    /// The most redirects followed with -L.
+    #[arg(long = "max-redirs", default_value_t = 10, value_name = "N")]
+    max_redirects: usize,
+
+    /// Time allowed to connect, and again for the response (seconds).
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    timeout: f64,
+
+    /// Print the exchange and findings as JSON.
+    #[arg(long)]
+    json: bool,
+
+    /// Exit 1 on any finding, not only on MUST findings.
+    #[arg(long)]
+    strict: bool,
+
+    /// Check the forced status of every registered code against the
+    /// server at URL, and print a scorecard.
+    #[arg(long)]
+    all: bool,
+
+    /// With --all: the path of a forced status on the server, {code}
+    /// standing for the code (teapot: /{code}; httpbin: /status/{code}).
+    #[arg(long, default_value = "/{code}", value_name = "PATH", requires = "all")]
+    forced_path: String,
+}
+
+/// Runs the check; returns the exit status.
+pub fn check(out: &mut impl Write, args: CheckArgs, style: Style) -> Result<u8> {
+    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
+        bail!("--timeout must be a number of seconds between 0 and 3600");
+    }
+    let url = Url::parse(&args.url).with_context(|| format!("{:?} is not a URL", args.url))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        bail!("{url}: only http URLs can be checked");
+    }
+    let options = Options {
+        timeout: Duration::from_secs_f64(args.timeout),
+        follow: args.follow,
+        max_redirects: args.max_redirects,
+        ..Options::default()
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    if args.all {
+        let lines = runtime
+            .block_on(teapot_check::scorecard(&url, &args.forced_path, &options))
+            .map_err(friendly)?;
+        if args.json {
+            writeln!(out, "{}", serde_json::to_string_pretty(&lines)?)?;
+        } else {
+            write_scorecard(out, &lines, style)?;
+        }
+        let failed = lines.iter().any(|l| {
+            l.error.is_some()
+                || l.findings
+                    .iter()
+                    .any(|f| f.severity == Severity::Must || args.strict)
+        });
+        return Ok(u8::from(failed));
+    }
+    let request = build_request(&args, url)?;
+    let report = runtime
+        .block_on(teapot_check::run(request, &options))
+        .map_err(friendly)?;
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    } else {
+        write_report(out, &report, style)?;
+    }
+    let any = report.findings().next().is_some();
+    Ok(u8::from(report.has_must() || (args.strict && any)))
+}
+
+fn friendly(e: CheckError) -> anyhow::Error {
+    anyhow::anyhow!(e)
+}
+
+fn build_request(args: &CheckArgs, url: Url) -> Result<Request> {
+    let mut headers = Vec::new();
+    for h in &args.headers {
+        let Some((name, value)) = h.split_once(':') else {
+            bail!("-H {h:?}: a header is written \"Name: Value\"");
+        };
+        let name = name.trim();
+        let value = value.trim();
+        if !teapot_wire::response::is_field_name(name)
+            || !teapot_wire::response::is_field_value(value.as_bytes())
+        {
+            bail!("-H {h:?}: not a valid header field");
+        }
+        headers.push((name.to_string(), value.to_string()));
+    }
+    let data = match (&args.data, &args.data_binary) {
+        (Some(d), _) | (None, Some(d)) => Some(read_data(d)?),
+        (None, None) => None,
+    };
+    if args.data.is_some()
+        && !headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+    {
+        headers.push((
+            "Content-Type".into(),
+            "application/x-www-form-urlencoded".into(),
+        ));
+    }
+    let method = match (&args.method, &data) {
+        (Some(m), _) => {
+            if m.is_empty()
+                || !m
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
+            {
+                bail!("-X {m:?}: not a method token");
+            }
+            m.clone()
+        }
+        (None, Some(_)) => "POST".into(),
+        (None, None) => "GET".into(),
+    };
+    Ok(Request {
+        method,
+        url,
+        headers,
+        body: data.unwrap_or_default(),
+    })
+}
+
+fn read_data(d: &str) -> Result<Bytes> {
+    match d.strip_prefix('@') {
+        Some(path) => std::fs::read(path)
+            .map(Bytes::from)
+            .with_context(|| format!("cannot read {path}")),
+        None => Ok(Bytes::from(d.to_string())),
+    }
+}
+
+fn write_report(out: &mut impl Write, report: &Report, style: Style) -> Result<()> {
+    for (i, hop) in report.hops.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        write_exchange(out, &hop.exchange, style)?;
+        if let Some(r) = &hop.exchange.final_response {
+            if let Some(e) = teapot_codes::Status::from_u16(r.status)
+                .ok()
+                .and_then(|s| s.entry())
+            {
+                writeln!(out)?;
+                writeln!(
+                    out,
+                    "{} {}: {}",
+                    style.code(e.class(), &e.code.to_string()),
+                    style.bold(e.reason),
+                    e.summary
+                )?;
+            }
+        }
+        writeln!(out)?;
+        if hop.findings.is_empty() {
+            writeln!(out, "no findings")?;
+        } else {
+            let n = hop.findings.len();
+            writeln!(out, "{n} finding{}:", if n == 1 { "" } else { "s" })?;
+            for f in &hop.findings {
+                let sev = match f.severity {
+                    Severity::Must => style.red(f.severity.as_str()),
+                    Severity::Should => style.yellow(f.severity.as_str()),
+                    Severity::Info => style.dim(f.severity.as_str()),
+                };
+                writeln!(out, "  {sev:<6} {}  {}", f.rule, style.dim(&f.source))?;
+                writeln!(out, "         {}", f.message)?;
+            }
+        }
+        if let Some(next) = &hop.followed {
+            let change = if next.method_changed {
+                format!("method changed to {}", next.method)
+            } else {
+                format!("method kept: {}", next.method)
+            };
+            writeln!(
+                out,
+                "\nfollowing {} to {} ({change})",
+                next.status, next.location
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn write_exchange(out: &mut impl Write, ex: &Exchange, style: Style) -> Result<()> {
+    writeln!(
+        out,
+        "{}",
+        style.dim(&format!(
+            "> {} {} HTTP/1.1",
+            ex.request.method, ex.request.target
+        ))
+    )?;
+    for (n, v) in &ex.request.headers {
+        writeln!(out, "{}", style.dim(&format!("> {n}: {v}")))?;
+    }
+    if ex.request.body_bytes > 0 {
+        writeln!(
+            out,
+            "{}",
+            style.dim(&format!("> [{} bytes of content]", ex.request.body_bytes))
+        )?;
+    }
+    for r in ex.interim.iter().chain(&ex.final_response) {
+        write_response(out, r, style)?;
+    }
+    if let Some(why) = &ex.incomplete {
+        writeln!(out, "! {why}")?;
+    }
+    if ex.stray_bytes > 0 {
+        writeln!(
+            out,
+            "! {} more bytes arrived after the end of the response",
+            ex.stray_bytes
+        )?;
+    }
+    let t = ex.timing;
+    writeln!(
+        out,
+        "{}",
+        style.dim(&format!(
+            "connect {:.2} ms · first byte {:.2} ms · total {:.2} ms · connection {}",
+            t.connect_ms,
+            t.first_byte_ms,
+            t.total_ms,
+            if ex.reusable {
+                "reusable"
+            } else {
+                "not reusable"
+            }
+        ))
+    )?;
+    Ok(())
+}
+
+fn write_response(out: &mut impl Write, r: &Response, style: Style) -> Result<()> {
+    let class = teapot_codes::Status::from_u16(r.status)
+        .map_or(teapot_codes::Class::ServerError, |s| s.class());
+    writeln!(
+        out,
+        "< {} {} {}",
+        r.version,
+        style.code(class, &r.status.to_string()),
+        r.reason
+    )?;
+    for (n, v) in &r.headers {
+        writeln!(out, "< {n}: {v}")?;
+    }
+    let framing = match r.framing {
+        Framing::None => return Ok(()),
+        Framing::ContentLength => "Content-Length",
+        Framing::Chunked => "chunked",
+        Framing::Close => "until close",
+        Framing::Invalid => "invalid framing",
+    };
+    let mut note = format!("[{} bytes of content, {framing}", r.body_bytes);
+    if r.truncated {
+        note.push_str(", cut short");
+    }
+    if r.bad_chunking {
+        note.push_str(", broken chunking");
+    }
+    note.push(']');
+    writeln!(out, "{}", style.dim(&format!("< {note}")))?;
+    Ok(())
+}
+
+fn write_scorecard(out: &mut impl Write, lines: &[ScoreLine], style: Style) -> Result<()> {
+    writeln!(
+        out,
+        "{}",
+        style.bold("code  got  interim      MUST  SHOULD  INFO")
+    )?;
+    let mut clean = 0;
+    for l in lines {
+        let count = |s: Severity| l.findings.iter().filter(|f| f.severity == s).count();
+        let (m, s, i) = (
+            count(Severity::Must),
+            count(Severity::Should),
+            count(Severity::Info),
+        );
+        if m == 0 && l.error.is_none() {
+            clean += 1;
+        }
+        let got = l.status.map_or("-".to_string(), |s| s.to_string());
+        let interim = l
+            .interim
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let must = if m > 0 {
+            style.red(&format!("{m:>4}"))
+        } else {
+            format!("{m:>4}")
+        };
+        writeln!(
+            out,
+            "{:<5} {got:<4} {interim:<12} {must}  {s:>6}  {i:>4}",
+            l.code
+        )?;
+        if let Some(e) = &l.error {
+            writeln!(out, "      ! {e}")?;
+        }
+        for f in l.findings.iter().filter(|f| f.severity != Severity::Info) {
+            writeln!(
+                out,
+                "      {} {}: {}",
+                f.severity.as_str(),
+                f.rule,
+                f.message
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "\n{} codes: {clean} without MUST findings, {} with",
+        lines.len(),
+        lines.len() - clean
+    )?;
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! `teapot check` as a process: output, JSON, and every exit status.
+
+mod common;
+
+use assert_cmd::Command;
+use common::Serve;
+use predicates::prelude::*;
+use teapot_testkit::fixture::{path_of, Fixture, Reply};
+
+fn fixture(head: &str) -> Reply {
+    let date = "Date: Thu, 26 Nov 2026 18:00:00 GMT\r\n";
+    let reply = match path_of(head) {
+        "/ok" => format!("HTTP/1.1 200 OK\r\n{date}Content-Length: 2\r\n\r\nok"),
+        "/odd-reason" => format!("HTTP/1.1 200 Fine\r\n{date}Content-Length: 2\r\n\r\nok"),
+        "/405" => format!("HTTP/1.1 405 Method Not Allowed\r\n{date}Content-Length: 0\r\n\r\n"),
+        "/moved" => {
+            format!("HTTP/1.1 303 See Other\r\n{date}Location: /ok\r\nContent-Length: 0\r\n\r\n")
+        }
+        "/garbage" => return Reply::ThenClose(b"not http at all\r\n\r\n".to_vec()),
+        _ => format!("HTTP/1.1 404 Not Found\r\n{date}Content-Length: 0\r\n\r\n"),
+    };
+    Reply::Bytes(reply.into_bytes())
+}
+
+fn check() -> Command {
+    let mut cmd = Command::cargo_bin("teapot").unwrap();
+    cmd.arg("check").env("NO_COLOR", "1");
+    cmd
+}
+
+#[test]
+fn a_clean_response_exits_0() {
+    let f = Fixture::start(fixture);
+    check()
+        .arg(f.url("/ok"))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("< HTTP/1.1 200 OK"))
+        .stdout(predicate::str::contains("200 OK: The request succeeded."))
+        .stdout(predicate::str::contains("no findings"));
+}
+
+#[test]
+fn a_must_finding_exits_1() {
+    let f = Fixture::start(fixture);
+    check()
+        .arg(f.url("/405"))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("MUST   required-header"))
+        .stdout(predicate::str::contains("A 405 response must carry Allow"));
+}
+
+#[test]
+fn strict_counts_every_finding() {
+    let f = Fixture::start(fixture);
+    check()
+        .arg(f.url("/odd-reason"))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("INFO"));
+    check()
+        .args(["--strict", &f.url("/odd-reason")])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn json_output_parses() {
+    let f = Fixture::start(fixture);
+    let out = check()
+        .args(["--json", &f.url("/405")])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let hop = &v["hops"][0];
+    assert_eq!(hop["exchange"]["final"]["status"], 405);
+    assert_eq!(hop["exchange"]["request"]["method"], "GET");
+    assert_eq!(hop["findings"][0]["rule"], "required-header");
+    assert_eq!(hop["findings"][0]["severity"], "MUST");
+    assert_eq!(hop["findings"][0]["source"], "RFC 9110 §15.5.6");
+}
+
+#[test]
+fn redirects_are_followed_with_the_method_rule() {
+    let f = Fixture::start(fixture);
+    check()
+        .args(["-L", "-d", "x=1", &f.url("/moved")])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("> POST /moved HTTP/1.1"))
+        .stdout(predicate::str::contains("following 303 to"))
+        .stdout(predicate::str::contains("(method changed to GET)"))
+        .stdout(predicate::str::contains("> GET /ok HTTP/1.1"));
+}
+
+#[test]
+fn a_garbage_answer_is_a_finding_not_a_crash() {
+    let f = Fixture::start(fixture);
+    check()
+        .arg(f.url("/garbage"))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("final-response"))
+        .stdout(predicate::str::contains("malformed response"));
+}
+
+fn cannot_check(args: &[&str], message: &str) {
+    check()
+        .args(args)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::starts_with("error: "))
+        .stderr(predicate::str::contains(message))
+        .stderr(predicate::function(|s: &str| s.lines().count() == 1));
+}
+
+#[test]
+fn what_cannot_be_checked_exits_2() {
+    cannot_check(&["http://127.0.0.1:1/"], "cannot connect to 127.0.0.1:1");
+    cannot_check(&["not a url"], "is not a URL");
+    cannot_check(&["ftp://127.0.0.1/"], "only http URLs");
+    cannot_check(&["https://127.0.0.1:1/"], "https is not supported yet");
+    cannot_check(&["-H", "NoColon", "http://127.0.0.1:1/"], "Name: Value");
+    cannot_check(
+        &["-H", "X: a\u{1}b", "http://127.0.0.1:1/"],
+        "not a valid header field",
+    );
+    cannot_check(&["--timeout", "0", "http://127.0.0.1:1/"], "--timeout");
+    cannot_check(
+        &["-d", "@/no/such/file", "http://127.0.0.1:1/"],
+        "cannot read /no/such/file",
+    );
+    cannot_check(
+        &["--all", "--forced-path", "/status", "http://127.0.0.1:1/"],
+        "{code}",
+    );
+}
+
+#[test]
+fn a_silent_server_times_out_with_exit_2() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    cannot_check(
+        &["--timeout", "0.3", &url],
+        "timed out waiting 300 ms for a response",
+    );
+    drop(listener);
+}
+
+#[test]
+fn all_against_teapot_serve_is_clean() {
+    let server = Serve::start(&[], &[]);
+    let base = format!("http://{}", server.addr);
+    check()
+        .args(["--all", &base])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "63 codes: 63 without MUST findings, 0 with",
+        ));
+    let out = check()
+        .args(["--all", "--json", "--forced-path", "/status/{code}", &base])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 63);
+    assert_eq!(v[0]["code"], 100);
+    assert_eq!(v[0]["interim"][0], 100);
+    assert_eq!(v[0]["status"], 200);
+    assert_eq!(server.terminate(), 0);
+}
