@@ -66,3 +66,19 @@ fn a_busy_port_is_a_one_line_error() {
     );
     assert_eq!(err.lines().count(), 1);
 }
+
+#[test]
+fn access_log_has_one_json_line_per_exchange() {
+    let server = Serve::start(&["--log-format", "json"], &[]);
+    server.request("GET /418/tea?x=1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    let line = server
+        .log_line(|l| l.contains("\"path\":\"/418/tea\""))
+        .expect("an access line for the request");
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["method"], "GET");
+    assert_eq!(v["status"], 418);
+    assert_eq!(v["protocol"], "HTTP/1.1");
+    assert_eq!(v["bytes"], 17);
+    assert!(v["duration_us"].as_u64().is_some());
+    assert_eq!(server.terminate(), 0);
+}

@@ -2,10 +2,12 @@
 //! handler's `Problem` into an answer.
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use teapot_wire::{Exchange, Service, Transport};
 
+use crate::metrics::Metrics;
 use crate::problem::Problem;
 use crate::routes;
 use crate::Config;
@@ -19,6 +21,8 @@ pub struct App {
     pub started: SystemTime,
     /// This server's own address: the only upstream of `/gateway`.
     pub self_addr: Option<SocketAddr>,
+    /// The server's metrics (also the engine's observer).
+    pub metrics: Arc<Metrics>,
 }
 
 impl App {
@@ -39,6 +43,7 @@ impl App {
             max_delay: config.max_delay,
             started: SystemTime::now(),
             self_addr,
+            metrics: Arc::new(Metrics::default()),
         }
     }
 }

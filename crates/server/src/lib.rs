@@ -7,6 +7,7 @@
 //! - [`app`]: [`App`], the engine's `Service`: dispatches to routes.
 //! - `routes`: one module per family of endpoints.
 //! - [`problem`]: RFC 9457 problem details, the shape of every error.
+//! - [`metrics`]: Prometheus metrics, fed by the engine's observer.
 //!
 //! # Starting a server in a test
 //!
@@ -23,10 +24,11 @@
 pub mod app;
 mod conditional;
 pub mod listen;
+pub mod metrics;
 mod negotiate;
 pub mod problem;
 mod ranges;
-mod routes;
+pub(crate) mod routes;
 
 use std::time::Duration;
 

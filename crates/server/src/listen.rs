@@ -24,6 +24,7 @@ pub async fn run(
     let wire = Arc::new(teapot_wire::Config {
         limits: config.limits.clone(),
         inflight: Some(Arc::new(Semaphore::new(config.max_inflight))),
+        observer: Some(app.metrics.clone()),
     });
     let conns = Arc::new(Semaphore::new(config.max_connections));
     let (stop_tx, stop_rx) = watch::channel(false);

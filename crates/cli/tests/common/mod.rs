@@ -10,6 +10,7 @@ use std::time::Duration;
 pub struct Serve {
     child: Child,
     pub addr: String,
+    log: std::sync::mpsc::Receiver<String>,
 }
 
 impl Serve {
@@ -28,12 +29,26 @@ impl Serve {
         let addr = loop {
             let line = lines.next().expect("a listening line").unwrap();
             if let Some(at) = line.find("listening on http://") {
-                break line[at + "listening on http://".len()..].trim().to_string();
+                let rest = &line[at + "listening on http://".len()..];
+                // The line may be text or a JSON object: the address ends
+                // at the first quote or space.
+                break rest
+                    .split(['"', ' '])
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
             }
         };
-        // Keep draining the log so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Serve { child, addr }
+        // Keep draining the log so the server never blocks on a full pipe;
+        // the lines are kept for tests that read them.
+        let (tx, log) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Serve { child, addr, log }
     }
 
     pub fn request(&self, raw: &str) -> String {
@@ -43,6 +58,19 @@ impl Serve {
         let mut out = String::new();
         let _ = s.read_to_string(&mut out);
         out
+    }
+
+    /// The next log line that satisfies `want`, waiting up to 5 s.
+    pub fn log_line(&self, want: impl Fn(&str) -> bool) -> Option<String> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match self.log.recv_timeout(left) {
+                Ok(line) if want(&line) => return Some(line),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+        None
     }
 
     pub fn terminate(mut self) -> i32 {
@@ -57,5 +85,13 @@ impl Serve {
             .unwrap()
             .code()
             .expect("exited, not killed")
+    }
+}
+
+impl Drop for Serve {
+    /// A test that fails midway must not leave a server running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

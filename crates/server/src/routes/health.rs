@@ -1,15 +1,36 @@
-//! `/healthz`: the process is alive and serving.
+//! `/healthz` (the process is alive), `/readyz` (it can serve every
+//! endpoint), `/metrics` (Prometheus).
 
-use teapot_codes::Status;
 use teapot_wire::{Exchange, Head, Transport};
 
-use super::{only_get, sent, Outcome};
+use super::{only_get, sent, status, Outcome};
+use crate::app::App;
+use crate::metrics::CONTENT_TYPE;
 
-/// `GET /healthz`: 200 with a small JSON document.
+/// `GET /healthz`: 200 while the process runs.
 pub async fn healthz<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
     only_get(ex)?;
-    let head = Head::new(Status::from_u16(200).expect("valid"))
+    let head = Head::new(status(200))
         .header("Content-Type", "application/json")
         .header("Cache-Control", "no-store");
     sent(ex.respond(head, &b"{\"status\":\"ok\"}\n"[..]).await)
+}
+
+/// `GET /readyz`: 200 when every endpoint can be served. (With the
+/// embedded state of today there is nothing that can be unreachable.)
+pub async fn readyz<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+    only_get(ex)?;
+    let head = Head::new(status(200))
+        .header("Content-Type", "application/json")
+        .header("Cache-Control", "no-store");
+    sent(ex.respond(head, &b"{\"status\":\"ready\"}\n"[..]).await)
+}
+
+/// `GET /metrics`: the OpenMetrics text format.
+pub async fn metrics<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outcome {
+    only_get(ex)?;
+    let head = Head::new(status(200))
+        .header("Content-Type", CONTENT_TYPE)
+        .header("Cache-Control", "no-store");
+    sent(ex.respond(head, app.metrics.encode()).await)
 }

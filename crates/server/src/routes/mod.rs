@@ -21,6 +21,8 @@ use teapot_wire::{Exchange, Head, Method, Transport};
 use crate::app::App;
 use crate::problem::Problem;
 
+pub use fault::KINDS as FAULT_KINDS;
+
 /// What a handler returns: it answered, or here is the problem to send.
 pub type Outcome = Result<(), Problem>;
 
@@ -30,6 +32,8 @@ pub async fn dispatch<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outc
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segments.as_slice() {
         ["healthz"] => health::healthz(ex).await,
+        ["readyz"] => health::readyz(ex).await,
+        ["metrics"] => health::metrics(app, ex).await,
         ["anything", ..] => echo::anything(ex, None).await,
         ["get"] => echo::anything(ex, Some(Method::Get)).await,
         ["post"] => echo::anything(ex, Some(Method::Post)).await,

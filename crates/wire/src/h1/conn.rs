@@ -61,6 +61,55 @@ pub struct Config {
     /// When set, the most exchanges in flight at once; one more gets 503
     /// with `Retry-After`.
     pub inflight: Option<Arc<Semaphore>>,
+    /// When set, told about every connection and exchange (metrics).
+    pub observer: Option<Arc<dyn Observe>>,
+}
+
+/// How an exchange ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// A final response went out.
+    Answered,
+    /// The engine refused the request before any handler saw it.
+    Refused,
+    /// The connection switched protocols.
+    Switched,
+    /// The handler broke the exchange on purpose.
+    Faulted,
+    /// The connection failed before an answer went out.
+    Lost,
+}
+
+/// What an observer learns about one exchange.
+#[derive(Clone, Copy, Debug)]
+pub struct Record<'a> {
+    /// The method, when the head could be read.
+    pub method: Option<Method>,
+    /// The path, when the head could be read.
+    pub path: Option<&'a str>,
+    /// The final status (or 101), when one went out.
+    pub status: Option<u16>,
+    /// Interim responses sent.
+    pub interim: u32,
+    /// Content bytes written.
+    pub bytes: u64,
+    /// From the complete head to the end of the answer.
+    pub duration: Duration,
+    /// How it ended.
+    pub ending: Ending,
+}
+
+/// Something that watches the engine work: counts connections and
+/// exchanges. Calls are made on the connection's task; keep them cheap.
+pub trait Observe: Send + Sync + std::fmt::Debug {
+    /// A connection was accepted.
+    fn connection_opened(&self) {}
+    /// A connection ended.
+    fn connection_closed(&self) {}
+    /// An exchange ended.
+    fn exchange(&self, record: &Record<'_>) {
+        let _ = record;
+    }
 }
 
 /// A shutdown signal: `true` once the server is stopping.
@@ -123,6 +172,7 @@ pub struct Exchange<'c, T> {
     state: State,
     close: bool,
     status: Option<u16>,
+    interim_sent: u32,
     bytes_out: u64,
 }
 
@@ -179,6 +229,7 @@ impl<'c, T: Transport> Exchange<'c, T> {
             && self.conn.rbuf.is_empty()
         {
             self.continue_sent = true;
+            self.interim_sent += 1;
             self.conn
                 .io
                 .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
@@ -286,6 +337,7 @@ impl<'c, T: Transport> Exchange<'c, T> {
         if head.status == 100 {
             self.continue_sent = true;
         }
+        self.interim_sent += 1;
         self.flush_wbuf().await
     }
 
@@ -652,15 +704,42 @@ pub async fn serve_connection<T: Transport, S: Service>(
         wbuf: Vec::with_capacity(1024),
         remote,
     };
+    if let Some(o) = &config.observer {
+        o.connection_opened();
+    }
+    serve_requests(&mut conn, service, config, &mut shutdown).await;
+    if let Some(o) = &config.observer {
+        o.connection_closed();
+    }
+}
+
+async fn serve_requests<T: Transport, S: Service>(
+    conn: &mut Conn<T>,
+    service: &S,
+    config: &Config,
+    shutdown: &mut Shutdown,
+) {
     let limits = &config.limits;
     let mut first = true;
     loop {
-        let next = read_head(&mut conn, limits, first, &mut shutdown).await;
+        let next = read_head(conn, limits, first, shutdown).await;
         first = false;
         let req = match next {
             Next::Request(req) => req,
             Next::Refuse(e) => {
-                refuse_unparsed(&mut conn, e).await;
+                let started = Instant::now();
+                refuse_unparsed(conn, e).await;
+                if let Some(o) = &config.observer {
+                    o.exchange(&Record {
+                        method: None,
+                        path: None,
+                        status: Some(e.status()),
+                        interim: 0,
+                        bytes: 0,
+                        duration: started.elapsed(),
+                        ending: Ending::Refused,
+                    });
+                }
                 break;
             }
             Next::Close => break,
@@ -672,9 +751,9 @@ pub async fn serve_connection<T: Transport, S: Service>(
             BodyKind::Chunked => Decoder::chunked(),
         };
         let mut ex = Exchange {
-            conn: &mut conn,
+            conn: &mut *conn,
             limits,
-            shutdown: &shutdown,
+            shutdown: &*shutdown,
             req,
             decoder,
             trailers: Vec::new(),
@@ -683,6 +762,7 @@ pub async fn serve_connection<T: Transport, S: Service>(
             state: State::Head,
             close: false,
             status: None,
+            interim_sent: 0,
             bytes_out: 0,
         };
         let keep = {
@@ -693,7 +773,7 @@ pub async fn serve_connection<T: Transport, S: Service>(
                         let _ = ex
                             .send_problem(503, "The server is at its limit of requests in flight (see --max-inflight); retry shortly.")
                             .await;
-                        log_exchange(&ex, started);
+                        log_exchange(&ex, started, config);
                         break;
                     }
                 },
@@ -708,19 +788,36 @@ pub async fn serve_connection<T: Transport, S: Service>(
             drop(permit);
             keep
         };
-        log_exchange(&ex, started);
+        log_exchange(&ex, started, config);
         let faulted = ex.state == State::Faulted;
         let switched = ex.state == State::Switched;
         if !keep || *shutdown.borrow() {
             if !faulted && !switched {
-                linger_close(&mut conn).await;
+                linger_close(conn).await;
             }
             break;
         }
     }
 }
 
-fn log_exchange<T: Transport>(ex: &Exchange<'_, T>, started: Instant) {
+fn log_exchange<T: Transport>(ex: &Exchange<'_, T>, started: Instant, config: &Config) {
+    if let Some(observer) = &config.observer {
+        let ending = match ex.state {
+            State::Switched => Ending::Switched,
+            State::Faulted => Ending::Faulted,
+            State::Head => Ending::Lost,
+            State::Done | State::Streaming { .. } => Ending::Answered,
+        };
+        observer.exchange(&Record {
+            method: Some(ex.req.method()),
+            path: Some(ex.req.path()),
+            status: ex.status,
+            interim: ex.interim_sent,
+            bytes: ex.bytes_out,
+            duration: started.elapsed(),
+            ending,
+        });
+    }
     tracing::info!(
         target: "teapot::access",
         method = ex.req.method().as_str(),

@@ -138,6 +138,7 @@ impl TestServer {
         Self::start_with(Config {
             limits,
             inflight: None,
+            observer: None,
         })
         .await
     }

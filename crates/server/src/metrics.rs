@@ -1,0 +1,237 @@
+//! Prometheus metrics: what the engine tells its observer, counted with
+//! `prometheus-client`, and served at `/metrics` in the OpenMetrics text
+//! format.
+//!
+//! Labels are bounded: `kind` is the family of endpoint (a handful of
+//! names), `code` a status code, `fault` one of the fault kinds. Paths are
+//! never labels.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+use teapot_wire::{Ending, Observe, Record};
+
+/// The content type of `/metrics`.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    code: String,
+    kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabel {
+    kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FaultLabel {
+    fault: String,
+}
+
+/// The server's metrics.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    duration: Family<KindLabel, Histogram>,
+    connections: Gauge,
+    connections_total: Counter,
+    interim: Counter,
+    faults: Family<FaultLabel, Counter>,
+    /// Exchanges seen, for tests and readiness.
+    seen: AtomicU64,
+}
+
+fn histogram() -> Histogram {
+    // 100 µs to about 26 s.
+    Histogram::new(exponential_buckets(0.0001, 4.0, 10))
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        let mut registry = Registry::with_prefix("teapot");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let duration =
+            Family::<KindLabel, Histogram>::new_with_constructor(histogram as fn() -> Histogram);
+        let connections = Gauge::default();
+        let connections_total = Counter::default();
+        let interim = Counter::default();
+        let faults = Family::<FaultLabel, Counter>::default();
+        registry.register(
+            "requests",
+            "Exchanges answered, by final status and endpoint kind",
+            requests.clone(),
+        );
+        registry.register(
+            "request_duration_seconds",
+            "Time from a complete request head to the end of the answer",
+            duration.clone(),
+        );
+        registry.register(
+            "open_connections",
+            "Connections open now",
+            connections.clone(),
+        );
+        registry.register(
+            "connections",
+            "Connections accepted",
+            connections_total.clone(),
+        );
+        registry.register(
+            "interim_responses",
+            "Interim (1xx) responses sent",
+            interim.clone(),
+        );
+        registry.register(
+            "faults",
+            "Faults injected on purpose, by kind",
+            faults.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            duration,
+            connections,
+            connections_total,
+            interim,
+            faults,
+            seen: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Metrics {
+    /// The metrics in the OpenMetrics text format.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+
+    /// Exchanges seen so far.
+    pub fn exchanges(&self) -> u64 {
+        self.seen.load(Ordering::Relaxed)
+    }
+}
+
+impl Observe for Metrics {
+    fn connection_opened(&self) {
+        self.connections.inc();
+        self.connections_total.inc();
+    }
+
+    fn connection_closed(&self) {
+        self.connections.dec();
+    }
+
+    fn exchange(&self, r: &Record<'_>) {
+        self.seen.fetch_add(1, Ordering::Relaxed);
+        let kind = match r.ending {
+            Ending::Refused => "engine",
+            _ => kind_of(r.path.unwrap_or("")),
+        };
+        let code = r
+            .status
+            .map_or_else(|| "none".to_string(), |s| s.to_string());
+        self.requests
+            .get_or_create(&RequestLabels {
+                code,
+                kind: kind.to_string(),
+            })
+            .inc();
+        self.duration
+            .get_or_create(&KindLabel {
+                kind: kind.to_string(),
+            })
+            .observe(r.duration.as_secs_f64());
+        self.interim.inc_by(u64::from(r.interim));
+        if r.ending == Ending::Faulted {
+            let fault = r
+                .path
+                .and_then(|p| p.strip_prefix("/fault/"))
+                .filter(|k| crate::routes::FAULT_KINDS.contains(k))
+                .unwrap_or("other");
+            self.faults
+                .get_or_create(&FaultLabel {
+                    fault: fault.to_string(),
+                })
+                .inc();
+        }
+    }
+}
+
+/// The family of endpoint a path belongs to.
+pub fn kind_of(path: &str) -> &'static str {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    match first {
+        "" | "static" | "try" => "page",
+        "status" | "random" => "forced",
+        s if s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()) => "forced",
+        "anything" | "get" | "post" | "put" | "patch" | "delete" | "headers" | "ip"
+        | "user-agent" | "response-headers" | "cookies" => "echo",
+        "bytes" | "range" => "ranges",
+        "etag" | "cache" => "conditional",
+        "basic-auth" | "hidden-basic-auth" | "digest-auth" | "bearer" | "proxy-auth" | "role" => {
+            "auth"
+        }
+        "redirect" | "relative-redirect" | "absolute-redirect" | "redirect-to" => "redirect",
+        "negotiate" => "negotiate",
+        "upload" => "upload",
+        "gateway" => "gateway",
+        "fault" => "fault",
+        "processing" | "early-hints" => "long-work",
+        "portal" | "extension" | "reset" | "pay" => "scenario",
+        "healthz" | "readyz" | "metrics" => "ops",
+        _ => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn kinds_are_bounded() {
+        assert_eq!(kind_of("/418"), "forced");
+        assert_eq!(kind_of("/status/200,503"), "forced");
+        assert_eq!(kind_of("/anything/x/y"), "echo");
+        assert_eq!(kind_of("/"), "page");
+        assert_eq!(kind_of("/no/such/path"), "unknown");
+        assert_eq!(kind_of("/4185"), "unknown");
+    }
+
+    #[test]
+    fn counts_and_encodes() {
+        let m = Metrics::default();
+        m.connection_opened();
+        m.exchange(&Record {
+            method: None,
+            path: Some("/fault/reset"),
+            status: None,
+            interim: 2,
+            bytes: 0,
+            duration: Duration::from_millis(3),
+            ending: Ending::Faulted,
+        });
+        let text = m.encode();
+        assert!(
+            text.contains("teapot_requests_total{code=\"none\",kind=\"fault\"} 1"),
+            "{text}"
+        );
+        assert!(text.contains("teapot_faults_total{fault=\"reset\"} 1"));
+        assert!(text.contains("teapot_interim_responses_total 2"));
+        assert!(text.contains("teapot_open_connections 1"));
+        assert!(text.ends_with("# EOF\n"));
+    }
+}

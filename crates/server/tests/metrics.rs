@@ -1,0 +1,102 @@
+//! `/metrics` moves by exactly the traffic sent.
+
+mod common;
+
+use teapot_testkit::{get, Client};
+
+/// The value of one sample line, e.g. `teapot_requests_total{code="418",kind="forced"}`.
+fn sample(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .map_or(0.0, |v| v.trim().parse().unwrap())
+}
+
+async fn scrape(server: &teapot_server::Running) -> String {
+    let mut c = Client::connect(server.addr()).await;
+    c.send("GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .await;
+    let r = c.response(false).await;
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/openmetrics-text; version=1.0.0; charset=utf-8")
+    );
+    r.text()
+}
+
+#[tokio::test]
+async fn counters_move_by_exactly_the_traffic() {
+    let server = common::server().await;
+    let before = scrape(&server).await;
+
+    let mut c = Client::connect(server.addr()).await;
+    for _ in 0..3 {
+        c.send(get("/418")).await;
+        c.response(false).await;
+    }
+    c.send(get("/102?count=2")).await;
+    c.exchange(false).await;
+    c.send(get("/no/such/thing")).await;
+    c.response(false).await;
+    drop(c);
+    for _ in 0..2 {
+        let mut c = Client::connect(server.addr()).await;
+        c.send(get("/fault/close")).await;
+        c.read_to_close().await;
+    }
+    let mut c = Client::connect(server.addr()).await;
+    c.send("GET / HTTP/3.0\r\nHost: t\r\n\r\n").await;
+    c.response(false).await;
+    drop(c);
+    // Let the closed connections be counted.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+
+    let after = scrape(&server).await;
+    let delta = |name: &str| sample(&after, name) - sample(&before, name);
+    assert_eq!(
+        delta("teapot_requests_total{code=\"418\",kind=\"forced\"}"),
+        3.0
+    );
+    assert_eq!(
+        delta("teapot_requests_total{code=\"200\",kind=\"forced\"}"),
+        1.0
+    );
+    assert_eq!(
+        delta("teapot_requests_total{code=\"404\",kind=\"unknown\"}"),
+        1.0
+    );
+    assert_eq!(
+        delta("teapot_requests_total{code=\"none\",kind=\"fault\"}"),
+        2.0
+    );
+    assert_eq!(
+        delta("teapot_requests_total{code=\"505\",kind=\"engine\"}"),
+        1.0
+    );
+    assert_eq!(delta("teapot_faults_total{fault=\"close\"}"), 2.0);
+    assert_eq!(delta("teapot_interim_responses_total"), 2.0);
+    // Four connections of traffic plus the first scrape's.
+    assert_eq!(delta("teapot_connections_total"), 5.0);
+    assert_eq!(
+        delta("teapot_request_duration_seconds_count{kind=\"forced\"}"),
+        4.0
+    );
+    // Only the scrape in progress is open.
+    assert_eq!(sample(&after, "teapot_open_connections"), 1.0);
+    assert_eq!(
+        delta("teapot_requests_total{code=\"200\",kind=\"ops\"}"),
+        1.0,
+        "the first scrape"
+    );
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let server = common::server().await;
+    let mut c = Client::connect(server.addr()).await;
+    c.send(get("/readyz")).await;
+    let r = c.response(false).await;
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (200, "{\"status\":\"ready\"}\n")
+    );
+}
