@@ -7,6 +7,7 @@
 //! - [`app`]: [`App`], the engine's `Service`: dispatches to routes.
 //! - `routes`: one module per family of endpoints.
 //! - [`problem`]: RFC 9457 problem details, the shape of every error.
+//! - [`registry`]: the registry as JSON, shared with the CLI.
 //! - [`metrics`]: Prometheus metrics, fed by the engine's observer.
 //!
 //! # Starting a server in a test
@@ -28,6 +29,7 @@ pub mod metrics;
 mod negotiate;
 pub mod problem;
 mod ranges;
+pub mod registry;
 pub(crate) mod routes;
 
 use std::time::Duration;

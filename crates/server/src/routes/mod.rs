@@ -10,6 +10,7 @@ mod fault;
 pub(crate) mod forced;
 mod gateway;
 mod health;
+mod page;
 mod redirect;
 mod scenarios;
 mod upload;
@@ -31,6 +32,9 @@ pub async fn dispatch<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outc
     let path = ex.request().path().to_owned();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segments.as_slice() {
+        [""] => page::home(ex).await,
+        ["try", code] => page::try_code(app, ex, code).await,
+        ["static", "page.js"] => page::script(ex).await,
         ["healthz"] => health::healthz(ex).await,
         ["readyz"] => health::readyz(ex).await,
         ["metrics"] => health::metrics(app, ex).await,

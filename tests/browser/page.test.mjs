@@ -1,0 +1,135 @@
+// The home page in headless Chromium, served by a real `teapot serve`.
+//
+// TEAPOT_BIN: the teapot binary; CHROMIUM: the browser (default
+// /usr/bin/chromium); OUT: where screenshots go (default ../../target/browser).
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { once } from "node:events";
+import { chromium } from "playwright-core";
+
+const bin = process.env.TEAPOT_BIN ?? "../../target/debug/teapot";
+const out = process.env.OUT ?? "../../target/browser";
+mkdirSync(out, { recursive: true });
+
+let server;
+let base;
+let browser;
+let page;
+
+before(async () => {
+  server = spawn(bin, ["serve", "--bind", "127.0.0.1:0"], { env: { ...process.env, TEAPOT_LOG: "info" } });
+  base = await new Promise((resolve, reject) => {
+    let seen = "";
+    server.stderr.on("data", (chunk) => {
+      seen += chunk;
+      const m = seen.match(/listening on (http:\/\/[0-9.:]+)/);
+      if (m) resolve(m[1]);
+    });
+    server.on("exit", (code) => reject(new Error(`teapot exited with ${code}: ${seen}`)));
+  });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  await page.goto(base + "/");
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill("SIGTERM");
+  if (server) await once(server, "exit");
+});
+
+const visibleCodes = () =>
+  page.$$eval("li.code:not([hidden])", (lis) => lis.map((li) => li.querySelector(".num").textContent));
+
+test("the page lists every code, grouped by class", async () => {
+  assert.equal(await page.title(), "teapot: HTTP status codes on the wire");
+  assert.equal(await page.textContent("#count"), "63 codes");
+  const headings = await page.$$eval("section.class h2", (hs) => hs.map((h) => h.textContent));
+  assert.deepEqual(headings, ["1xx Informational", "2xx Successful", "3xx Redirection", "4xx Client Error", "5xx Server Error"]);
+  await page.screenshot({ path: `${out}/page-home.png` });
+  const rfc = await page.getAttribute("#code-418 .actions a", "href");
+  assert.equal(rfc, "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.19");
+});
+
+test("search filters as you type", async () => {
+  await page.fill("#search", "teapot");
+  assert.deepEqual(await visibleCodes(), ["418"]);
+  assert.equal(await page.textContent("#count"), "1 of 63 codes");
+  await page.fill("#search", "gateway");
+  assert.deepEqual(await visibleCodes(), ["502", "504"]);
+  const shownSections = await page.$$eval("section.class:not([hidden]) h2", (hs) => hs.map((h) => h.textContent));
+  assert.deepEqual(shownSections, ["5xx Server Error"]);
+  await page.fill("#search", "");
+  assert.equal((await visibleCodes()).length, 63);
+});
+
+async function tryIt(code) {
+  await page.click(`#code-${code} button.try`);
+  await page.waitForFunction((c) => document.querySelector("#summary").textContent.startsWith(`GET /${c} →`), code);
+  return { summary: await page.textContent("#summary"), wire: await page.textContent("#wire") };
+}
+
+test("try it on 404 shows the real exchange", async () => {
+  const { summary, wire } = await tryIt("404");
+  assert.match(summary, /^GET \/404 → 404 Not Found in [0-9.]+ ms$/);
+  assert.match(wire, /HTTP\/1\.1 404 Not Found/);
+  assert.match(wire, /Date: /);
+  assert.match(wire, /Content-Length: 14/);
+  assert.match(wire, /404 Not Found\n/);
+});
+
+test("try it on 304 shows no content", async () => {
+  const { summary, wire } = await tryIt("304");
+  assert.match(summary, /→ 304 Not Modified/);
+  assert.match(wire, /ETag: "teapot"/);
+  assert.match(wire, /\(no content\)/);
+  assert.doesNotMatch(wire, /Content-Length/);
+});
+
+test("try it on 103 shows the interim response before the final one", async () => {
+  const { summary, wire } = await tryIt("103");
+  assert.match(summary, /→ 200 OK in [0-9.]+ ms after 1 interim response$/);
+  const interim = wire.indexOf("HTTP/1.1 103 Early Hints");
+  const last = wire.indexOf("HTTP/1.1 200 OK");
+  assert.ok(interim >= 0 && last > interim, wire);
+  assert.match(wire, /Interim \(1xx\) responses come before the final response/);
+  assert.match(wire, /Link: <\/static\/teapot\.css>; rel=preload; as=style/);
+  await page.screenshot({ path: `${out}/page.png`, fullPage: false });
+});
+
+test("works with the keyboard alone", async () => {
+  await page.locator("body").click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press("/");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "search");
+  await page.keyboard.type("teapot");
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.code), "418");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => document.querySelector("#summary").textContent.startsWith("GET /418 →"));
+  assert.match(await page.textContent("#wire"), /HTTP\/1\.1 418 I'm a teapot/);
+  await page.fill("#search", "");
+});
+
+test("is readable at phone width", async () => {
+  const phone = await browser.newPage({ viewport: { width: 375, height: 800 } });
+  await phone.goto(base + "/");
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than a phone`);
+  await phone.screenshot({ path: `${out}/page-phone.png` });
+  await phone.close();
+});
+
+test("follows the dark colour scheme", async () => {
+  const dark = await browser.newPage({ colorScheme: "dark", viewport: { width: 800, height: 600 } });
+  await dark.goto(base + "/");
+  const bg = await dark.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(bg, "rgb(22, 24, 26)");
+  await dark.close();
+});
