@@ -8,6 +8,7 @@
 //! - `routes`: one module per family of endpoints.
 //! - [`problem`]: RFC 9457 problem details, the shape of every error.
 //! - [`registry`]: the registry as JSON, shared with the CLI.
+//! - [`openapi`]: the OpenAPI 3.1 document.
 //! - [`metrics`]: Prometheus metrics, fed by the engine's observer.
 //!
 //! # Starting a server in a test
@@ -27,6 +28,7 @@ mod conditional;
 pub mod listen;
 pub mod metrics;
 mod negotiate;
+pub mod openapi;
 pub mod problem;
 mod ranges;
 pub mod registry;

@@ -1,5 +1,5 @@
 //! `/healthz` (the process is alive), `/readyz` (it can serve every
-//! endpoint), `/metrics` (Prometheus).
+//! endpoint), `/metrics` (Prometheus), `/openapi.json`.
 
 use teapot_wire::{Exchange, Head, Transport};
 
@@ -33,4 +33,10 @@ pub async fn metrics<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outco
         .header("Content-Type", CONTENT_TYPE)
         .header("Cache-Control", "no-store");
     sent(ex.respond(head, app.metrics.encode()).await)
+}
+
+/// `GET /openapi.json`.
+pub async fn openapi<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+    only_get(ex)?;
+    super::reply_json(ex, Head::new(status(200)), &crate::openapi::document()).await
 }

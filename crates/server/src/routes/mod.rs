@@ -38,6 +38,7 @@ pub async fn dispatch<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outc
         ["healthz"] => health::healthz(ex).await,
         ["readyz"] => health::readyz(ex).await,
         ["metrics"] => health::metrics(app, ex).await,
+        ["openapi.json"] => health::openapi(ex).await,
         ["anything", ..] => echo::anything(ex, None).await,
         ["get"] => echo::anything(ex, Some(Method::Get)).await,
         ["post"] => echo::anything(ex, Some(Method::Post)).await,
