@@ -55,6 +55,16 @@ pub struct ServeArgs {
     )]
     max_inflight: usize,
 
+    /// The state store of the stateful scenarios: memory (embedded) or a
+    /// redis:// URL shared by several instances.
+    #[arg(
+        long,
+        env = "TEAPOT_STATE",
+        default_value = "memory",
+        value_name = "STORE"
+    )]
+    state: String,
+
     /// Worker threads (default: one per available core).
     #[arg(long, env = "TEAPOT_WORKERS", value_name = "N")]
     workers: Option<usize>,
@@ -93,6 +103,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         },
         max_delay: args.max_delay,
         max_inflight: args.max_inflight,
+        state: args.state,
         ..Config::default()
     };
     let mut runtime = tokio::runtime::Builder::new_multi_thread();

@@ -10,6 +10,7 @@ use teapot_wire::{Exchange, Service, Transport};
 use crate::metrics::Metrics;
 use crate::problem::Problem;
 use crate::routes;
+use crate::state::Store;
 use crate::Config;
 
 /// What every handler may read: the application's settings.
@@ -23,11 +24,13 @@ pub struct App {
     pub self_addr: Option<SocketAddr>,
     /// The server's metrics (also the engine's observer).
     pub metrics: Arc<Metrics>,
+    /// The shared state of the stateful scenarios.
+    pub state: Arc<Store>,
 }
 
 impl App {
     /// The application for a configuration.
-    pub fn new(config: &Config, self_addr: Option<SocketAddr>) -> App {
+    pub fn new(config: &Config, self_addr: Option<SocketAddr>) -> Result<App, String> {
         // A wildcard bind is reached on loopback.
         let self_addr = self_addr.map(|mut a| {
             if a.ip().is_unspecified() {
@@ -39,12 +42,13 @@ impl App {
             }
             a
         });
-        App {
+        Ok(App {
             max_delay: config.max_delay,
             started: SystemTime::now(),
             self_addr,
             metrics: Arc::new(Metrics::default()),
-        }
+            state: Arc::new(Store::open(&config.state, config.state_ttl)?),
+        })
     }
 }
 

@@ -8,6 +8,7 @@
 //! - `routes`: one module per family of endpoints.
 //! - [`problem`]: RFC 9457 problem details, the shape of every error.
 //! - [`registry`]: the registry as JSON, shared with the CLI.
+//! - [`state`]: the shared state store (memory or Redis).
 //! - [`openapi`]: the OpenAPI 3.1 document.
 //! - [`metrics`]: Prometheus metrics, fed by the engine's observer.
 //!
@@ -33,6 +34,7 @@ pub mod problem;
 mod ranges;
 pub mod registry;
 pub(crate) mod routes;
+pub mod state;
 
 use std::time::Duration;
 
@@ -55,6 +57,10 @@ pub struct Config {
     pub max_connections: usize,
     /// How long in-flight exchanges get to finish at shutdown. Default 10 s.
     pub grace: Duration,
+    /// The state store: `memory` (default) or a `redis://` URL.
+    pub state: String,
+    /// How long a stateful key lives after its last write. Default 1 h.
+    pub state_ttl: Duration,
 }
 
 impl Default for Config {
@@ -65,6 +71,8 @@ impl Default for Config {
             max_inflight: 10_000,
             max_connections: 10_000,
             grace: Duration::from_secs(10),
+            state: "memory".to_string(),
+            state_ttl: Duration::from_secs(3600),
         }
     }
 }

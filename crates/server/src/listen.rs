@@ -20,7 +20,9 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let app = Arc::new(App::new(&config, listener.local_addr().ok()));
+    let app = App::new(&config, listener.local_addr().ok())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let app = Arc::new(app);
     let wire = Arc::new(teapot_wire::Config {
         limits: config.limits.clone(),
         inflight: Some(Arc::new(Semaphore::new(config.max_inflight))),

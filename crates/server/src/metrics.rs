@@ -45,6 +45,7 @@ pub struct Metrics {
     connections_total: Counter,
     interim: Counter,
     faults: Family<FaultLabel, Counter>,
+    state_errors: Counter,
     /// Exchanges seen, for tests and readiness.
     seen: AtomicU64,
 }
@@ -64,6 +65,7 @@ impl Default for Metrics {
         let connections_total = Counter::default();
         let interim = Counter::default();
         let faults = Family::<FaultLabel, Counter>::default();
+        let state_errors = Counter::default();
         registry.register(
             "requests",
             "Exchanges answered, by final status and endpoint kind",
@@ -94,6 +96,11 @@ impl Default for Metrics {
             "Faults injected on purpose, by kind",
             faults.clone(),
         );
+        registry.register(
+            "state_errors",
+            "Operations the state store could not carry out",
+            state_errors.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -102,6 +109,7 @@ impl Default for Metrics {
             connections_total,
             interim,
             faults,
+            state_errors,
             seen: AtomicU64::new(0),
         }
     }
@@ -115,6 +123,11 @@ impl Metrics {
             out.clear();
         }
         out
+    }
+
+    /// Counts an operation the state store could not carry out.
+    pub fn state_error(&self) {
+        self.state_errors.inc();
     }
 
     /// Exchanges seen so far.
@@ -190,7 +203,8 @@ pub fn kind_of(path: &str) -> &'static str {
         "fault" => "fault",
         "processing" | "early-hints" => "long-work",
         "portal" | "extension" | "reset" | "pay" => "scenario",
-        "healthz" | "readyz" | "metrics" => "ops",
+        "healthz" | "readyz" | "metrics" | "openapi.json" => "ops",
+        "flaky" | "limit" => "state",
         _ => "unknown",
     }
 }

@@ -530,6 +530,27 @@ pub const OPERATIONS: &[Operation] = &[
         ],
     },
     Operation {
+        path: "/flaky/{key}",
+        methods: ALL,
+        tag: "state",
+        summary: "The n-th request for key gets the n-th of codes (the last repeats); DELETE starts over.",
+        query: &[("codes", "Comma-separated status codes (default 503,503,200).")],
+        responses: &[
+            (200, "The code of this attempt (any from 100 to 599)."),
+            (204, "DELETE: the sequence starts over."),
+            (503, "The state store is down."),
+            (507, "The state store is full."),
+        ],
+    },
+    Operation {
+        path: "/limit/{key}",
+        methods: ALL,
+        tag: "state",
+        summary: "A token bucket per key: 429 with Retry-After and RateLimit fields when over budget.",
+        query: &[("rate", "N/s, N/m or N/h (default 10/s).")],
+        responses: &[(200, "Within budget."), (429, "Over budget."), (503, "The state store is down.")],
+    },
+    Operation {
         path: "/status/{codes}",
         methods: ALL,
         tag: "forced",

@@ -97,6 +97,7 @@ fn example(name: &str) -> &'static str {
         "path" => "get",
         "etag" => "v1",
         "role" => "admin",
+        "key" => "k",
         _ => "x",
     }
 }

@@ -16,10 +16,13 @@ pub async fn healthz<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
     sent(ex.respond(head, &b"{\"status\":\"ok\"}\n"[..]).await)
 }
 
-/// `GET /readyz`: 200 when every endpoint can be served. (With the
-/// embedded state of today there is nothing that can be unreachable.)
-pub async fn readyz<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+/// `GET /readyz`: 200 when every endpoint can be served, 503 while the
+/// state store is unreachable.
+pub async fn readyz<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outcome {
     only_get(ex)?;
+    if let Err(e) = app.state.ping().await {
+        return Err(super::stateful::store_problem(app, e));
+    }
     let head = Head::new(status(200))
         .header("Content-Type", "application/json")
         .header("Cache-Control", "no-store");

@@ -13,6 +13,7 @@ mod health;
 mod page;
 mod redirect;
 mod scenarios;
+pub(crate) mod stateful;
 mod upload;
 mod variants;
 
@@ -36,7 +37,7 @@ pub async fn dispatch<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outc
         ["try", code] => page::try_code(app, ex, code).await,
         ["static", "page.js"] => page::script(ex).await,
         ["healthz"] => health::healthz(ex).await,
-        ["readyz"] => health::readyz(ex).await,
+        ["readyz"] => health::readyz(app, ex).await,
         ["metrics"] => health::metrics(app, ex).await,
         ["openapi.json"] => health::openapi(ex).await,
         ["anything", ..] => echo::anything(ex, None).await,
@@ -89,6 +90,8 @@ pub async fn dispatch<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outc
         ["reset"] => scenarios::reset(ex).await,
         ["pay"] => scenarios::pay(ex).await,
         ["fault", kind] => fault::fault(app, ex, kind).await,
+        ["flaky", key] => stateful::flaky(app, ex, key).await,
+        ["limit", key] => stateful::limit(app, ex, key).await,
         ["status" | "random", spec, ..] => forced::forced(app, ex, spec).await,
         [code, ..] if code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()) => {
             forced::forced(app, ex, code).await

@@ -1,0 +1,399 @@
+//! Shared state for the scenarios that remember earlier requests: flaky
+//! sequences and rate limits. `memory` is embedded and needs nothing
+//! installed; `redis://…` lets several teapot instances share one state.
+//!
+//! Every key is namespaced (`teapot:flaky:…`, `teapot:limit:…`) and expires
+//! (`ttl`), and the memory store holds at most [`MAX_KEYS`] keys, so a
+//! public instance cannot be filled up. Redis operations are single Lua
+//! scripts, so two instances never race on one counter.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use redis::aio::ConnectionManager;
+
+/// The most keys the memory store holds; past it, writes get
+/// [`StoreError::Full`].
+pub const MAX_KEYS: usize = 10_000;
+/// How long Redis gets to connect or answer before the store counts as down.
+const REDIS_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Why the store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store cannot be reached (Redis down).
+    #[error("the state store is unavailable: {0}")]
+    Unavailable(String),
+    /// The store holds as many keys as it may.
+    #[error("the state store is full")]
+    Full,
+}
+
+/// The result of taking a token from a bucket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Take {
+    /// Whether a token was available.
+    pub allowed: bool,
+    /// Tokens left.
+    pub remaining: u64,
+    /// Seconds until the next token, when none was available.
+    pub retry_after: u64,
+}
+
+/// The state store.
+pub enum Store {
+    /// Embedded, in this process.
+    Memory(Memory),
+    /// Shared through Redis.
+    Redis(RedisStore),
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Store::Memory(_) => f.write_str("Store::Memory"),
+            Store::Redis(r) => write!(f, "Store::Redis({})", r.url),
+        }
+    }
+}
+
+impl Store {
+    /// `memory`, or a `redis://` URL. Redis is connected lazily, so the
+    /// server starts (and everything stateless works) while it is down.
+    pub fn open(spec: &str, ttl: Duration) -> Result<Store, String> {
+        if spec == "memory" {
+            return Ok(Store::Memory(Memory::new(ttl)));
+        }
+        if spec.starts_with("redis://")
+            || spec.starts_with("rediss://")
+            || spec.starts_with("redis+unix://")
+        {
+            let client = redis::Client::open(spec).map_err(|e| format!("--state {spec}: {e}"))?;
+            return Ok(Store::Redis(RedisStore {
+                url: spec.to_string(),
+                client,
+                conn: tokio::sync::Mutex::new(None),
+                ttl,
+            }));
+        }
+        Err(format!(
+            "--state must be memory or a redis:// URL, not {spec:?}"
+        ))
+    }
+
+    /// Adds one to the counter `key` and returns the new value (1 for the
+    /// first request).
+    pub async fn next(&self, key: &str) -> Result<u64, StoreError> {
+        let key = format!("teapot:flaky:{key}");
+        match self {
+            Store::Memory(m) => m.next(&key),
+            Store::Redis(r) => r.next(&key).await,
+        }
+    }
+
+    /// Forgets `key`.
+    pub async fn reset(&self, key: &str) -> Result<(), StoreError> {
+        let key = format!("teapot:flaky:{key}");
+        match self {
+            Store::Memory(m) => {
+                m.lock().remove(&key);
+                Ok(())
+            }
+            Store::Redis(r) => r.reset(&key).await,
+        }
+    }
+
+    /// Takes a token from the bucket `key`, which holds `capacity` tokens
+    /// and refills all of them every `period`.
+    pub async fn take(
+        &self,
+        key: &str,
+        capacity: u64,
+        period: Duration,
+    ) -> Result<Take, StoreError> {
+        let key = format!("teapot:limit:{key}");
+        match self {
+            Store::Memory(m) => m.take(&key, capacity, period),
+            Store::Redis(r) => r.take(&key, capacity, period).await,
+        }
+    }
+
+    /// Whether the store answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Memory(_) => Ok(()),
+            Store::Redis(r) => r.ping().await,
+        }
+    }
+}
+
+enum Value {
+    Counter(u64),
+    Bucket { tokens: f64, at: Instant },
+}
+
+/// The embedded store.
+pub struct Memory {
+    map: Mutex<HashMap<String, (Value, Instant)>>,
+    ttl: Duration,
+}
+
+impl Memory {
+    fn new(ttl: Duration) -> Memory {
+        Memory {
+            map: Mutex::new(HashMap::new()),
+            ttl,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Value, Instant)>> {
+        // A poisoned lock only means a panic elsewhere held it; the map is
+        // still a map.
+        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Makes room for one more key, or says the store is full.
+    fn room(map: &mut HashMap<String, (Value, Instant)>, key: &str) -> Result<(), StoreError> {
+        let now = Instant::now();
+        if let Some((_, expires)) = map.get(key) {
+            if *expires <= now {
+                map.remove(key);
+            } else {
+                return Ok(());
+            }
+        }
+        if map.len() >= MAX_KEYS {
+            map.retain(|_, (_, expires)| *expires > now);
+        }
+        if map.len() >= MAX_KEYS {
+            return Err(StoreError::Full);
+        }
+        Ok(())
+    }
+
+    fn next(&self, key: &str) -> Result<u64, StoreError> {
+        let mut map = self.lock();
+        Self::room(&mut map, key)?;
+        let expires = Instant::now() + self.ttl;
+        let entry = map
+            .entry(key.to_string())
+            .or_insert((Value::Counter(0), expires));
+        let n = match &mut entry.0 {
+            Value::Counter(n) => {
+                *n += 1;
+                *n
+            }
+            // Namespaces keep counters and buckets apart; start afresh.
+            other => {
+                *other = Value::Counter(1);
+                1
+            }
+        };
+        Ok(n)
+    }
+
+    fn take(&self, key: &str, capacity: u64, period: Duration) -> Result<Take, StoreError> {
+        let mut map = self.lock();
+        Self::room(&mut map, key)?;
+        let now = Instant::now();
+        let cap = capacity as f64;
+        let rate = cap / period.as_secs_f64();
+        let expires = now + period * 2;
+        let entry = map.entry(key.to_string()).or_insert((
+            Value::Bucket {
+                tokens: cap,
+                at: now,
+            },
+            expires,
+        ));
+        if !matches!(entry.0, Value::Bucket { .. }) {
+            entry.0 = Value::Bucket {
+                tokens: cap,
+                at: now,
+            };
+        }
+        entry.1 = expires;
+        let Value::Bucket { tokens, at } = &mut entry.0 else {
+            return Err(StoreError::Unavailable("a bucket is not a bucket".into()));
+        };
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * rate).min(cap);
+        *at = now;
+        let allowed = *tokens >= 1.0;
+        if allowed {
+            *tokens -= 1.0;
+        }
+        let retry_after = if allowed {
+            0
+        } else {
+            ((1.0 - *tokens) / rate).ceil().max(1.0) as u64
+        };
+        Ok(Take {
+            allowed,
+            remaining: tokens.floor() as u64,
+            retry_after,
+        })
+    }
+}
+
+/// The Redis store: one connection manager, made on first use and
+/// reconnecting by itself.
+pub struct RedisStore {
+    url: String,
+    client: redis::Client,
+    conn: tokio::sync::Mutex<Option<ConnectionManager>>,
+    ttl: Duration,
+}
+
+const NEXT: &str = r"
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
+";
+
+const TAKE: &str = r"
+local cap = tonumber(ARGV[1])
+local period = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local data = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(data[1])
+local at = tonumber(data[2])
+if tokens == nil then tokens = cap; at = now end
+local rate = cap / period
+tokens = math.min(cap, tokens + (now - at) * rate)
+local allowed = 0
+if tokens >= 1 then tokens = tokens - 1; allowed = 1 end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], period * 2)
+local wait = 0
+if allowed == 0 then wait = math.max(1, math.ceil((1 - tokens) / rate / 1000)) end
+return {allowed, math.floor(tokens), wait}
+";
+
+fn down(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+impl RedisStore {
+    async fn connection(&self) -> Result<ConnectionManager, StoreError> {
+        let mut slot = self.conn.lock().await;
+        if let Some(c) = slot.as_ref() {
+            return Ok(c.clone());
+        }
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(REDIS_TIMEOUT))
+            .set_response_timeout(Some(REDIS_TIMEOUT))
+            .set_number_of_retries(1);
+        let made = tokio::time::timeout(
+            REDIS_TIMEOUT * 2,
+            ConnectionManager::new_with_config(self.client.clone(), config),
+        )
+        .await
+        .map_err(|_| down("connecting timed out"))?
+        .map_err(down)?;
+        *slot = Some(made.clone());
+        Ok(made)
+    }
+
+    async fn next(&self, key: &str) -> Result<u64, StoreError> {
+        let mut c = self.connection().await?;
+        let ttl = self.ttl.as_millis() as u64;
+        redis::Script::new(NEXT)
+            .key(key)
+            .arg(ttl)
+            .invoke_async(&mut c)
+            .await
+            .map_err(down)
+    }
+
+    async fn reset(&self, key: &str) -> Result<(), StoreError> {
+        let mut c = self.connection().await?;
+        redis::cmd("DEL")
+            .arg(key)
+            .query_async::<()>(&mut c)
+            .await
+            .map_err(down)
+    }
+
+    async fn take(&self, key: &str, capacity: u64, period: Duration) -> Result<Take, StoreError> {
+        let mut c = self.connection().await?;
+        let (allowed, remaining, wait): (u64, u64, u64) = redis::Script::new(TAKE)
+            .key(key)
+            .arg(capacity)
+            .arg(period.as_millis() as u64)
+            .invoke_async(&mut c)
+            .await
+            .map_err(down)?;
+        Ok(Take {
+            allowed: allowed == 1,
+            remaining,
+            retry_after: wait,
+        })
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let mut c = self.connection().await?;
+        redis::cmd("PING")
+            .query_async::<String>(&mut c)
+            .await
+            .map(|_| ())
+            .map_err(down)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn memory_counts_and_resets() {
+        let s = Store::open("memory", Duration::from_secs(60)).unwrap();
+        assert_eq!(s.next("a").await.unwrap(), 1);
+        assert_eq!(s.next("a").await.unwrap(), 2);
+        assert_eq!(s.next("b").await.unwrap(), 1);
+        s.reset("a").await.unwrap();
+        assert_eq!(s.next("a").await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn memory_keys_expire() {
+        let s = Store::open("memory", Duration::from_millis(30)).unwrap();
+        assert_eq!(s.next("a").await.unwrap(), 1);
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert_eq!(s.next("a").await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn memory_bucket() {
+        let s = Store::open("memory", Duration::from_secs(60)).unwrap();
+        let period = Duration::from_secs(60);
+        for left in [2, 1, 0] {
+            let t = s.take("k", 3, period).await.unwrap();
+            assert_eq!((t.allowed, t.remaining), (true, left));
+        }
+        let t = s.take("k", 3, period).await.unwrap();
+        assert!(!t.allowed);
+        assert_eq!(t.retry_after, 20, "one token every 20 s");
+    }
+
+    #[test]
+    fn memory_is_bounded() {
+        let Store::Memory(m) = Store::open("memory", Duration::from_secs(60)).unwrap() else {
+            unreachable!()
+        };
+        for i in 0..MAX_KEYS {
+            m.next(&format!("k{i}")).unwrap();
+        }
+        assert!(matches!(m.next("one-more"), Err(StoreError::Full)));
+        assert_eq!(m.next("k1").unwrap(), 2, "existing keys still count");
+    }
+
+    #[test]
+    fn specs() {
+        assert!(Store::open("memory", Duration::from_secs(1)).is_ok());
+        assert!(Store::open("redis://127.0.0.1:6379/0", Duration::from_secs(1)).is_ok());
+        assert!(Store::open("postgres://x", Duration::from_secs(1)).is_err());
+        assert!(Store::open("redis://[bad", Duration::from_secs(1)).is_err());
+    }
+}
