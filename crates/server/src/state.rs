@@ -119,6 +119,31 @@ impl Store {
         }
     }
 
+    /// A versioned record: its version and body, if present.
+    pub async fn record(&self, key: &str) -> Result<Option<(u64, String)>, StoreError> {
+        let key = format!("teapot:record:{key}");
+        match self {
+            Store::Memory(m) => Ok(m.record(&key)),
+            Store::Redis(r) => r.record(&key).await,
+        }
+    }
+
+    /// Writes a record if its current version is `expect` (`None`: only if
+    /// absent). Returns whether it was written; two writers never both win.
+    pub async fn replace(
+        &self,
+        key: &str,
+        expect: Option<u64>,
+        version: u64,
+        body: &str,
+    ) -> Result<bool, StoreError> {
+        let key = format!("teapot:record:{key}");
+        match self {
+            Store::Memory(m) => m.replace(&key, expect, version, body),
+            Store::Redis(r) => r.replace(&key, expect, version, body).await,
+        }
+    }
+
     /// Whether the store answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         match self {
@@ -131,6 +156,7 @@ impl Store {
 enum Value {
     Counter(u64),
     Bucket { tokens: f64, at: Instant },
+    Record(u64, String),
 }
 
 /// The embedded store.
@@ -191,6 +217,42 @@ impl Memory {
             }
         };
         Ok(n)
+    }
+
+    fn record(&self, key: &str) -> Option<(u64, String)> {
+        let map = self.lock();
+        match map.get(key) {
+            Some((Value::Record(v, body), expires)) if *expires > Instant::now() => {
+                Some((*v, body.clone()))
+            }
+            _ => None,
+        }
+    }
+
+    fn replace(
+        &self,
+        key: &str,
+        expect: Option<u64>,
+        version: u64,
+        body: &str,
+    ) -> Result<bool, StoreError> {
+        let mut map = self.lock();
+        Self::room(&mut map, key)?;
+        let current = match map.get(key) {
+            Some((Value::Record(v, _), _)) => Some(*v),
+            _ => None,
+        };
+        if current != expect {
+            return Ok(false);
+        }
+        map.insert(
+            key.to_string(),
+            (
+                Value::Record(version, body.to_string()),
+                Instant::now() + self.ttl,
+            ),
+        );
+        Ok(true)
     }
 
     fn take(&self, key: &str, capacity: u64, period: Duration) -> Result<Take, StoreError> {
@@ -271,6 +333,16 @@ if allowed == 0 then wait = math.max(1, math.ceil((1 - tokens) / rate / 1000)) e
 return {allowed, math.floor(tokens), wait}
 ";
 
+const REPLACE: &str = r"
+local current = redis.call('HGET', KEYS[1], 'v')
+if (ARGV[1] == '' and current == false) or (current ~= false and current == ARGV[1]) then
+  redis.call('HSET', KEYS[1], 'v', ARGV[2], 'body', ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  return 1
+end
+return 0
+";
+
 fn down(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
@@ -332,6 +404,39 @@ impl RedisStore {
         })
     }
 
+    async fn record(&self, key: &str) -> Result<Option<(u64, String)>, StoreError> {
+        let mut c = self.connection().await?;
+        let (v, body): (Option<u64>, Option<String>) = redis::cmd("HMGET")
+            .arg(key)
+            .arg("v")
+            .arg("body")
+            .query_async(&mut c)
+            .await
+            .map_err(down)?;
+        Ok(v.zip(body))
+    }
+
+    async fn replace(
+        &self,
+        key: &str,
+        expect: Option<u64>,
+        version: u64,
+        body: &str,
+    ) -> Result<bool, StoreError> {
+        let mut c = self.connection().await?;
+        let expect = expect.map_or(String::new(), |v| v.to_string());
+        let written: u64 = redis::Script::new(REPLACE)
+            .key(key)
+            .arg(expect)
+            .arg(version)
+            .arg(body)
+            .arg(self.ttl.as_millis() as u64)
+            .invoke_async(&mut c)
+            .await
+            .map_err(down)?;
+        Ok(written == 1)
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         let mut c = self.connection().await?;
         redis::cmd("PING")
@@ -375,6 +480,20 @@ mod tests {
         let t = s.take("k", 3, period).await.unwrap();
         assert!(!t.allowed);
         assert_eq!(t.retry_after, 20, "one token every 20 s");
+    }
+
+    #[tokio::test]
+    async fn records_are_compare_and_set() {
+        let s = Store::open("memory", Duration::from_secs(60)).unwrap();
+        assert_eq!(s.record("r").await.unwrap(), None);
+        assert!(s.replace("r", None, 1, "one").await.unwrap());
+        assert!(
+            !s.replace("r", None, 1, "again").await.unwrap(),
+            "only if absent"
+        );
+        assert!(!s.replace("r", Some(7), 2, "stale").await.unwrap());
+        assert!(s.replace("r", Some(1), 2, "two").await.unwrap());
+        assert_eq!(s.record("r").await.unwrap(), Some((2, "two".to_string())));
     }
 
     #[test]

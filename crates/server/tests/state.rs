@@ -187,3 +187,216 @@ async fn with_redis_down_only_stateful_endpoints_pause() {
         .unwrap();
     assert_eq!(errors, 3.0);
 }
+
+fn send(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> String {
+    let mut s = format!("{method} {path} HTTP/1.1\r\nHost: t\r\n");
+    for (n, v) in headers {
+        s.push_str(&format!("{n}: {v}\r\n"));
+    }
+    s.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    s
+}
+
+const JSON: (&str, &str) = ("Content-Type", "application/json");
+
+async fn item_lifecycle(a: &teapot_server::Running, b: &teapot_server::Running) {
+    let r = ask(
+        a,
+        &send(
+            "POST",
+            "/items",
+            &[JSON],
+            r#"{"id":"pot","name":"teapot","quantity":1}"#,
+        ),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.header("location"), r.header("etag")),
+        (201, Some("/items/pot"), Some("\"pot-v1\""))
+    );
+    let r = ask(
+        b,
+        &send("POST", "/items", &[JSON], r#"{"id":"pot","name":"again"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 409, "the id exists, whichever instance is asked");
+    let r = ask(b, &get("/items/pot")).await;
+    assert_eq!((r.status, r.header("etag")), (200, Some("\"pot-v1\"")));
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&r.body).unwrap()["name"],
+        "teapot"
+    );
+    let r = ask(
+        a,
+        &send("GET", "/items/pot", &[("If-None-Match", "\"pot-v1\"")], ""),
+    )
+    .await;
+    assert_eq!(r.status, 304);
+    let r = ask(
+        a,
+        &send("PUT", "/items/pot", &[JSON], r#"{"name":"kettle"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 428);
+    let r = ask(
+        a,
+        &send(
+            "PUT",
+            "/items/pot",
+            &[JSON, ("If-Match", "\"pot-v0\"")],
+            r#"{"name":"kettle"}"#,
+        ),
+    )
+    .await;
+    assert_eq!((r.status, r.header("etag")), (412, Some("\"pot-v1\"")));
+    let r = ask(
+        a,
+        &send(
+            "PUT",
+            "/items/pot",
+            &[("Content-Type", "text/plain"), ("If-Match", "\"pot-v1\"")],
+            "kettle",
+        ),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.header("accept-post")),
+        (415, Some("application/json"))
+    );
+    let r = ask(
+        a,
+        &send(
+            "PUT",
+            "/items/pot",
+            &[JSON, ("If-Match", "\"pot-v1\"")],
+            "{not json",
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    let r = ask(
+        a,
+        &send(
+            "PUT",
+            "/items/pot",
+            &[JSON, ("If-Match", "\"pot-v1\"")],
+            r#"{"name":"","quantity":-2}"#,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 422);
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    let fields: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["name", "quantity"]);
+    let r = ask(
+        b,
+        &send(
+            "PUT",
+            "/items/pot",
+            &[JSON, ("If-Match", "\"pot-v1\"")],
+            r#"{"name":"kettle"}"#,
+        ),
+    )
+    .await;
+    assert_eq!((r.status, r.header("etag")), (200, Some("\"pot-v2\"")));
+    let r = ask(
+        a,
+        &send(
+            "PATCH",
+            "/items/pot",
+            &[
+                ("Content-Type", "application/merge-patch+json"),
+                ("If-Match", "\"pot-v2\""),
+            ],
+            r#"{"quantity":3}"#,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(
+        (v["name"].as_str(), v["quantity"].as_u64()),
+        (Some("kettle"), Some(3))
+    );
+
+    let r = ask(a, &send("LOCK", "/items/pot", &[], "")).await;
+    assert_eq!(r.status, 200);
+    let token = r
+        .header("lock-token")
+        .unwrap()
+        .trim_matches(['<', '>'])
+        .to_string();
+    let r = ask(
+        b,
+        &send(
+            "PUT",
+            "/items/pot",
+            &[JSON, ("If-Match", "\"pot-v3\"")],
+            r#"{"name":"x"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 423);
+    let held = format!("(<{token}>)");
+    let r = ask(
+        b,
+        &send(
+            "PUT",
+            "/items/pot",
+            &[JSON, ("If-Match", "\"pot-v3\""), ("If", &held)],
+            r#"{"name":"x"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let lock_token = format!("<{token}>");
+    assert_eq!(
+        ask(
+            a,
+            &send("UNLOCK", "/items/pot", &[("Lock-Token", &lock_token)], "")
+        )
+        .await
+        .status,
+        204
+    );
+
+    assert_eq!(
+        ask(b, &send("DELETE", "/items/pot", &[], "")).await.status,
+        204
+    );
+    assert_eq!(ask(a, &get("/items/pot")).await.status, 410);
+    assert_eq!(ask(a, &get("/items/never")).await.status, 404);
+    let r = ask(
+        a,
+        &send(
+            "PUT",
+            "/items/pot",
+            &[JSON, ("If-None-Match", "*")],
+            r#"{"name":"new pot"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "PUT with If-None-Match: * creates");
+    let r = ask(a, &send("POST", "/items", &[JSON], r#"{"name":"no id"}"#)).await;
+    assert_eq!(r.status, 201);
+    assert!(r.header("location").unwrap().starts_with("/items/"));
+}
+
+#[tokio::test]
+async fn items_in_memory() {
+    let server = common::server().await;
+    item_lifecycle(&server, &server).await;
+}
+
+#[tokio::test]
+async fn items_shared_through_redis() {
+    let redis = Redis::start();
+    let a = common::server_with(|c| c.state = redis.url.clone()).await;
+    let b = common::server_with(|c| c.state = redis.url.clone()).await;
+    item_lifecycle(&a, &b).await;
+}

@@ -10,6 +10,7 @@ mod fault;
 pub(crate) mod forced;
 mod gateway;
 mod health;
+mod items;
 mod page;
 mod redirect;
 mod scenarios;
@@ -91,6 +92,8 @@ pub async fn dispatch<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outc
         ["pay"] => scenarios::pay(ex).await,
         ["fault", kind] => fault::fault(app, ex, kind).await,
         ["flaky", key] => stateful::flaky(app, ex, key).await,
+        ["items"] => items::create(app, ex).await,
+        ["items", id] => items::item(app, ex, id).await,
         ["limit", key] => stateful::limit(app, ex, key).await,
         ["status" | "random", spec, ..] => forced::forced(app, ex, spec).await,
         [code, ..] if code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()) => {
