@@ -98,7 +98,7 @@ fn example(name: &str) -> &'static str {
         "etag" => "v1",
         "role" => "admin",
         "key" => "k",
-        "id" => "nothing-here",
+        "id" => "nothinghere",
         _ => "x",
     }
 }

@@ -400,3 +400,44 @@ async fn items_shared_through_redis() {
     let b = common::server_with(|c| c.state = redis.url.clone()).await;
     item_lifecycle(&a, &b).await;
 }
+
+#[tokio::test]
+async fn jobs_accept_then_redirect_to_the_result() {
+    let server = common::server().await;
+    let r = ask(&server, &send("POST", "/jobs?seconds=1", &[], "")).await;
+    assert_eq!(r.status, 202);
+    let monitor = r.header("location").unwrap().to_string();
+    assert!(monitor.starts_with("/jobs/"));
+    let r = ask(&server, &get(&monitor)).await;
+    assert_eq!((r.status, r.header("retry-after")), (200, Some("1")));
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&r.body).unwrap()["status"],
+        "running"
+    );
+    let result = format!("{monitor}/result");
+    assert_eq!(
+        ask(&server, &get(&result)).await.status,
+        404,
+        "not done yet"
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let r = ask(&server, &get(&monitor)).await;
+    assert_eq!(
+        (r.status, r.header("location")),
+        (303, Some(result.as_str()))
+    );
+    let r = ask(&server, &get(&result)).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&r.body).unwrap()["status"],
+        "done"
+    );
+    assert_eq!(ask(&server, &get("/jobs/nope")).await.status, 404);
+    assert_eq!(
+        ask(&server, &send("POST", "/jobs?seconds=999", &[], ""))
+            .await
+            .status,
+        400
+    );
+    assert_eq!(ask(&server, &get("/jobs")).await.status, 405);
+}

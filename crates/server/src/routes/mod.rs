@@ -11,6 +11,7 @@ pub(crate) mod forced;
 mod gateway;
 mod health;
 mod items;
+mod jobs;
 mod page;
 mod redirect;
 mod scenarios;
@@ -93,6 +94,9 @@ pub async fn dispatch<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outc
         ["fault", kind] => fault::fault(app, ex, kind).await,
         ["flaky", key] => stateful::flaky(app, ex, key).await,
         ["items"] => items::create(app, ex).await,
+        ["jobs"] => jobs::start(app, ex).await,
+        ["jobs", id] => jobs::monitor(app, ex, id).await,
+        ["jobs", id, "result"] => jobs::result(app, ex, id).await,
         ["items", id] => items::item(app, ex, id).await,
         ["limit", key] => stateful::limit(app, ex, key).await,
         ["status" | "random", spec, ..] => forced::forced(app, ex, spec).await,
