@@ -10,6 +10,7 @@ use teapot_wire::{Exchange, Service, Transport};
 use crate::metrics::Metrics;
 use crate::problem::Problem;
 use crate::routes;
+use crate::routes::dav::Dav;
 use crate::state::Store;
 use crate::Config;
 
@@ -26,6 +27,8 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     /// The shared state of the stateful scenarios.
     pub state: Arc<Store>,
+    /// The WebDAV namespaces (in this process).
+    pub dav: Arc<Dav>,
 }
 
 impl App {
@@ -48,6 +51,7 @@ impl App {
             self_addr,
             metrics: Arc::new(Metrics::default()),
             state: Arc::new(Store::open(&config.state, config.state_ttl)?),
+            dav: Arc::new(Dav::default()),
         })
     }
 }

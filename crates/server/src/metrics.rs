@@ -204,7 +204,7 @@ pub fn kind_of(path: &str) -> &'static str {
         "processing" | "early-hints" => "long-work",
         "portal" | "extension" | "reset" | "pay" => "scenario",
         "healthz" | "readyz" | "metrics" | "openapi.json" => "ops",
-        "flaky" | "limit" | "items" | "jobs" => "state",
+        "flaky" | "limit" | "items" | "jobs" | "dav" => "state",
         _ => "unknown",
     }
 }

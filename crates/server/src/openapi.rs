@@ -609,6 +609,22 @@ pub const OPERATIONS: &[Operation] = &[
         responses: &[(200, "The result."), (404, "No such job, or not done yet.")],
     },
     Operation {
+        path: "/dav/{ns}/{path}",
+        methods: &["get", "head", "put", "delete", "options"],
+        tag: "state",
+        summary: "WebDAV in namespace ns: also PROPFIND (207, 208, 508), PROPPATCH (207 with 424), MKCOL, LOCK, UNLOCK (OpenAPI cannot list those methods).",
+        query: &[],
+        responses: &[
+            (200, "The file, or a collection's members."),
+            (201, "Created."),
+            (204, "Replaced or deleted."),
+            (404, "Nothing there."),
+            (409, "No parent collection."),
+            (423, "Locked."),
+            (507, "Over the namespace's quota."),
+        ],
+    },
+    Operation {
         path: "/status/{codes}",
         methods: ALL,
         tag: "forced",

@@ -99,6 +99,7 @@ fn example(name: &str) -> &'static str {
         "role" => "admin",
         "key" => "k",
         "id" => "nothinghere",
+        "ns" => "walk",
         _ => "x",
     }
 }

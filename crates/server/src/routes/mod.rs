@@ -4,6 +4,7 @@
 mod assets;
 mod auth;
 mod bytes;
+pub(crate) mod dav;
 mod digest;
 mod echo;
 mod fault;
@@ -94,6 +95,14 @@ pub async fn dispatch<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outc
         ["fault", kind] => fault::fault(app, ex, kind).await,
         ["flaky", key] => stateful::flaky(app, ex, key).await,
         ["items"] => items::create(app, ex).await,
+        ["dav", ns, ..] => {
+            let after = path
+                .trim_start_matches('/')
+                .splitn(3, '/')
+                .nth(2)
+                .unwrap_or("");
+            dav::dav(&app.dav, ex, ns, after).await
+        }
         ["jobs"] => jobs::start(app, ex).await,
         ["jobs", id] => jobs::monitor(app, ex, id).await,
         ["jobs", id, "result"] => jobs::result(app, ex, id).await,
