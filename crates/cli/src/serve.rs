@@ -65,6 +65,10 @@ pub struct ServeArgs {
     )]
     state: String,
 
+    /// How long a key of the state store lives after its last write.
+    #[arg(long, env = "TEAPOT_STATE_TTL", default_value = "1h", value_name = "DURATION", value_parser = parse_duration)]
+    state_ttl: Duration,
+
     /// Worker threads (default: one per available core).
     #[arg(long, env = "TEAPOT_WORKERS", value_name = "N")]
     workers: Option<usize>,
@@ -104,6 +108,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         max_delay: args.max_delay,
         max_inflight: args.max_inflight,
         state: args.state,
+        state_ttl: args.state_ttl,
         ..Config::default()
     };
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
@@ -177,12 +182,14 @@ fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("{s:?} is not a size (examples: 8192, 64k, 10m)"))
 }
 
-/// `10s`, `500ms`, `2m`, or plain seconds.
+/// `10s`, `500ms`, `2m`, `1h`, or plain seconds.
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
-    let bad = || format!("{s:?} is not a duration (examples: 10s, 500ms, 2m)");
+    let bad = || format!("{s:?} is not a duration (examples: 10s, 500ms, 2m, 1h)");
     let (digits, unit) = if let Some(d) = t.strip_suffix("ms") {
         (d, 1)
+    } else if let Some(d) = t.strip_suffix('h') {
+        (d, 3_600_000)
     } else if let Some(d) = t.strip_suffix('s') {
         (d, 1000)
     } else if let Some(d) = t.strip_suffix('m') {
@@ -217,7 +224,8 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
-        for bad in ["", "s", "1h", "-1s", "1.5s"] {
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        for bad in ["", "s", "1d", "-1s", "1.5s"] {
             assert!(parse_duration(bad).is_err(), "{bad:?}");
         }
     }

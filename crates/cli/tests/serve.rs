@@ -33,7 +33,7 @@ fn limits_come_from_flags_and_environment() {
 fn bad_flags_are_usage_errors() {
     for args in [
         ["--max-body", "lots"],
-        ["--request-timeout", "1h"],
+        ["--request-timeout", "1d"],
         ["--bind", "nowhere"],
     ] {
         let out = Command::new(assert_cmd::cargo::cargo_bin("teapot"))

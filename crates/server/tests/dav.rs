@@ -21,8 +21,25 @@ async fn dav(
     c.response(method == "HEAD").await
 }
 
-/// The body is well-formed XML with a DAV:multistatus root.
-fn well_formed_multistatus(r: &Response) -> String {
+/// A property: namespace, local name, text.
+type Prop = (String, String, String);
+
+/// One `DAV:response` of a multistatus, read element by element.
+#[derive(Debug, Default, PartialEq)]
+struct Resp {
+    href: String,
+    /// A `DAV:status` directly in the response (as for 208).
+    status: Option<String>,
+    /// Each propstat: its status line and the (namespace, name, text) of
+    /// its properties.
+    propstats: Vec<(String, Vec<Prop>)>,
+}
+
+/// Parses a 207 body: the root must be DAV:multistatus, made of
+/// DAV:response elements.
+fn multistatus(r: &Response) -> Vec<Resp> {
+    use quick_xml::events::Event;
+    use quick_xml::name::ResolveResult;
     assert_eq!(r.status, 207);
     assert_eq!(
         r.header("content-type"),
@@ -30,35 +47,124 @@ fn well_formed_multistatus(r: &Response) -> String {
     );
     let text = r.text();
     let mut reader = quick_xml::NsReader::from_str(&text);
-    let mut root = None;
+    // The path of (namespace, local name) from the root down.
+    let mut path: Vec<(String, String)> = Vec::new();
+    let mut out: Vec<Resp> = Vec::new();
+    let mut props: Vec<Prop> = Vec::new();
     loop {
-        match reader.read_resolved_event().expect("well-formed XML") {
-            (ns, quick_xml::events::Event::Start(e)) if root.is_none() => {
-                root = Some((
-                    format!("{ns:?}"),
-                    AsRef::<str>::as_ref(&e.local_name()).to_string(),
-                ));
+        let (ns, event) = reader.read_resolved_event().expect("well-formed XML");
+        let ns = match ns {
+            ResolveResult::Bound(n) => AsRef::<str>::as_ref(&n).to_string(),
+            _ => String::new(),
+        };
+        let in_dav = |path: &[(String, String)], names: &[&str]| {
+            path.len() == names.len()
+                && path
+                    .iter()
+                    .zip(names)
+                    .all(|((n, l), want)| n == "DAV:" && l == want)
+        };
+        match event {
+            Event::Start(e) => {
+                let name = AsRef::<str>::as_ref(&e.local_name()).to_string();
+                if path.is_empty() {
+                    assert_eq!(
+                        (ns.as_str(), name.as_str()),
+                        ("DAV:", "multistatus"),
+                        "the root"
+                    );
+                }
+                if in_dav(&path, &["multistatus"]) {
+                    assert_eq!((ns.as_str(), name.as_str()), ("DAV:", "response"));
+                    out.push(Resp::default());
+                }
+                if in_dav(&path, &["multistatus", "response"]) && name == "propstat" {
+                    props.clear();
+                }
+                path.push((ns, name));
             }
-            (_, quick_xml::events::Event::Eof) => break,
+            Event::Empty(e) => {
+                let name = AsRef::<str>::as_ref(&e.local_name()).to_string();
+                if in_dav(&path, &["multistatus", "response", "propstat", "prop"]) {
+                    props.push((ns, name, String::new()));
+                }
+            }
+            Event::Text(t) => {
+                let t = t.xml10_content().to_string();
+                let names: Vec<&str> = path.iter().map(|(_, l)| l.as_str()).collect();
+                let resp = out.last_mut();
+                match (names.as_slice(), resp) {
+                    (["multistatus", "response", "href"], Some(r)) => r.href.push_str(&t),
+                    (["multistatus", "response", "status"], Some(r)) => r.status = Some(t),
+                    (["multistatus", "response", "propstat", "status"], Some(r)) => {
+                        r.propstats.push((t, props.clone()))
+                    }
+                    (["multistatus", "response", "propstat", "prop", _], _) => {
+                        let (n, l) = path.last().cloned().unwrap();
+                        props.push((n, l, t));
+                    }
+                    _ => {}
+                }
+            }
+            Event::End(_) => {
+                let (n, l) = path.pop().unwrap();
+                // A property that ended without text.
+                if in_dav(&path, &["multistatus", "response", "propstat", "prop"])
+                    && !props.iter().any(|(pn, pl, _)| *pn == n && *pl == l)
+                {
+                    props.push((n, l, String::new()));
+                }
+            }
+            Event::Eof => break,
             _ => {}
         }
     }
-    let (ns, name) = root.expect("a root element");
-    assert!(ns.contains("DAV:"), "{ns}");
-    assert_eq!(name, "multistatus");
-    text
+    out
+}
+
+fn find<'a>(all: &'a [Resp], href: &str) -> &'a Resp {
+    all.iter()
+        .find(|r| r.href == href)
+        .unwrap_or_else(|| panic!("no response for {href}: {all:?}"))
+}
+
+fn prop<'a>(r: &'a Resp, status: &str, name: &str) -> Option<&'a str> {
+    r.propstats
+        .iter()
+        .filter(|(s, _)| s == status)
+        .flat_map(|(_, p)| p)
+        .find(|(_, l, _)| l == name)
+        .map(|(_, _, v)| v.as_str())
 }
 
 #[tokio::test]
 async fn propfind_depths_bindings_and_loops() {
     let server = common::server().await;
-    let r = dav(&server, "PROPFIND", "/dav/t1/", &[("Depth", "0")], "").await;
-    let text = well_formed_multistatus(&r);
-    assert_eq!(text.matches("<D:response>").count(), 1);
-    let r = dav(&server, "PROPFIND", "/dav/t1/", &[("Depth", "1")], "").await;
-    let text = well_formed_multistatus(&r);
-    assert_eq!(text.matches("<D:response>").count(), 4);
-    assert!(text.contains("<D:href>/dav/t1/docs/</D:href>"));
+    let all = multistatus(&dav(&server, "PROPFIND", "/dav/t1/", &[("Depth", "0")], "").await);
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].href, "/dav/t1/");
+    assert_eq!(prop(&all[0], "HTTP/1.1 200 OK", "resourcetype"), Some(""));
+
+    let all = multistatus(&dav(&server, "PROPFIND", "/dav/t1/", &[("Depth", "1")], "").await);
+    let hrefs: Vec<&str> = all.iter().map(|r| r.href.as_str()).collect();
+    assert_eq!(
+        hrefs,
+        [
+            "/dav/t1/",
+            "/dav/t1/docs/",
+            "/dav/t1/loop/",
+            "/dav/t1/shared/"
+        ]
+    );
+    assert_eq!(
+        prop(
+            find(&all, "/dav/t1/docs/"),
+            "HTTP/1.1 200 OK",
+            "displayname"
+        ),
+        Some("docs")
+    );
+
     let r = dav(
         &server,
         "PROPFIND",
@@ -71,33 +177,61 @@ async fn propfind_depths_bindings_and_loops() {
         r.status, 508,
         "a binding back to the root without DAV: bind"
     );
-    let r = dav(
-        &server,
-        "PROPFIND",
-        "/dav/t1/",
-        &[("Depth", "infinity"), ("DAV", "bind")],
-        "",
-    )
-    .await;
-    let text = well_formed_multistatus(&r);
-    assert_eq!(
-        text.matches("HTTP/1.1 208 Already Reported").count(),
-        2,
-        "shared/ and loop/up/"
+
+    let all = multistatus(
+        &dav(
+            &server,
+            "PROPFIND",
+            "/dav/t1/",
+            &[("Depth", "infinity"), ("DAV", "bind")],
+            "",
+        )
+        .await,
     );
-    assert!(text.contains("<D:href>/dav/t1/docs/readme.txt</D:href>"));
+    assert_eq!(
+        find(&all, "/dav/t1/shared/").status.as_deref(),
+        Some("HTTP/1.1 208 Already Reported")
+    );
+    assert_eq!(
+        find(&all, "/dav/t1/loop/up/").status.as_deref(),
+        Some("HTTP/1.1 208 Already Reported")
+    );
+    assert!(
+        find(&all, "/dav/t1/shared/").propstats.is_empty(),
+        "members are not repeated"
+    );
+    let readme = find(&all, "/dav/t1/docs/readme.txt");
+    assert_eq!(
+        prop(readme, "HTTP/1.1 200 OK", "getcontentlength"),
+        Some("17")
+    );
+    assert!(
+        all.iter()
+            .all(|r| !r.href.starts_with("/dav/t1/shared/readme")),
+        "nothing below a 208"
+    );
+
     let body = r#"<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:getcontentlength/><D:nosuch/></D:prop></D:propfind>"#;
-    let r = dav(
-        &server,
-        "PROPFIND",
-        "/dav/t1/docs/readme.txt",
-        &[("Depth", "0")],
-        body,
-    )
-    .await;
-    let text = well_formed_multistatus(&r);
-    assert!(text.contains("<D:getcontentlength>17</D:getcontentlength>"));
-    assert!(text.contains("<D:nosuch></D:nosuch></D:prop><D:status>HTTP/1.1 404 Not Found"));
+    let all = multistatus(
+        &dav(
+            &server,
+            "PROPFIND",
+            "/dav/t1/docs/readme.txt",
+            &[("Depth", "0")],
+            body,
+        )
+        .await,
+    );
+    assert_eq!(
+        prop(&all[0], "HTTP/1.1 200 OK", "getcontentlength"),
+        Some("17")
+    );
+    assert_eq!(prop(&all[0], "HTTP/1.1 404 Not Found", "nosuch"), Some(""));
+    assert_eq!(
+        prop(&all[0], "HTTP/1.1 200 OK", "displayname"),
+        None,
+        "only what was asked"
+    );
     assert_eq!(
         dav(&server, "PROPFIND", "/dav/t1/nothing", &[], "")
             .await
@@ -116,33 +250,49 @@ async fn propfind_depths_bindings_and_loops() {
 async fn proppatch_is_all_or_nothing() {
     let server = common::server().await;
     let ok = r#"<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:set><D:prop><Z:colour>green</Z:colour></D:prop></D:set></D:propertyupdate>"#;
-    let r = dav(&server, "PROPPATCH", "/dav/t2/docs/readme.txt", &[], ok).await;
-    assert!(well_formed_multistatus(&r).contains("HTTP/1.1 200 OK"));
-    let r = dav(
-        &server,
-        "PROPFIND",
-        "/dav/t2/docs/readme.txt",
-        &[("Depth", "0")],
-        "",
-    )
-    .await;
-    assert!(well_formed_multistatus(&r).contains(r#"<x:colour xmlns:x="urn:z">green</x:colour>"#));
+    let all = multistatus(&dav(&server, "PROPPATCH", "/dav/t2/docs/readme.txt", &[], ok).await);
+    assert_eq!(all[0].propstats.len(), 1);
+    assert_eq!(all[0].propstats[0].0, "HTTP/1.1 200 OK");
+    assert_eq!(all[0].propstats[0].1[0].0, "urn:z");
+    let all = multistatus(
+        &dav(
+            &server,
+            "PROPFIND",
+            "/dav/t2/docs/readme.txt",
+            &[("Depth", "0")],
+            "",
+        )
+        .await,
+    );
+    assert_eq!(prop(&all[0], "HTTP/1.1 200 OK", "colour"), Some("green"));
+
     let bad = r#"<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:set><D:prop><Z:colour>red</Z:colour><D:getcontentlength>1</D:getcontentlength></D:prop></D:set></D:propertyupdate>"#;
-    let r = dav(&server, "PROPPATCH", "/dav/t2/docs/readme.txt", &[], bad).await;
-    let text = well_formed_multistatus(&r);
-    assert!(text.contains("HTTP/1.1 424 Failed Dependency"));
-    assert!(text.contains("HTTP/1.1 403 Forbidden"));
-    assert!(text.contains("cannot-modify-protected-property"));
-    let r = dav(
-        &server,
-        "PROPFIND",
-        "/dav/t2/docs/readme.txt",
-        &[("Depth", "0")],
-        "",
-    )
-    .await;
-    assert!(
-        well_formed_multistatus(&r).contains(">green<"),
+    let all = multistatus(&dav(&server, "PROPPATCH", "/dav/t2/docs/readme.txt", &[], bad).await);
+    let statuses: Vec<(&str, &str)> = all[0]
+        .propstats
+        .iter()
+        .map(|(s, p)| (s.as_str(), p[0].1.as_str()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("HTTP/1.1 424 Failed Dependency", "colour"),
+            ("HTTP/1.1 403 Forbidden", "getcontentlength")
+        ]
+    );
+    let all = multistatus(
+        &dav(
+            &server,
+            "PROPFIND",
+            "/dav/t2/docs/readme.txt",
+            &[("Depth", "0")],
+            "",
+        )
+        .await,
+    );
+    assert_eq!(
+        prop(&all[0], "HTTP/1.1 200 OK", "colour"),
+        Some("green"),
         "nothing was applied"
     );
 }
@@ -194,6 +344,7 @@ async fn collections_files_quota_and_locks() {
 
     let r = dav(&server, "LOCK", "/dav/t3/", &[], "").await;
     assert_eq!(r.status, 200);
+    assert!(r.text().contains("<D:lockdiscovery>"));
     let token = r
         .header("lock-token")
         .unwrap()

@@ -4,9 +4,9 @@
 mod common;
 
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use teapot_testkit::redis::Redis;
 use teapot_testkit::{get, Client, Response};
 
 async fn ask(server: &teapot_server::Running, req: &str) -> Response {
@@ -80,58 +80,11 @@ async fn rate_limits_in_memory() {
     assert_eq!(ask(&server, &get("/limit/k?rate=fast")).await.status, 400);
 }
 
-/// A Redis server on a free loopback port, stopped when dropped.
-struct Redis {
-    child: Child,
-    url: String,
-}
-
-impl Redis {
-    fn start() -> Redis {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed (scripts/test installs it)");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Redis {
-            child,
-            url: format!("redis://127.0.0.1:{port}/"),
-        }
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test]
 async fn two_instances_share_one_redis() {
     let redis = Redis::start();
-    let a = common::server_with(|c| c.state = redis.url.clone()).await;
-    let b = common::server_with(|c| c.state = redis.url.clone()).await;
+    let a = common::server_with(|c| c.state = redis.url()).await;
+    let b = common::server_with(|c| c.state = redis.url()).await;
     assert_eq!(
         flaky_sequence(&[&a, &b], "shared").await,
         [503, 503, 200, 200, 200]
@@ -396,8 +349,8 @@ async fn items_in_memory() {
 #[tokio::test]
 async fn items_shared_through_redis() {
     let redis = Redis::start();
-    let a = common::server_with(|c| c.state = redis.url.clone()).await;
-    let b = common::server_with(|c| c.state = redis.url.clone()).await;
+    let a = common::server_with(|c| c.state = redis.url()).await;
+    let b = common::server_with(|c| c.state = redis.url()).await;
     item_lifecycle(&a, &b).await;
 }
 
@@ -440,4 +393,55 @@ async fn jobs_accept_then_redirect_to_the_result() {
         400
     );
     assert_eq!(ask(&server, &get("/jobs")).await.status, 405);
+}
+
+#[tokio::test]
+async fn jobs_through_redis() {
+    let redis = Redis::start();
+    let a = common::server_with(|c| c.state = redis.url()).await;
+    let b = common::server_with(|c| c.state = redis.url()).await;
+    let r = ask(&a, &send("POST", "/jobs?seconds=0", &[], "")).await;
+    assert_eq!(r.status, 202);
+    let monitor = r.header("location").unwrap().to_string();
+    let r = ask(&b, &get(&monitor)).await;
+    assert_eq!(r.status, 303, "the other instance knows the job");
+    assert_eq!(
+        ask(&b, &get(r.header("location").unwrap())).await.status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn redis_stopping_and_coming_back() {
+    let mut redis = Redis::start();
+    let server = common::server_with(|c| c.state = redis.url()).await;
+    assert_eq!(
+        ask(&server, &get("/flaky/r?codes=201,202")).await.status,
+        201
+    );
+    redis.stop();
+    let r = ask(&server, &get("/flaky/r?codes=201,202")).await;
+    assert_eq!((r.status, r.header("retry-after")), (503, Some("5")));
+    assert_eq!(ask(&server, &get("/readyz")).await.status, 503);
+    assert_eq!(
+        ask(&server, &get("/204")).await.status,
+        204,
+        "the rest keeps working"
+    );
+    redis.restart();
+    // The connection manager reconnects by itself; give it a few tries.
+    let mut status = 0;
+    for _ in 0..50 {
+        status = ask(&server, &get("/readyz")).await.status;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 200, "ready again once Redis is back");
+    // A fresh Redis (no persistence) starts the sequence over.
+    assert_eq!(
+        ask(&server, &get("/flaky/r?codes=201,202")).await.status,
+        201
+    );
 }
