@@ -2,9 +2,11 @@
 //! sequences and rate limits. `memory` is embedded and needs nothing
 //! installed; `redis://…` lets several teapot instances share one state.
 //!
-//! Every key is namespaced (`teapot:flaky:…`, `teapot:limit:…`) and expires
-//! (`ttl`), and the memory store holds at most [`MAX_KEYS`] keys, so a
-//! public instance cannot be filled up. Redis operations are single Lua
+//! Every key is namespaced (`teapot:flaky:…`, `teapot:limit:…`,
+//! `teapot:record:…`) and expires (`ttl`); the memory store holds at most
+//! [`MAX_KEYS`] keys, and in Redis each namespace as many (an index of its
+//! keys, scored by expiry, is kept beside them), so a public instance
+//! cannot be filled up. Redis operations are single Lua
 //! scripts, so two instances never race on one counter.
 
 use std::collections::HashMap;
@@ -62,8 +64,14 @@ impl Store {
     /// `memory`, or a `redis://` URL. Redis is connected lazily, so the
     /// server starts (and everything stateless works) while it is down.
     pub fn open(spec: &str, ttl: Duration) -> Result<Store, String> {
+        Store::open_capped(spec, ttl, MAX_KEYS)
+    }
+
+    /// Like [`Store::open`], with `cap` keys at most (in the memory store,
+    /// in all; in Redis, in each namespace).
+    pub fn open_capped(spec: &str, ttl: Duration, cap: usize) -> Result<Store, String> {
         if spec == "memory" {
-            return Ok(Store::Memory(Memory::new(ttl)));
+            return Ok(Store::Memory(Memory::new(ttl, cap)));
         }
         if spec.starts_with("redis://")
             || spec.starts_with("rediss://")
@@ -75,6 +83,7 @@ impl Store {
                 client,
                 conn: tokio::sync::Mutex::new(None),
                 ttl,
+                cap: cap as u64,
             }));
         }
         Err(format!(
@@ -163,13 +172,15 @@ enum Value {
 pub struct Memory {
     map: Mutex<HashMap<String, (Value, Instant)>>,
     ttl: Duration,
+    cap: usize,
 }
 
 impl Memory {
-    fn new(ttl: Duration) -> Memory {
+    fn new(ttl: Duration, cap: usize) -> Memory {
         Memory {
             map: Mutex::new(HashMap::new()),
             ttl,
+            cap,
         }
     }
 
@@ -180,7 +191,11 @@ impl Memory {
     }
 
     /// Makes room for one more key, or says the store is full.
-    fn room(map: &mut HashMap<String, (Value, Instant)>, key: &str) -> Result<(), StoreError> {
+    fn room(
+        map: &mut HashMap<String, (Value, Instant)>,
+        key: &str,
+        cap: usize,
+    ) -> Result<(), StoreError> {
         let now = Instant::now();
         if let Some((_, expires)) = map.get(key) {
             if *expires <= now {
@@ -189,10 +204,10 @@ impl Memory {
                 return Ok(());
             }
         }
-        if map.len() >= MAX_KEYS {
+        if map.len() >= cap {
             map.retain(|_, (_, expires)| *expires > now);
         }
-        if map.len() >= MAX_KEYS {
+        if map.len() >= cap {
             return Err(StoreError::Full);
         }
         Ok(())
@@ -200,7 +215,7 @@ impl Memory {
 
     fn next(&self, key: &str) -> Result<u64, StoreError> {
         let mut map = self.lock();
-        Self::room(&mut map, key)?;
+        Self::room(&mut map, key, self.cap)?;
         let expires = Instant::now() + self.ttl;
         let entry = map
             .entry(key.to_string())
@@ -237,7 +252,7 @@ impl Memory {
         body: &str,
     ) -> Result<bool, StoreError> {
         let mut map = self.lock();
-        Self::room(&mut map, key)?;
+        Self::room(&mut map, key, self.cap)?;
         let current = match map.get(key) {
             Some((Value::Record(v, _), _)) => Some(*v),
             _ => None,
@@ -257,7 +272,7 @@ impl Memory {
 
     fn take(&self, key: &str, capacity: u64, period: Duration) -> Result<Take, StoreError> {
         let mut map = self.lock();
-        Self::room(&mut map, key)?;
+        Self::room(&mut map, key, self.cap)?;
         let now = Instant::now();
         let cap = capacity as f64;
         let rate = cap / period.as_secs_f64();
@@ -305,19 +320,44 @@ pub struct RedisStore {
     client: redis::Client,
     conn: tokio::sync::Mutex<Option<ConnectionManager>>,
     ttl: Duration,
+    /// The most keys one namespace (flaky, limit, record) holds.
+    cap: u64,
 }
 
-const NEXT: &str = r"
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return n
-";
-
-const TAKE: &str = r"
-local cap = tonumber(ARGV[1])
-local period = tonumber(ARGV[2])
+/// Every Lua script starts by admitting its key into the namespace's index
+/// (KEYS[2], a sorted set scored by expiry): expired members are dropped,
+/// and a new key is refused when the namespace holds `ARGV[1]` keys.
+/// `ARGV[2]` is how long the key lives, in milliseconds.
+macro_rules! admitting {
+    ($body:literal) => {
+        concat!(
+            r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if redis.call('ZSCORE', KEYS[2], KEYS[1]) == false and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[1]) then
+  return -1
+end
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), KEYS[1])
+redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]))
+",
+            $body
+        )
+    };
+}
+
+const NEXT: &str = admitting!(
+    r"
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return n
+"
+);
+
+const TAKE: &str = admitting!(
+    r"
+local cap = tonumber(ARGV[3])
+local period = tonumber(ARGV[4])
 local data = redis.call('HMGET', KEYS[1], 'tokens', 'at')
 local tokens = tonumber(data[1])
 local at = tonumber(data[2])
@@ -331,17 +371,26 @@ redis.call('PEXPIRE', KEYS[1], period * 2)
 local wait = 0
 if allowed == 0 then wait = math.max(1, math.ceil((1 - tokens) / rate / 1000)) end
 return {allowed, math.floor(tokens), wait}
-";
+"
+);
 
-const REPLACE: &str = r"
+const REPLACE: &str = admitting!(
+    r"
 local current = redis.call('HGET', KEYS[1], 'v')
-if (ARGV[1] == '' and current == false) or (current ~= false and current == ARGV[1]) then
-  redis.call('HSET', KEYS[1], 'v', ARGV[2], 'body', ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+if (ARGV[3] == '' and current == false) or (current ~= false and current == ARGV[3]) then
+  redis.call('HSET', KEYS[1], 'v', ARGV[4], 'body', ARGV[5])
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return 1
 end
 return 0
-";
+"
+);
+
+/// The index of a key's namespace: `teapot:flaky:x` → `teapot:index:flaky`.
+fn index_of(key: &str) -> String {
+    let ns = key.split(':').nth(1).unwrap_or("other");
+    format!("teapot:index:{ns}")
+}
 
 fn down(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(e.to_string())
@@ -371,12 +420,15 @@ impl RedisStore {
     async fn next(&self, key: &str) -> Result<u64, StoreError> {
         let mut c = self.connection().await?;
         let ttl = self.ttl.as_millis() as u64;
-        redis::Script::new(NEXT)
+        let n: i64 = redis::Script::new(NEXT)
             .key(key)
+            .key(index_of(key))
+            .arg(self.cap)
             .arg(ttl)
             .invoke_async(&mut c)
             .await
-            .map_err(down)
+            .map_err(down)?;
+        u64::try_from(n).map_err(|_| StoreError::Full)
     }
 
     async fn reset(&self, key: &str) -> Result<(), StoreError> {
@@ -390,13 +442,21 @@ impl RedisStore {
 
     async fn take(&self, key: &str, capacity: u64, period: Duration) -> Result<Take, StoreError> {
         let mut c = self.connection().await?;
-        let (allowed, remaining, wait): (u64, u64, u64) = redis::Script::new(TAKE)
+        let reply: redis::Value = redis::Script::new(TAKE)
             .key(key)
+            .key(index_of(key))
+            .arg(self.cap)
+            .arg(period.as_millis() as u64 * 2)
             .arg(capacity)
             .arg(period.as_millis() as u64)
             .invoke_async(&mut c)
             .await
             .map_err(down)?;
+        if matches!(reply, redis::Value::Int(-1)) {
+            return Err(StoreError::Full);
+        }
+        let (allowed, remaining, wait): (u64, u64, u64) =
+            redis::FromRedisValue::from_redis_value(reply).map_err(down)?;
         Ok(Take {
             allowed: allowed == 1,
             remaining,
@@ -425,15 +485,20 @@ impl RedisStore {
     ) -> Result<bool, StoreError> {
         let mut c = self.connection().await?;
         let expect = expect.map_or(String::new(), |v| v.to_string());
-        let written: u64 = redis::Script::new(REPLACE)
+        let written: i64 = redis::Script::new(REPLACE)
             .key(key)
+            .key(index_of(key))
+            .arg(self.cap)
+            .arg(self.ttl.as_millis() as u64)
             .arg(expect)
             .arg(version)
             .arg(body)
-            .arg(self.ttl.as_millis() as u64)
             .invoke_async(&mut c)
             .await
             .map_err(down)?;
+        if written == -1 {
+            return Err(StoreError::Full);
+        }
         Ok(written == 1)
     }
 

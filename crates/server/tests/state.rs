@@ -445,3 +445,46 @@ async fn redis_stopping_and_coming_back() {
         201
     );
 }
+
+#[tokio::test]
+async fn a_redis_namespace_is_bounded() {
+    use teapot_server::state::{Store, StoreError};
+    let redis = Redis::start();
+    let store = Store::open_capped(&redis.url(), Duration::from_secs(60), 3).unwrap();
+    for key in ["a", "b", "c"] {
+        assert_eq!(store.next(key).await.unwrap(), 1);
+    }
+    assert!(matches!(store.next("d").await, Err(StoreError::Full)));
+    assert_eq!(
+        store.next("a").await.unwrap(),
+        2,
+        "existing keys still count"
+    );
+    for key in ["r1", "r2", "r3"] {
+        assert!(store.replace(key, None, 1, "{}").await.unwrap());
+    }
+    assert!(matches!(
+        store.replace("r4", None, 1, "{}").await,
+        Err(StoreError::Full)
+    ));
+    for key in ["l1", "l2", "l3"] {
+        assert!(
+            store
+                .take(key, 5, Duration::from_secs(60))
+                .await
+                .unwrap()
+                .allowed
+        );
+    }
+    assert!(matches!(
+        store.take("l4", 5, Duration::from_secs(60)).await,
+        Err(StoreError::Full)
+    ));
+    // Expired keys make room again.
+    let fresh = Redis::start();
+    let short = Store::open_capped(&fresh.url(), Duration::from_millis(50), 1).unwrap();
+    assert_eq!(short.next("x").await.unwrap(), 1);
+    assert!(matches!(short.next("y").await, Err(StoreError::Full)));
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    assert_eq!(short.next("y").await.unwrap(), 1);
+}
