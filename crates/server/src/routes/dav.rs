@@ -304,14 +304,7 @@ pub async fn dav<T: Transport>(
         Method::Get | Method::Head => get(store, ex, &target).await,
         Method::Delete => delete(store, ex, &target).await,
         Method::Lock => {
-            let token = format!(
-                "urn:uuid:{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-                fastrand::u32(..),
-                fastrand::u16(..),
-                fastrand::u16(..0x1000),
-                fastrand::u16(..0x1000),
-                fastrand::u64(..1 << 48)
-            );
+            let token = super::lock_token();
             let taken = store.with_tree(ns, |t| {
                 if t.lock.is_some() {
                     return false;

@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 use teapot_wire::{Exchange, Head, Method, Transport};
 
 use super::stateful::store_problem;
-use super::{reply_json, sent, status, Outcome};
+use super::{check_name, lock_token, reply_json, sent, status, Outcome};
 use crate::app::App;
 use crate::conditional::{evaluate, Decision, Validators};
 use crate::problem::Problem;
@@ -84,22 +84,6 @@ async fn store(
 
 fn etag(id: &str, version: u64) -> String {
     format!("\"{id}-v{version}\"")
-}
-
-fn check_id(id: &str) -> Result<(), Problem> {
-    let ok = !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(Problem::bad_request(format!(
-            "The id {id:?} must be 1 to 64 letters, digits, '-', '_' or '.'."
-        ))
-        .kind("bad-option"))
-    }
 }
 
 /// The media type must be JSON (merge-patch too, for PATCH).
@@ -241,7 +225,7 @@ pub async fn create<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outcom
     let requested = doc.get("id").and_then(Value::as_str).map(str::to_string);
     let id = match requested {
         Some(id) => {
-            check_id(&id)?;
+            check_name("id", &id)?;
             id
         }
         None => (0..12)
@@ -286,7 +270,7 @@ fn holds_lock<T: Transport>(ex: &Exchange<'_, T>, token: &str) -> bool {
 
 /// `/items/{id}` for every method.
 pub async fn item<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, id: &str) -> Outcome {
-    check_id(id)?;
+    check_name("id", id)?;
     let method = ex.request().method();
     let allowed = ["GET", "HEAD", "PUT", "PATCH", "DELETE", "LOCK", "UNLOCK"];
     if !matches!(
@@ -342,14 +326,7 @@ pub async fn item<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, id: &str) -
                     return Err(locked(id));
                 }
             }
-            let token = format!(
-                "urn:uuid:{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-                fastrand::u32(..),
-                fastrand::u16(..),
-                fastrand::u16(..0x1000),
-                fastrand::u16(..0x1000),
-                fastrand::u64(..1 << 48)
-            );
+            let token = lock_token();
             let until = now_ms() + LOCK_TIME.as_millis() as u64;
             if !store(
                 app,

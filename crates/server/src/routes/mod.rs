@@ -165,6 +165,36 @@ pub async fn reply_json<T: Transport>(
     sent(ex.respond(head, ::bytes::Bytes::from(body)).await)
 }
 
+/// Checks a name a client picks for stored state (a key, an item id):
+/// 1 to 64 letters, digits, `-`, `_` or `.`; `what` names it in the error.
+pub fn check_name(what: &str, name: &str) -> Result<(), Problem> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(Problem::bad_request(format!(
+            "The {what} {name:?} must be 1 to 64 letters, digits, '-', '_' or '.'."
+        ))
+        .kind("bad-option"))
+    }
+}
+
+/// A fresh lock token, `urn:uuid:` and a random (version 4) UUID.
+pub fn lock_token() -> String {
+    format!(
+        "urn:uuid:{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        fastrand::u32(..),
+        fastrand::u16(..),
+        fastrand::u16(..0x1000),
+        fastrand::u16(..0x1000),
+        fastrand::u64(..1 << 48)
+    )
+}
+
 /// Answers an I/O error on the way out: nothing more can be sent.
 pub fn sent(r: std::io::Result<()>) -> Outcome {
     if let Err(e) = r {

@@ -10,7 +10,7 @@ use serde_json::json;
 use teapot_codes::Status;
 use teapot_wire::{Exchange, Head, Method, Transport};
 
-use super::{query_pairs, reply_json, sent, status, Outcome};
+use super::{check_name, query_pairs, reply_json, sent, status, Outcome};
 use crate::app::App;
 use crate::problem::Problem;
 use crate::routes::forced;
@@ -40,27 +40,11 @@ pub fn store_problem(app: &App, e: StoreError) -> Problem {
     }
 }
 
-fn check_key(key: &str) -> Result<(), Problem> {
-    let ok = !key.is_empty()
-        && key.len() <= 64
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(Problem::bad_request(format!(
-            "The key {key:?} must be 1 to 64 letters, digits, '-', '_' or '.'."
-        ))
-        .kind("bad-option"))
-    }
-}
-
 /// `/flaky/{key}?codes=503,503,200`: the n-th request for `key` gets the
 /// n-th code (the last one repeats), answered as forced status (so
 /// `delay=`, `header=`, `retry_after=` apply). `DELETE` starts over.
 pub async fn flaky<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, key: &str) -> Outcome {
-    check_key(key)?;
+    check_name("key", key)?;
     if ex.request().method() == Method::Delete {
         app.state
             .reset(key)
@@ -104,7 +88,7 @@ pub async fn flaky<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, key: &str)
 /// of N tokens refilled over the period. Within budget: 200; over it: 429
 /// with `Retry-After`. Both carry `RateLimit-Policy` and `RateLimit`.
 pub async fn limit<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, key: &str) -> Outcome {
-    check_key(key)?;
+    check_name("key", key)?;
     let (mut quota, mut period, mut spec) = (10u64, Duration::from_secs(1), "10/s".to_string());
     for (k, v) in query_pairs(ex) {
         if k == "rate" {
