@@ -69,6 +69,30 @@ pub struct ServeArgs {
     #[arg(long, env = "TEAPOT_STATE_TTL", default_value = "1h", value_name = "DURATION", value_parser = parse_duration)]
     state_ttl: Duration,
 
+    /// A PEM file with the TLS certificate chain (with --tls-key).
+    #[arg(
+        long,
+        env = "TEAPOT_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key",
+        conflicts_with = "tls_self_signed"
+    )]
+    tls_cert: Option<std::path::PathBuf>,
+
+    /// A PEM file with the TLS private key (with --tls-cert).
+    #[arg(
+        long,
+        env = "TEAPOT_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    tls_key: Option<std::path::PathBuf>,
+
+    /// Serve TLS with a certificate made at start-up for localhost and the
+    /// bind address; its SHA-256 fingerprint is logged.
+    #[arg(long, env = "TEAPOT_TLS_SELF_SIGNED")]
+    tls_self_signed: bool,
+
     /// Worker threads (default: one per available core).
     #[arg(long, env = "TEAPOT_WORKERS", value_name = "N")]
     workers: Option<usize>,
@@ -95,6 +119,28 @@ pub fn serve(args: ServeArgs) -> Result<()> {
     if args.max_inflight == 0 {
         bail!("--max-inflight must be at least 1");
     }
+    let tls = match (&args.tls_cert, &args.tls_key, args.tls_self_signed) {
+        (Some(cert), Some(key), _) => {
+            Some(teapot_server::tls::from_files(cert, key).map_err(anyhow::Error::msg)?)
+        }
+        (_, _, true) => {
+            let mut names = vec![
+                "localhost".to_string(),
+                "127.0.0.1".to_string(),
+                "::1".to_string(),
+            ];
+            if !args.bind.ip().is_unspecified() {
+                names.push(args.bind.ip().to_string());
+            }
+            names.dedup();
+            Some(teapot_server::tls::self_signed(names).map_err(anyhow::Error::msg)?)
+        }
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    if let Some(t) = &tls {
+        tracing::info!("TLS certificate SHA-256 fingerprint {}", t.fingerprint);
+    }
     let config = Config {
         limits: Limits {
             max_uri: usize::try_from(args.max_uri).context("--max-uri is too large")?,
@@ -109,6 +155,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         max_inflight: args.max_inflight,
         state: args.state,
         state_ttl: args.state_ttl,
+        tls,
         ..Config::default()
     };
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
@@ -125,7 +172,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", args.bind))?;
         let addr = listener.local_addr()?;
-        tracing::info!("teapot listening on http://{addr}");
+        tracing::info!("teapot listening on {scheme}://{addr}");
         teapot_server::run(listener, config, signal()).await?;
         tracing::info!("teapot stopped");
         Ok(())

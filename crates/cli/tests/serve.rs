@@ -82,3 +82,62 @@ fn access_log_has_one_json_line_per_exchange() {
     assert!(v["duration_us"].as_u64().is_some());
     assert_eq!(server.terminate(), 0);
 }
+
+#[test]
+fn tls_self_signed_logs_its_fingerprint_and_serves_https() {
+    let server = Serve::start(&["--tls-self-signed"], &[]);
+    let fingerprint = server
+        .log_line(|l| l.contains("TLS certificate SHA-256 fingerprint"))
+        .expect("the fingerprint is logged");
+    let hex = fingerprint.rsplit(' ').next().unwrap();
+    assert_eq!(hex.split(':').count(), 32, "{fingerprint}");
+    let out = Command::new("curl")
+        .args([
+            "-sk",
+            "--max-time",
+            "10",
+            &format!("https://{}/418", server.addr),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "418 I'm a teapot\n");
+    assert_eq!(server.terminate(), 0);
+}
+
+#[test]
+fn tls_flags_go_together() {
+    for args in [
+        vec!["--tls-cert", "c.pem"],
+        vec!["--tls-key", "k.pem"],
+        vec![
+            "--tls-cert",
+            "c.pem",
+            "--tls-key",
+            "k.pem",
+            "--tls-self-signed",
+        ],
+    ] {
+        let out = Command::new(assert_cmd::cargo::cargo_bin("teapot"))
+            .arg("serve")
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+    let out = Command::new(assert_cmd::cargo::cargo_bin("teapot"))
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--tls-cert",
+            "/no/such.pem",
+            "--tls-key",
+            "/no/such.pem",
+        ])
+        .env("TEAPOT_LOG", "off")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("error: cannot read /no/such.pem"), "{err}");
+}

@@ -8,6 +8,7 @@
 //! - `routes`: one module per family of endpoints.
 //! - [`problem`]: RFC 9457 problem details, the shape of every error.
 //! - [`registry`]: the registry as JSON, shared with the CLI.
+//! - [`tls`]: TLS configuration (rustls) and the TLS transport.
 //! - [`state`]: the shared state store (memory or Redis).
 //! - [`openapi`]: the OpenAPI 3.1 document.
 //! - [`metrics`]: Prometheus metrics, fed by the engine's observer.
@@ -35,6 +36,7 @@ mod ranges;
 pub mod registry;
 pub(crate) mod routes;
 pub mod state;
+pub mod tls;
 
 use std::time::Duration;
 
@@ -61,6 +63,10 @@ pub struct Config {
     pub state: String,
     /// How long a stateful key lives after its last write. Default 1 h.
     pub state_ttl: Duration,
+    /// When set, connections speak TLS. The server then also listens on a
+    /// loopback port of its own, in plain HTTP, for the requests it makes
+    /// to itself (`/try`, `/gateway`).
+    pub tls: Option<tls::Tls>,
 }
 
 impl Default for Config {
@@ -73,6 +79,7 @@ impl Default for Config {
             grace: Duration::from_secs(10),
             state: "memory".to_string(),
             state_ttl: Duration::from_secs(3600),
+            tls: None,
         }
     }
 }

@@ -12,36 +12,98 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch, Semaphore};
 use tokio::task::JoinHandle;
 
+use crate::tls::TlsIo;
 use crate::{App, Config};
 
-/// Serves `listener` until `shutdown` completes, then drains.
+/// What every accept loop of one server shares.
+#[derive(Clone)]
+struct Shared {
+    app: Arc<App>,
+    wire: Arc<teapot_wire::Config>,
+    conns: Arc<Semaphore>,
+    stop: watch::Receiver<bool>,
+    /// Each connection task holds a sender; `recv` on the receiver returns
+    /// None once the last one is gone.
+    done: mpsc::Sender<()>,
+}
+
+/// Serves `listener` until `shutdown` completes, then drains. With TLS
+/// configured, the listener speaks TLS, and a second, plain listener on a
+/// loopback port of its own takes the requests the server makes to itself.
 pub async fn run(
     listener: TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let app = App::new(&config, listener.local_addr().ok())
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let internal = match &config.tls {
+        Some(_) => Some(TcpListener::bind("127.0.0.1:0").await?),
+        None => None,
+    };
+    let self_addr = match &internal {
+        Some(l) => l.local_addr().ok(),
+        None => listener.local_addr().ok(),
+    };
+    let app =
+        App::new(&config, self_addr).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let app = Arc::new(app);
     let wire = Arc::new(teapot_wire::Config {
         limits: config.limits.clone(),
         inflight: Some(Arc::new(Semaphore::new(config.max_inflight))),
         observer: Some(app.metrics.clone()),
     });
-    let conns = Arc::new(Semaphore::new(config.max_connections));
     let (stop_tx, stop_rx) = watch::channel(false);
-    // Each connection task holds a sender; `recv` returns None once the
-    // last one is gone.
     let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
-    tokio::pin!(shutdown);
+    let shared = Shared {
+        app,
+        wire,
+        conns: Arc::new(Semaphore::new(config.max_connections)),
+        stop: stop_rx.clone(),
+        done: done_tx,
+    };
+    let internal_task = internal.map(|l| {
+        let mut stopped = stop_rx.clone();
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let stop = async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            };
+            accept_loop(l, None, shared, stop).await;
+        })
+    });
+    let acceptor = config
+        .tls
+        .as_ref()
+        .map(|t| tokio_rustls::TlsAcceptor::from(t.config.clone()));
+    accept_loop(listener, acceptor, shared, shutdown).await;
+    let _ = stop_tx.send(true);
+    if let Some(task) = internal_task {
+        let _ = task.await;
+    }
+    if tokio::time::timeout(config.grace, done_rx.recv())
+        .await
+        .is_err()
+    {
+        tracing::warn!("grace period over; closing the remaining connections");
+    }
+    Ok(())
+}
+
+/// Accepts until `stop` completes: a permit per connection, one task each.
+async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shared: Shared,
+    stop: impl Future<Output = ()>,
+) {
+    tokio::pin!(stop);
     let mut backoff = Duration::from_millis(5);
     loop {
         let permit = tokio::select! {
-            p = conns.clone().acquire_owned() => match p {
+            p = shared.conns.clone().acquire_owned() => match p {
                 Ok(p) => p,
                 Err(_) => break,
             },
-            _ = &mut shutdown => break,
+            _ = &mut stop => break,
         };
         let (stream, remote) = tokio::select! {
             r = listener.accept() => match r {
@@ -57,34 +119,55 @@ pub async fn run(
                     continue;
                 }
             },
-            _ = &mut shutdown => break,
+            _ = &mut stop => break,
         };
         let _ = stream.set_nodelay(true);
-        let app = app.clone();
-        let wire = wire.clone();
-        let stop = stop_rx.clone();
-        let done = done_tx.clone();
+        let shared = shared.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            teapot_wire::serve_connection(stream, Some(remote), &*app, &wire, stop).await;
+            let Shared {
+                app,
+                wire,
+                stop,
+                done,
+                ..
+            } = shared;
+            match tls {
+                None => {
+                    teapot_wire::serve_connection(stream, Some(remote), &*app, &wire, stop).await
+                }
+                Some(acceptor) => {
+                    // A handshake gets as long as a request head; a client
+                    // that is not speaking TLS is dropped without harm.
+                    let handshake =
+                        tokio::time::timeout(wire.limits.request_timeout, acceptor.accept(stream))
+                            .await;
+                    match handshake {
+                        Ok(Ok(tls)) => {
+                            teapot_wire::serve_connection(
+                                TlsIo(tls),
+                                Some(remote),
+                                &*app,
+                                &wire,
+                                stop,
+                            )
+                            .await;
+                        }
+                        Ok(Err(e)) => tracing::debug!("TLS handshake with {remote} failed: {e}"),
+                        Err(_) => tracing::debug!("TLS handshake with {remote} timed out"),
+                    }
+                }
+            }
             drop(permit);
             drop(done);
         });
     }
-    drop(listener);
-    let _ = stop_tx.send(true);
-    drop(done_tx);
-    if tokio::time::timeout(config.grace, done_rx.recv())
-        .await
-        .is_err()
-    {
-        tracing::warn!("grace period over; closing the remaining connections");
-    }
-    Ok(())
 }
 
 /// A server running in the background on a loopback port.
 pub struct Running {
     addr: SocketAddr,
+    scheme: &'static str,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<io::Result<()>>,
 }
@@ -95,9 +178,9 @@ impl Running {
         self.addr
     }
 
-    /// `http://ip:port`, without a trailing slash.
+    /// `http://ip:port` (`https://` with TLS), without a trailing slash.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// Stops accepting, lets exchanges in flight finish, and waits for it.
@@ -113,12 +196,18 @@ impl Running {
 pub async fn spawn(config: Config) -> io::Result<Running> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(run(listener, config, async move {
         let _ = stopped.await;
     }));
     Ok(Running {
         addr,
+        scheme,
         stop: Some(stop),
         task,
     })

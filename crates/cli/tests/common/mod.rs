@@ -11,6 +11,8 @@ pub struct Serve {
     child: Child,
     pub addr: String,
     log: std::sync::mpsc::Receiver<String>,
+    /// Lines logged before the listening line.
+    early: std::cell::RefCell<Vec<String>>,
 }
 
 impl Serve {
@@ -25,13 +27,26 @@ impl Serve {
             .spawn()
             .expect("teapot starts");
         let stderr = child.stderr.take().unwrap();
-        let mut lines = BufReader::new(stderr).lines();
+        // Keep draining the log so the server never blocks on a full pipe;
+        // every line is kept for tests that read it.
+        let (tx, log) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut early = Vec::new();
         let addr = loop {
-            let line = lines.next().expect("a listening line").unwrap();
-            if let Some(at) = line.find("listening on http://") {
-                let rest = &line[at + "listening on http://".len()..];
-                // The line may be text or a JSON object: the address ends
-                // at the first quote or space.
+            let line = log
+                .recv_timeout(Duration::from_secs(20))
+                .expect("a listening line");
+            // `listening on http://…` or `https://…`, in a text line or a
+            // JSON object: the address ends at the first quote or space.
+            if let Some(at) = line
+                .find("://")
+                .filter(|_| line.contains("listening on http"))
+            {
+                let rest = &line[at + 3..];
                 break rest
                     .split(['"', ' '])
                     .next()
@@ -39,16 +54,14 @@ impl Serve {
                     .trim()
                     .to_string();
             }
+            early.push(line);
         };
-        // Keep draining the log so the server never blocks on a full pipe;
-        // the lines are kept for tests that read them.
-        let (tx, log) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        Serve { child, addr, log }
+        Serve {
+            child,
+            addr,
+            log,
+            early: std::cell::RefCell::new(early),
+        }
     }
 
     pub fn request(&self, raw: &str) -> String {
@@ -57,6 +70,11 @@ impl Serve {
 
     /// The next log line that satisfies `want`, waiting up to 5 s.
     pub fn log_line(&self, want: impl Fn(&str) -> bool) -> Option<String> {
+        let mut early = self.early.borrow_mut();
+        if let Some(i) = early.iter().position(|l| want(l)) {
+            return Some(early.remove(i));
+        }
+        drop(early);
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
         while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
             match self.log.recv_timeout(left) {

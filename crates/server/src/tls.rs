@@ -1,0 +1,134 @@
+//! TLS with rustls (the `ring` provider): a certificate from PEM files, or
+//! one made at start-up for localhost and the bind address. ALPN offers
+//! `http/1.1` (HTTP/2 is not served yet, so `h2` is not offered).
+
+use std::io;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use sha2::{Digest, Sha256};
+use teapot_wire::Transport;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::rustls::{self, ServerConfig};
+
+/// A TLS setup: the rustls configuration and the certificate's SHA-256
+/// fingerprint (for people to compare).
+#[derive(Clone, Debug)]
+pub struct Tls {
+    /// For the acceptor.
+    pub config: Arc<ServerConfig>,
+    /// `AB:CD:…`, of the leaf certificate.
+    pub fingerprint: String,
+}
+
+fn server_config(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> Result<Tls, String> {
+    let leaf = chain
+        .first()
+        .ok_or("the certificate file holds no certificate")?
+        .clone();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| format!("the certificate and key do not go together: {e}"))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let fingerprint = Sha256::digest(leaf.as_ref())
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":");
+    Ok(Tls {
+        config: Arc::new(config),
+        fingerprint,
+    })
+}
+
+/// A certificate chain and private key from PEM files.
+pub fn from_files(cert: &Path, key: &Path) -> Result<Tls, String> {
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| format!("cannot read {}: {e}", cert.display()))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{}: {e}", cert.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| format!("cannot read a private key from {}: {e}", key.display()))?;
+    server_config(chain, key)
+}
+
+/// A self-signed certificate for `names` (host names or IP addresses).
+pub fn self_signed(names: Vec<String>) -> Result<Tls, String> {
+    let made = rcgen::generate_simple_self_signed(names).map_err(|e| e.to_string())?;
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(made.signing_key.serialize_der()));
+    server_config(vec![made.cert.der().clone()], key)
+}
+
+/// A TLS connection the engine can serve.
+pub struct TlsIo(pub tokio_rustls::server::TlsStream<TcpStream>);
+
+impl AsyncRead for TlsIo {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for TlsIo {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
+
+impl Transport for TlsIo {
+    fn prepare_reset(&mut self) {
+        let _ = self.0.get_ref().0.set_zero_linger();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn self_signed_certificates_load() {
+        let tls = self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+        assert_eq!(tls.fingerprint.len(), 32 * 3 - 1);
+        assert_eq!(tls.config.alpn_protocols, vec![b"http/1.1".to_vec()]);
+    }
+
+    #[test]
+    fn files_that_are_not_pem_are_refused() {
+        let dir = std::env::temp_dir().join(format!("teapot-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let junk = dir.join("junk.pem");
+        std::fs::write(&junk, "not a certificate").unwrap();
+        assert!(from_files(&junk, &junk).is_err());
+        assert!(from_files(&dir.join("missing.pem"), &junk)
+            .unwrap_err()
+            .contains("cannot read"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
