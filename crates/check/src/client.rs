@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use teapot_wire::h1::client::{framing, ReadError, ResponseFraming, ResponseHead, ResponseReader};
 use teapot_wire::Limits;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use url::Url;
 
@@ -31,6 +31,8 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     /// The content to send.
     pub body: Bytes,
+    /// Accept any TLS certificate (`-k`).
+    pub insecure: bool,
 }
 
 fn ms(since: Instant) -> f64 {
@@ -44,24 +46,23 @@ pub async fn exchange(
     timeout: Duration,
     settle_for: Duration,
 ) -> Result<Exchange, CheckError> {
-    match req.url.scheme() {
-        "http" => {}
-        "https" => {
-            return Err(CheckError::Unsupported(
-                "https is not supported yet; use http://".into(),
-            ))
-        }
+    let tls = match req.url.scheme() {
+        "http" => false,
+        "https" => true,
         other => {
             return Err(CheckError::Usage(format!(
-                "{other}: only http URLs can be checked"
+                "{other}: only http and https URLs can be checked"
             )))
         }
-    }
+    };
     let host = req
         .url
         .host_str()
         .ok_or_else(|| CheckError::Usage(format!("{}: no host", req.url)))?;
-    let port = req.url.port_or_known_default().unwrap_or(80);
+    let port = req
+        .url
+        .port_or_known_default()
+        .unwrap_or(if tls { 443 } else { 80 });
     let started = Instant::now();
     let host_for_connect = host
         .trim_start_matches('[')
@@ -76,7 +77,45 @@ pub async fn exchange(
     .map_err(|e| CheckError::Connect(format!("{host}:{port}: {e}")))?;
     let _ = stream.set_nodelay(true);
     let connect_ms = ms(started);
+    let place = format!("{host}:{port}");
+    if !tls {
+        return talk(
+            stream, req, timeout, settle_for, started, connect_ms, None, &place,
+        )
+        .await;
+    }
+    let connector = tokio_rustls::TlsConnector::from(crate::tls::client_config(req.insecure));
+    let name = crate::tls::server_name(&host_for_connect)?;
+    let stream = tokio::time::timeout(timeout, connector.connect(name, stream))
+        .await
+        .map_err(|_| CheckError::Timeout(format!("in the TLS handshake with {place}")))?
+        .map_err(|e| CheckError::Tls(format!("the TLS handshake with {place} failed: {e}")))?;
+    let tls_ms = ms(started);
+    talk(
+        stream,
+        req,
+        timeout,
+        settle_for,
+        started,
+        connect_ms,
+        Some(tls_ms),
+        &place,
+    )
+    .await
+}
 
+/// Sends the request over an open connection and records the answer.
+#[allow(clippy::too_many_arguments)]
+async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    req: &Request,
+    timeout: Duration,
+    settle_for: Duration,
+    started: Instant,
+    connect_ms: f64,
+    tls_ms: Option<f64>,
+    place: &str,
+) -> Result<Exchange, CheckError> {
     let sent = build(req);
     let mut wire = format!("{} {} HTTP/1.1\r\n", sent.method, sent.target);
     for (n, v) in &sent.headers {
@@ -104,6 +143,7 @@ pub async fn exchange(
         reusable: false,
         timing: Timing {
             connect_ms,
+            tls_ms,
             ..Timing::default()
         },
     };
@@ -122,7 +162,7 @@ pub async fn exchange(
     match read {
         Err(_) if ex.interim.is_empty() && ex.final_response.is_none() => {
             return Err(CheckError::Timeout(format!(
-                "waiting {} ms for a response from {host}:{port}",
+                "waiting {} ms for a response from {place}",
                 timeout.as_millis()
             )));
         }
@@ -185,7 +225,7 @@ fn build(req: &Request) -> SentRequest {
 }
 
 async fn read_responses(
-    reader: &mut ResponseReader<TcpStream>,
+    reader: &mut ResponseReader<impl AsyncRead + Unpin>,
     ex: &mut Exchange,
     head_request: bool,
     started: Instant,
@@ -241,7 +281,7 @@ fn record(head: &ResponseHead) -> Response {
 }
 
 async fn read_body(
-    reader: &mut ResponseReader<TcpStream>,
+    reader: &mut ResponseReader<impl AsyncRead + Unpin>,
     head: &ResponseHead,
     response: &mut Response,
     head_request: bool,
@@ -292,7 +332,11 @@ async fn read_body(
 /// (content where none was allowed, or more than `Content-Length` said).
 /// The connection is reusable if nothing strays, the server did not close,
 /// and neither side asked to close.
-async fn settle(reader: &mut ResponseReader<TcpStream>, ex: &mut Exchange, wait: Duration) {
+async fn settle(
+    reader: &mut ResponseReader<impl AsyncRead + Unpin>,
+    ex: &mut Exchange,
+    wait: Duration,
+) {
     let Some(fin) = &ex.final_response else {
         return;
     };

@@ -117,6 +117,8 @@ impl Response {
 pub struct Timing {
     /// TCP connected.
     pub connect_ms: f64,
+    /// TLS handshake done (https only).
+    pub tls_ms: Option<f64>,
     /// First byte of the first response.
     pub first_byte_ms: f64,
     /// The final response complete.

@@ -8,6 +8,7 @@
 //!
 //! - [`exchange`]: the recorded exchange (serde, for `--json`).
 //! - [`client`]: sends one request and records every response.
+//! - [`tls`]: the rustls client configuration (`-k` accepts any certificate).
 //! - [`lints`]: the rules; those about what a status requires read the
 //!   registry.
 //! - This file: [`run`] (one URL, following redirects when asked) and
@@ -16,6 +17,7 @@
 pub mod client;
 pub mod exchange;
 pub mod lints;
+pub mod tls;
 
 use std::time::Duration;
 
@@ -40,9 +42,9 @@ pub enum CheckError {
     /// Nothing happened in time.
     #[error("timed out {0}")]
     Timeout(String),
-    /// Something this checker does not do yet.
+    /// The TLS handshake failed (an untrusted certificate, say).
     #[error("{0}")]
-    Unsupported(String),
+    Tls(String),
 }
 
 /// How to run a check.
@@ -57,6 +59,8 @@ pub struct Options {
     /// How long to wait after a response for bytes that should not be
     /// there (content on a 204, more than Content-Length…).
     pub settle: Duration,
+    /// With `--all`: accept any TLS certificate.
+    pub insecure: bool,
 }
 
 impl Default for Options {
@@ -66,6 +70,7 @@ impl Default for Options {
             follow: false,
             max_redirects: 10,
             settle: client::STRAY_WAIT,
+            insecure: false,
         }
     }
 }
@@ -247,6 +252,7 @@ pub async fn scorecard(
                 url,
                 headers: Vec::new(),
                 body: Bytes::new(),
+                insecure: options.insecure,
             };
             (code, run(request, options).await)
         })

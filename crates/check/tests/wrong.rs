@@ -56,6 +56,7 @@ fn request(url: &str, headers: &[(&str, &str)]) -> Request {
             .map(|(n, v)| (n.to_string(), v.to_string()))
             .collect(),
         body: Bytes::new(),
+        insecure: false,
     }
 }
 
@@ -141,10 +142,10 @@ async fn what_cannot_be_checked_is_an_error() {
         .await
         .unwrap_err();
     assert!(matches!(err, CheckError::Connect(_)), "{err}");
-    let err = run(request("https://127.0.0.1:1/", &[]), &options())
+    let err = run(request("ftp://127.0.0.1:1/", &[]), &options())
         .await
         .unwrap_err();
-    assert!(matches!(err, CheckError::Unsupported(_)), "{err}");
+    assert!(matches!(err, CheckError::Usage(_)), "{err}");
 }
 
 #[tokio::test]

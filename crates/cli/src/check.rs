@@ -41,6 +41,10 @@ pub struct CheckArgs {
     #[arg(long = "data-binary", value_name = "DATA")]
     data_binary: Option<String>,
 
+    /// Accept any TLS certificate (https only).
+    #[arg(short = 'k', long)]
+    insecure: bool,
+
     /// Follow redirects, showing each hop and whether the method changed.
     #[arg(short = 'L', long = "location")]
     follow: bool,
@@ -79,12 +83,13 @@ pub fn check(out: &mut impl Write, args: CheckArgs, style: Style) -> Result<u8> 
     }
     let url = Url::parse(&args.url).with_context(|| format!("{:?} is not a URL", args.url))?;
     if !matches!(url.scheme(), "http" | "https") {
-        bail!("{url}: only http URLs can be checked");
+        bail!("{url}: only http and https URLs can be checked");
     }
     let options = Options {
         timeout: Duration::from_secs_f64(args.timeout),
         follow: args.follow,
         max_redirects: args.max_redirects,
+        insecure: args.insecure,
         ..Options::default()
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -173,6 +178,7 @@ fn build_request(args: &CheckArgs, url: Url) -> Result<Request> {
         url,
         headers,
         body: data.unwrap_or_default(),
+        insecure: args.insecure,
     })
 }
 
@@ -275,8 +281,10 @@ fn write_exchange(out: &mut impl Write, ex: &Exchange, style: Style) -> Result<(
         out,
         "{}",
         style.dim(&format!(
-            "connect {:.2} ms · first byte {:.2} ms · total {:.2} ms · connection {}",
+            "connect {:.2} ms{} · first byte {:.2} ms · total {:.2} ms · connection {}",
             t.connect_ms,
+            t.tls_ms
+                .map_or(String::new(), |ms| format!(" · TLS {ms:.2} ms")),
             t.first_byte_ms,
             t.total_ms,
             if ex.reusable {

@@ -123,8 +123,8 @@ fn cannot_check(args: &[&str], message: &str) {
 fn what_cannot_be_checked_exits_2() {
     cannot_check(&["http://127.0.0.1:1/"], "cannot connect to 127.0.0.1:1");
     cannot_check(&["not a url"], "is not a URL");
-    cannot_check(&["ftp://127.0.0.1/"], "only http URLs");
-    cannot_check(&["https://127.0.0.1:1/"], "https is not supported yet");
+    cannot_check(&["ftp://127.0.0.1/"], "only http and https URLs");
+    cannot_check(&["https://127.0.0.1:1/"], "cannot connect to 127.0.0.1:1");
     cannot_check(&["-H", "NoColon", "http://127.0.0.1:1/"], "Name: Value");
     cannot_check(
         &["-H", "X: a\u{1}b", "http://127.0.0.1:1/"],
@@ -176,4 +176,35 @@ fn all_against_teapot_serve_is_clean() {
     assert_eq!(v[0]["interim"][0], 100);
     assert_eq!(v[0]["status"], 200);
     assert_eq!(server.terminate(), 0);
+}
+
+#[test]
+fn https_with_an_untrusted_certificate_exits_2_and_with_k_is_checked() {
+    let server = Serve::start(&["--tls-self-signed"], &[]);
+    let url = format!("https://{}/405", server.addr);
+    cannot_check(&[&url], "the TLS handshake with");
+    check()
+        .args(["-k", &url])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "< HTTP/1.1 405 Method Not Allowed",
+        ))
+        .stdout(predicate::str::contains(" · TLS "));
+    let base = format!("https://{}", server.addr);
+    check()
+        .args(["-k", "--all", &base])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "63 codes: 63 without MUST findings, 0 with",
+        ));
+    // A plain-HTTP server asked for TLS: a clean error, not a hang.
+    let plain = Serve::start(&[], &[]);
+    cannot_check(
+        &["-k", &format!("https://{}/200", plain.addr)],
+        "the TLS handshake with",
+    );
+    assert_eq!(server.terminate(), 0);
+    assert_eq!(plain.terminate(), 0);
 }

@@ -220,6 +220,7 @@ pub async fn try_code<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, code: &
         url,
         headers: vec![("Accept".into(), "text/plain".into())],
         body: Bytes::new(),
+        insecure: false,
     };
     let recorded = exchange(&request, Duration::from_secs(10), Duration::from_millis(20))
         .await
