@@ -12,6 +12,8 @@ use crate::limits::Limits;
 
 /// The most field lines parsed from one head, whatever `max_headers` says.
 pub const HEADER_CAP: usize = 128;
+/// Field lines parsed on the first try (most requests carry fewer).
+const SMALL_HEADERS: usize = 24;
 
 /// The methods the engine implements. Any other token gets 501.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -218,9 +220,13 @@ impl Request {
     /// targets are returned as they are.
     pub fn path(&self) -> &str {
         let t = self.target();
-        let t = match t.split_once("://") {
-            Some((_, rest)) if !t.starts_with('/') => rest.find('/').map_or("/", |i| &rest[i..]),
-            _ => t,
+        let t = if t.starts_with('/') {
+            t
+        } else {
+            match t.split_once("://") {
+                Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+                None => t,
+            }
         };
         t.split_once('?').map_or(t, |(p, _)| p)
     }
@@ -267,16 +273,18 @@ impl Request {
 
     /// The values of every field with this name (case-insensitive).
     pub fn header_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.headers()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        self.fields
+            .iter()
+            .filter(move |(n, _)| n.get(&self.raw).eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| v.get(&self.raw))
     }
 
     /// The first value of a field, if present.
     pub fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        self.fields
+            .iter()
+            .find(|(n, _)| n.get(&self.raw).eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| v.get(&self.raw))
     }
 
     /// The first value of a field, if present and valid UTF-8.
@@ -335,15 +343,35 @@ pub fn parse_request(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Reque
     check_target(method, target)?;
 
     let fields_at = lf + 1;
-    let mut headers = [httparse::EMPTY_HEADER; HEADER_CAP];
+    // Most requests carry few fields: parse into a small array first, and
+    // only when it overflows into one as large as `max_headers`.
+    let mut small = [httparse::EMPTY_HEADER; SMALL_HEADERS];
+    let mut large: Vec<httparse::Header<'_>> = Vec::new();
     let max = limits.max_headers.min(HEADER_CAP);
     // Likewise the header section is read only within its limit (plus the
     // blank line that ends it).
     let section = &buf[fields_at..buf.len().min(fields_at + limits.max_header_bytes + 2)];
+    // Only the length is kept of a parse: the fields are read back from the
+    // array afterwards.
+    let length = |r: httparse::Result<(usize, &[httparse::Header<'_>])>| {
+        r.map(|st| match st {
+            httparse::Status::Complete((n, _)) => httparse::Status::Complete(n),
+            httparse::Status::Partial => httparse::Status::Partial,
+        })
+    };
+    let mut parsed = length(httparse::parse_headers(
+        section,
+        &mut small[..max.min(SMALL_HEADERS)],
+    ));
+    if matches!(parsed, Err(httparse::Error::TooManyHeaders)) && max > SMALL_HEADERS {
+        large = vec![httparse::EMPTY_HEADER; max];
+        parsed = length(httparse::parse_headers(section, &mut large));
+    }
+    let headers: &[httparse::Header<'_>] = if large.is_empty() { &small } else { &large };
     // Bare CR or LF anywhere in what we have of the header section is an
     // error whether or not the head is complete yet.
-    let header_len = match httparse::parse_headers(section, &mut headers[..max]) {
-        Ok(httparse::Status::Complete((n, _))) => n,
+    let header_len = match parsed {
+        Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => {
             check_line_endings(section)?;
             if section.len() > limits.max_header_bytes {
@@ -644,10 +672,7 @@ fn is_authority(h: &[u8]) -> bool {
         _ => false,
     };
     let host_ok = host.first() == Some(&b'[')
-        || (!host.is_empty()
-            && host
-                .iter()
-                .all(|&b| b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&b)));
+        || (!host.is_empty() && host.iter().all(|&b| REG_NAME[usize::from(b)]));
     host_ok && port_ok
 }
 
@@ -665,8 +690,28 @@ fn trim(s: &[u8]) -> &[u8] {
 
 /// RFC 9110 §5.6.2 `tchar`.
 pub(crate) fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    TCHAR[usize::from(b)]
 }
+
+/// A 256-entry table from a set of extra bytes plus ASCII alphanumerics.
+const fn table(extra: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    let mut i = 0;
+    while i < extra.len() {
+        t[extra[i] as usize] = true;
+        i += 1;
+    }
+    t
+}
+
+const TCHAR: [bool; 256] = table(b"!#$%&'*+-.^_`|~");
+/// `reg-name` characters (unreserved, pct-encoded, sub-delims).
+const REG_NAME: [bool; 256] = table(b"-._~%!$&'()*+,;=");
 
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
     hay.iter().position(|&b| b == needle)
