@@ -200,7 +200,8 @@ pub fn kind_of(path: &str) -> &'static str {
             "auth"
         }
         "redirect" | "relative-redirect" | "absolute-redirect" | "redirect-to" => "redirect",
-        "negotiate" => "negotiate",
+        "negotiate" | "delta" => "negotiate",
+        "ws" => "forced",
         "upload" => "upload",
         "gateway" => "gateway",
         "fault" => "fault",

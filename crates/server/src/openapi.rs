@@ -625,6 +625,22 @@ pub const OPERATIONS: &[Operation] = &[
         ],
     },
     Operation {
+        path: "/delta",
+        methods: GET,
+        tag: "negotiate",
+        summary: "Delta encoding (RFC 3229): 226 with a diffe delta for a client holding an older version.",
+        query: &[],
+        responses: &[(200, "The whole resource."), (226, "The delta from the version in If-None-Match."), (304, "Current already.")],
+    },
+    Operation {
+        path: "/ws",
+        methods: GET,
+        tag: "forced",
+        summary: "A WebSocket echo: 101 for a valid WebSocket handshake, 426 without an upgrade offer.",
+        query: &[],
+        responses: &[(101, "Switching to WebSocket."), (426, "Upgrade required.")],
+    },
+    Operation {
         path: "/status/{codes}",
         methods: ALL,
         tag: "forced",

@@ -745,3 +745,62 @@ async fn gateway_to_itself() {
     let r = ask(&mut c, "GET", "/gateway/200?timeout=soon", &[]).await;
     assert_eq!(r.status, 400);
 }
+
+#[tokio::test]
+async fn delta_encoding() {
+    let server = common::server().await;
+    let mut c = Client::connect(server.addr()).await;
+    let r = ask(&mut c, "GET", "/delta", &[]).await;
+    assert_eq!((r.status, r.header("etag")), (200, Some("\"v3\"")));
+    assert_eq!(r.text(), "teapot\nshort and stout\nhere is my handle\n");
+    let r = ask(
+        &mut c,
+        "GET",
+        "/delta",
+        &[("A-IM", "diffe"), ("If-None-Match", "\"v1\"")],
+    )
+    .await;
+    assert_eq!(r.status, 226);
+    assert_eq!(
+        (r.header("im"), r.header("etag"), r.header("delta-base")),
+        (Some("diffe"), Some("\"v3\""), Some("\"v1\""))
+    );
+    assert_eq!(r.text(), "2c\nshort and stout\nhere is my handle\n.\n");
+    let r = ask(
+        &mut c,
+        "GET",
+        "/delta",
+        &[("A-IM", "vcdiff, diffe;q=0.5"), ("If-None-Match", "\"v2\"")],
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (226, "2a\nhere is my handle\n.\n")
+    );
+    let r = ask(
+        &mut c,
+        "GET",
+        "/delta",
+        &[("A-IM", "diffe"), ("If-None-Match", "\"v3\"")],
+    )
+    .await;
+    assert_eq!((r.status, r.header("etag")), (304, Some("\"v3\"")));
+    let r = ask(&mut c, "GET", "/delta", &[("If-None-Match", "\"v1\"")]).await;
+    assert_eq!(r.status, 200, "no A-IM: the whole resource");
+    let r = ask(
+        &mut c,
+        "GET",
+        "/delta",
+        &[("A-IM", "vcdiff"), ("If-None-Match", "\"v1\"")],
+    )
+    .await;
+    assert_eq!(r.status, 200, "a manipulation this server does not do");
+    let r = ask(
+        &mut c,
+        "GET",
+        "/delta",
+        &[("A-IM", "diffe"), ("If-None-Match", "\"v0\"")],
+    )
+    .await;
+    assert_eq!(r.status, 200, "an unknown base");
+}

@@ -87,3 +87,20 @@ async fn bad_websocket_handshakes() {
         (426, Some("13"))
     );
 }
+
+#[tokio::test]
+async fn ws_endpoint_echoes_and_refuses_plain_requests() {
+    let server = common::server().await;
+    let tcp = TcpStream::connect(server.addr()).await.unwrap();
+    let url = format!("ws://{}/ws", server.addr());
+    let (mut ws, response) = tokio_tungstenite::client_async(url, tcp)
+        .await
+        .expect("handshake");
+    assert_eq!(response.status(), 101);
+    ws.send(Message::text("ping?")).await.unwrap();
+    assert_eq!(ws.next().await.unwrap().unwrap(), Message::text("ping?"));
+    let mut c = Client::connect(server.addr()).await;
+    c.send(get("/ws")).await;
+    let r = c.response(false).await;
+    assert_eq!((r.status, r.header("upgrade")), (426, Some("websocket")));
+}

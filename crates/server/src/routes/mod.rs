@@ -5,6 +5,7 @@ mod assets;
 mod auth;
 mod bytes;
 pub(crate) mod dav;
+mod delta;
 mod digest;
 mod echo;
 mod fault;
@@ -76,6 +77,8 @@ pub async fn dispatch<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outc
         ["cache"] => bytes::cache(app, ex, None).await,
         ["cache", seconds] => bytes::cache(app, ex, Some(seconds)).await,
         ["upload"] => upload::upload(ex).await,
+        ["delta"] => delta::delta(ex).await,
+        ["ws"] => forced::forced(app, ex, "101").await,
         ["negotiate"] => variants::negotiate(ex, None).await,
         ["negotiate", variant] => variants::negotiate(ex, Some(variant)).await,
         ["gateway", ..] => {

@@ -127,6 +127,12 @@ const SCENARIOS: &[(&str, &str, &str)] = &[
     ),
     ("/negotiate", "200, 300, 406", "Accept: application/json"),
     ("/negotiate/loop", "506", ""),
+    (
+        "/delta",
+        "226, 304",
+        "A-IM: diffe with If-None-Match: \"v1\"",
+    ),
+    ("/ws", "101, 426", "a WebSocket client"),
     ("/redirect/3", "302 chain", "curl -L"),
     (
         "/redirect-to?url=/anything&status_code=307",
