@@ -488,3 +488,11 @@ async fn a_redis_namespace_is_bounded() {
     tokio::time::sleep(Duration::from_millis(120)).await;
     assert_eq!(short.next("y").await.unwrap(), 1);
 }
+
+#[tokio::test]
+async fn an_oversized_item_is_413() {
+    let server = common::server().await;
+    let big = format!(r#"{{"name":"{}"}}"#, "x".repeat(9000));
+    let r = ask(&server, &send("POST", "/items", &[JSON], &big)).await;
+    assert_eq!(r.status, 413);
+}

@@ -21,8 +21,9 @@ use crate::app::App;
 use crate::conditional::{evaluate, Decision, Validators};
 use crate::problem::Problem;
 
-/// The largest item body.
-const MAX_ITEM: usize = 64 * 1024;
+/// The largest item body: items are small, and the memory store may hold
+/// 10 000 of them.
+const MAX_ITEM: usize = 8 * 1024;
 /// How long a lock lasts.
 const LOCK_TIME: Duration = Duration::from_secs(60);
 
