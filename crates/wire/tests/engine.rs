@@ -617,3 +617,22 @@ async fn length_required_refuses_chunked_uploads() {
     let r = c.response(false).await;
     assert_eq!((r.status, r.body.as_slice()), (200, &b"hello"[..]));
 }
+
+#[tokio::test]
+async fn engine_errors_are_plain_text_when_asked() {
+    let limits = Limits {
+        max_body: 8,
+        ..Limits::default()
+    };
+    let server = TestServer::start(limits).await;
+    let mut c = client(&server).await;
+    c.send("POST /echo HTTP/1.1\r\nHost: a\r\nAccept: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n9\r\n123456789\r\n0\r\n\r\n").await;
+    let r = c.response(false).await;
+    assert_eq!(r.status, 413);
+    assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert!(
+        r.text().starts_with("413 Payload Too Large\n"),
+        "{}",
+        r.text()
+    );
+}

@@ -599,7 +599,16 @@ impl<'c, T: Transport> Exchange<'c, T> {
 
     async fn send_problem(&mut self, status: u16, detail: &str) -> io::Result<()> {
         self.close = true;
-        let (head, body) = problem(status, detail);
+        // The head was read: a client that asks for plain text gets it.
+        let plain = self.req.header_str("accept").is_some_and(|a| {
+            let a = a.to_ascii_lowercase();
+            a.contains("text/plain") && !a.contains("json")
+        });
+        let (head, body) = if plain {
+            plain_problem(status, detail)
+        } else {
+            problem(status, detail)
+        };
         self.respond(head, body).await
     }
 }
@@ -621,6 +630,15 @@ fn problem(status: u16, detail: &str) -> (Head, Bytes) {
     if status == 503 {
         head = head.header("Retry-After", "1");
     }
+    (head, Bytes::from(body))
+}
+
+/// The same error as plain text: status line, then the detail.
+fn plain_problem(status: u16, detail: &str) -> (Head, Bytes) {
+    let (mut head, _) = problem(status, detail);
+    head.remove("content-type");
+    let head = head.header("Content-Type", "text/plain; charset=utf-8");
+    let body = format!("{} {}\n{detail}\n", head.status(), head.reason_phrase());
     (head, Bytes::from(body))
 }
 
