@@ -2,7 +2,7 @@
 //! `webpki-roots`, ALPN `http/1.1`; or, with `-k`, a verifier that accepts
 //! any certificate (and still checks handshake signatures).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tokio_rustls::rustls::client::danger::{
     HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier,
@@ -17,8 +17,16 @@ use tokio_rustls::rustls::{
 
 use crate::CheckError;
 
-/// The client configuration; `insecure` accepts any certificate.
+/// The client configuration; `insecure` accepts any certificate. Each of
+/// the two is built once and shared.
 pub fn client_config(insecure: bool) -> Arc<ClientConfig> {
+    static VERIFYING: OnceLock<Arc<ClientConfig>> = OnceLock::new();
+    static INSECURE: OnceLock<Arc<ClientConfig>> = OnceLock::new();
+    let slot = if insecure { &INSECURE } else { &VERIFYING };
+    slot.get_or_init(|| build(insecure)).clone()
+}
+
+fn build(insecure: bool) -> Arc<ClientConfig> {
     let provider = Arc::new(ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()

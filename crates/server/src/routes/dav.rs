@@ -147,6 +147,12 @@ struct Element {
     children: Vec<Element>,
 }
 
+/// Appends a finished element to the one that encloses it.
+fn adopt(stack: &mut [Element], el: Element) -> Option<()> {
+    stack.last_mut()?.children.push(el);
+    Some(())
+}
+
 fn parse_xml(body: &[u8]) -> Result<Element, Problem> {
     let bad = |why: String| {
         Problem::bad_request(format!("The XML body is not well-formed: {why}.")).kind("bad-xml")
@@ -174,19 +180,11 @@ fn parse_xml(body: &[u8]) -> Result<Element, Problem> {
                     name: AsRef::<str>::as_ref(&e.local_name()).to_string(),
                     ..Element::default()
                 };
-                stack
-                    .last_mut()
-                    .ok_or_else(|| bad("unbalanced".into()))?
-                    .children
-                    .push(el);
+                adopt(&mut stack, el).ok_or_else(|| bad("unbalanced".into()))?;
             }
             Event::End(_) => {
                 let el = stack.pop().ok_or_else(|| bad("unbalanced".into()))?;
-                stack
-                    .last_mut()
-                    .ok_or_else(|| bad("unbalanced".into()))?
-                    .children
-                    .push(el);
+                adopt(&mut stack, el).ok_or_else(|| bad("unbalanced".into()))?;
             }
             Event::Text(t) => {
                 if let Some(top) = stack.last_mut() {

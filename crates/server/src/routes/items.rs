@@ -89,13 +89,7 @@ fn etag(id: &str, version: u64) -> String {
 
 /// The media type must be JSON (merge-patch too, for PATCH).
 fn check_media<T: Transport>(ex: &Exchange<'_, T>, patch: bool) -> Result<(), Problem> {
-    let ctype = ex.request().header_str("content-type").map(|c| {
-        c.split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase()
-    });
+    let ctype = super::media_type(ex);
     let ok = matches!(ctype.as_deref(), Some("application/json"))
         || (patch && ctype.as_deref() == Some("application/merge-patch+json"));
     if ok {

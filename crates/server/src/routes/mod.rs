@@ -168,6 +168,18 @@ pub async fn reply_json<T: Transport>(
     sent(ex.respond(head, ::bytes::Bytes::from(body)).await)
 }
 
+/// The request's media type (`Content-Type` without parameters, lower
+/// case), if it sent one.
+pub fn media_type<T: Transport>(ex: &Exchange<'_, T>) -> Option<String> {
+    ex.request().header_str("content-type").map(|c| {
+        c.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    })
+}
+
 /// Checks a name a client picks for stored state (a key, an item id):
 /// 1 to 64 letters, digits, `-`, `_` or `.`; `what` names it in the error.
 pub fn check_name(what: &str, name: &str) -> Result<(), Problem> {

@@ -34,13 +34,7 @@ pub async fn upload<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
                 })?;
         }
     }
-    let ctype = ex.request().header_str("content-type").map(|c| {
-        c.split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase()
-    });
+    let ctype = super::media_type(ex);
     let accepted = ctype
         .as_deref()
         .is_some_and(|c| ACCEPTED.split(", ").any(|a| a == c));
