@@ -144,14 +144,13 @@ async fn accept_loop(
                             .await;
                     match handshake {
                         Ok(Ok(tls)) => {
-                            teapot_wire::serve_connection(
-                                TlsIo(tls),
-                                Some(remote),
-                                &*app,
-                                &wire,
-                                stop,
-                            )
-                            .await;
+                            let io = TlsIo(tls);
+                            if io.is_h2() {
+                                teapot_wire::h2::serve(io, Some(remote), &*app, &wire, stop).await;
+                            } else {
+                                teapot_wire::serve_connection(io, Some(remote), &*app, &wire, stop)
+                                    .await;
+                            }
                         }
                         Ok(Err(e)) => tracing::debug!("TLS handshake with {remote} failed: {e}"),
                         Err(_) => tracing::debug!("TLS handshake with {remote} timed out"),

@@ -41,7 +41,8 @@ fn server_config(
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .map_err(|e| format!("the certificate and key do not go together: {e}"))?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // HTTP/2 first, as clients that offer both expect (RFC 9113 §3.2).
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     let fingerprint = Sha256::digest(leaf.as_ref())
         .iter()
         .map(|b| format!("{b:02X}"))
@@ -106,6 +107,17 @@ impl Transport for TlsIo {
     fn prepare_reset(&mut self) {
         let _ = self.0.get_ref().0.set_zero_linger();
     }
+
+    fn is_secure(&self) -> bool {
+        true
+    }
+}
+
+impl TlsIo {
+    /// Whether the client and server agreed on HTTP/2 by ALPN.
+    pub fn is_h2(&self) -> bool {
+        self.0.get_ref().1.alpn_protocol() == Some(b"h2")
+    }
 }
 
 #[cfg(test)]
@@ -116,7 +128,10 @@ mod tests {
     fn self_signed_certificates_load() {
         let tls = self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
         assert_eq!(tls.fingerprint.len(), 32 * 3 - 1);
-        assert_eq!(tls.config.alpn_protocols, vec![b"http/1.1".to_vec()]);
+        assert_eq!(
+            tls.config.alpn_protocols,
+            vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+        );
     }
 
     #[test]

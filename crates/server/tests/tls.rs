@@ -65,7 +65,14 @@ async fn self_signed_tls_serves_everything() {
     let made = tls::self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
     let server = common::server_with(|c| c.tls = Some(made)).await;
     let base = server.base_url();
+    // ALPN: curl offers h2 and http/1.1 and gets h2; with --http1.1 it
+    // offers only http/1.1 and gets that.
     let out = curl(&["-k", "-v", &format!("{base}/103")]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("< HTTP/2 103"), "{err}");
+    assert!(err.contains("ALPN: server accepted h2"), "{err}");
+    assert_eq!(text(&out), "200 OK\n");
+    let out = curl(&["-k", "-v", "--http1.1", &format!("{base}/103")]).await;
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("< HTTP/1.1 103 Early Hints"), "{err}");
     assert!(err.contains("ALPN: server accepted http/1.1"), "{err}");

@@ -20,11 +20,14 @@
 //! - [`h1::encode`]: status lines, fields and framing written to bytes.
 //! - [`h1::conn`]: the connection driver, [`Exchange`] and [`Service`].
 //! - [`h1::client`]: the client role: responses read as they arrive.
+//! - [`h2`]: the same exchange over HTTP/2 streams (the `h2` crate does
+//!   the framing), cleartext prior knowledge and `Upgrade: h2c`.
 
 #![deny(missing_docs)]
 
 pub mod error;
 pub mod h1;
+pub mod h2;
 pub mod limits;
 pub mod response;
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use teapot_codes::Status;
 use teapot_wire::h1::encode::{write_head, ConnectionField, Framing};
-use teapot_wire::{Exchange, Fault, Head, Transport};
+use teapot_wire::{Exchange, Fault, Head, Transport, Version};
 
 use super::{query_pairs, sent, Outcome};
 use crate::app::App;
@@ -27,7 +27,23 @@ const GARBAGE: &[u8] =
     b"\x15\x03\x03\x00\x02\x02\x28 this is not an HTTP response \xff\xfe\r\n\r\n";
 
 /// Serves one fault.
+///
+/// Over HTTP/2 each kind breaks the same thing in that protocol's terms:
+/// `reset` resets the stream (`RST_STREAM`, `INTERNAL_ERROR`); `close` ends
+/// the connection with `GOAWAY`; `garbage` with `GOAWAY` and
+/// `PROTOCOL_ERROR`; `truncate` declares 1024 bytes, sends 100, then resets
+/// the stream; `bad-chunk` (HTTP/2 has no chunked coding) sends five bytes
+/// of an open-ended body, then `GOAWAY` with `PROTOCOL_ERROR`.
 pub async fn fault<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, kind: &str) -> Outcome {
+    if ex.request().version() == Version::Http2 {
+        match kind {
+            "truncate" => return broken_body(ex, Some(1024), &[b'x'; 100], Fault::Reset).await,
+            "bad-chunk" => {
+                return broken_body(ex, None, b"hello", Fault::Raw(Bytes::new())).await;
+            }
+            _ => {}
+        }
+    }
     match kind {
         "reset" => sent(ex.fault(Fault::Reset).await),
         "close" => sent(ex.fault(Fault::Close).await),
@@ -66,6 +82,19 @@ pub async fn fault<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, kind: &str
         )
         .with("kinds", KINDS.into())),
     }
+}
+
+/// A 200 that starts its body, then breaks off with `fault`.
+async fn broken_body<T: Transport>(
+    ex: &mut Exchange<'_, T>,
+    length: Option<u64>,
+    part: &[u8],
+    fault: Fault,
+) -> Outcome {
+    if ex.start(text_head(200), length).await.is_ok() && ex.write(part).await.is_ok() {
+        return sent(ex.fault(fault).await);
+    }
+    Ok(())
 }
 
 fn text_head(code: u16) -> Head {

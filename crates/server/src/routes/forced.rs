@@ -15,7 +15,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use teapot_codes::{Content, Status};
 use teapot_wire::response::{is_field_name, is_field_value};
-use teapot_wire::{Exchange, Head, Method, Transport};
+use teapot_wire::{Exchange, Head, Method, Transport, Version};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
@@ -335,7 +335,18 @@ fn early_hints() -> [&'static str; 1] {
 }
 
 /// 101 when the client offers a WebSocket upgrade; 426 otherwise.
+///
+/// HTTP/2 has no 101 (RFC 9113 §8.6). There the request that switched a
+/// connection by `Upgrade: h2c` already had its 101 and gets the final
+/// response on stream 1; any other is refused with `HTTP_1_1_REQUIRED`, so
+/// that the client asks again over HTTP/1.1.
 async fn switch<T: Transport>(ex: &mut Exchange<'_, T>, opts: &Options) -> Outcome {
+    if ex.request().version() == Version::Http2 {
+        if ex.is_h2c_upgrade() {
+            return final_response(ex, Status::from_u16(200).expect("valid"), opts, false).await;
+        }
+        return sent(ex.require_http11().await);
+    }
     let req = ex.request();
     let offers_websocket = req.wants_upgrade() && req.has_token("upgrade", "websocket");
     if !offers_websocket {
@@ -436,6 +447,11 @@ async fn final_response<T: Transport>(
     hinted: bool,
 ) -> Outcome {
     let code = status.as_u16();
+    // A 426 must name the protocol to upgrade to, and `Upgrade` cannot be
+    // sent on HTTP/2 (RFC 9113 §8.2.2): the client is sent to HTTP/1.1.
+    if code == 426 && ex.request().version() == Version::Http2 {
+        return sent(ex.require_http11().await);
+    }
     let location = || {
         opts.location
             .clone()

@@ -27,6 +27,7 @@ use crate::error::{BodyError, RequestError};
 use crate::h1::decode::{Decoded, Decoder};
 use crate::h1::encode::{self, Framing};
 use crate::h1::role::{self, BodyKind, Method, Request, Version};
+use crate::h2;
 use crate::limits::Limits;
 use crate::response::Head;
 
@@ -35,6 +36,12 @@ pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send {
     /// Prepares the transport so that dropping it resets the connection
     /// (TCP RST) instead of closing it. The default does nothing.
     fn prepare_reset(&mut self) {}
+
+    /// Whether the transport is TLS. Cleartext HTTP/2 (prior knowledge and
+    /// `Upgrade: h2c`) is only for cleartext transports. Default `false`.
+    fn is_secure(&self) -> bool {
+        false
+    }
 }
 
 impl Transport for TcpStream {
@@ -126,11 +133,10 @@ pub enum Fault {
     Raw(Bytes),
 }
 
-struct Conn<T> {
-    io: T,
-    rbuf: BytesMut,
+pub(crate) struct Conn<T> {
+    pub(crate) io: T,
+    pub(crate) rbuf: BytesMut,
     wbuf: Vec<u8>,
-    remote: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,6 +157,18 @@ enum State {
     Faulted,
 }
 
+/// The protocol under an exchange.
+pub(crate) enum Wire<'c, T> {
+    /// An HTTP/1.x connection, owned by this exchange until it ends.
+    H1 {
+        conn: &'c mut Conn<T>,
+        shutdown: &'c Shutdown,
+        decoder: Decoder,
+    },
+    /// One HTTP/2 stream.
+    H2(h2::Stream<'c>),
+}
+
 /// One request and the means to answer it.
 ///
 /// The handler may read the body, send interim (1xx) responses, then ends
@@ -160,12 +178,17 @@ enum State {
 /// [`fault`](Exchange::fault). The engine enforces the registry's rules on
 /// what it writes: no content for HEAD, 1xx, 204 and 304, an empty body for
 /// 205, `Date` and a `Content-Length` that matches.
+///
+/// The same exchange serves HTTP/1.x and HTTP/2 (see [`crate::h2`]), so a
+/// handler is written once. What differs is the wire: over HTTP/2 interim
+/// responses are HEADERS frames, content is DATA frames, connection-specific
+/// fields are never sent, [`switch`](Exchange::switch) is refused (HTTP/2
+/// has no 101), and faults become `RST_STREAM` or `GOAWAY`.
 pub struct Exchange<'c, T> {
-    conn: &'c mut Conn<T>,
+    wire: Wire<'c, T>,
     limits: &'c Limits,
-    shutdown: &'c Shutdown,
+    remote: Option<SocketAddr>,
     req: Request,
-    decoder: Decoder,
     trailers: Vec<(String, Bytes)>,
     continue_sent: bool,
     body_error: Option<RequestError>,
@@ -176,11 +199,38 @@ pub struct Exchange<'c, T> {
     bytes_out: u64,
 }
 
-fn misuse(msg: &'static str) -> io::Error {
+const CONTINUE: Status = match Status::from_u16(100) {
+    Ok(s) => s,
+    Err(_) => unreachable!(),
+};
+
+pub(crate) fn misuse(msg: &'static str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, msg)
 }
 
 impl<'c, T: Transport> Exchange<'c, T> {
+    pub(crate) fn new(
+        wire: Wire<'c, T>,
+        limits: &'c Limits,
+        remote: Option<SocketAddr>,
+        req: Request,
+    ) -> Exchange<'c, T> {
+        Exchange {
+            wire,
+            limits,
+            remote,
+            req,
+            trailers: Vec::new(),
+            continue_sent: false,
+            body_error: None,
+            state: State::Head,
+            close: false,
+            status: None,
+            interim_sent: 0,
+            bytes_out: 0,
+        }
+    }
+
     /// The request head.
     pub fn request(&self) -> &Request {
         &self.req
@@ -188,7 +238,7 @@ impl<'c, T: Transport> Exchange<'c, T> {
 
     /// The peer's address, when the transport has one.
     pub fn remote_addr(&self) -> Option<SocketAddr> {
-        self.conn.remote
+        self.remote
     }
 
     /// Whether the request is HEAD (the engine drops any content written).
@@ -201,7 +251,15 @@ impl<'c, T: Transport> Exchange<'c, T> {
         self.state != State::Head
     }
 
-    /// Asks the engine to close the connection after this exchange.
+    /// Whether this is stream 1 of a connection that switched from
+    /// HTTP/1.1 to HTTP/2 by `Upgrade: h2c`: the request that asked for the
+    /// switch, now answered over HTTP/2.
+    pub fn is_h2c_upgrade(&self) -> bool {
+        matches!(&self.wire, Wire::H2(s) if s.upgraded)
+    }
+
+    /// Asks the engine to close the connection after this exchange (over
+    /// HTTP/2: to send `GOAWAY` and take no new streams).
     pub fn close_after(&mut self) {
         self.close = true;
     }
@@ -209,6 +267,25 @@ impl<'c, T: Transport> Exchange<'c, T> {
     /// Trailer fields of a chunked body, once it has been read to its end.
     pub fn trailers(&self) -> &[(String, Bytes)] {
         &self.trailers
+    }
+
+    /// Whether the whole request body has been read.
+    fn body_done(&self) -> bool {
+        match &self.wire {
+            Wire::H1 { decoder, .. } => decoder.is_done(),
+            Wire::H2(s) => s.body_done(),
+        }
+    }
+
+    /// Body bytes still to come, when the request declared its length.
+    fn body_remaining(&self) -> Option<u64> {
+        match &self.wire {
+            Wire::H1 { decoder, .. } => decoder.remaining(),
+            Wire::H2(s) => match self.req.body_kind() {
+                BodyKind::Length(n) => Some(n.saturating_sub(s.body_read)),
+                _ => None,
+            },
+        }
     }
 
     /// Reads the next piece of the request body; `None` at its end.
@@ -220,28 +297,50 @@ impl<'c, T: Transport> Exchange<'c, T> {
         if let Some(e) = self.body_error {
             return Err(BodyError::Request(e));
         }
-        if self.decoder.is_done() {
+        if self.body_done() {
             return Ok(None);
         }
-        if self.req.expects_continue()
-            && !self.continue_sent
-            && self.state == State::Head
-            && self.conn.rbuf.is_empty()
-        {
+        let wants_continue =
+            self.req.expects_continue() && !self.continue_sent && self.state == State::Head;
+        let timeout = self.limits.request_timeout;
+        let (conn, decoder) = match &mut self.wire {
+            Wire::H1 { conn, decoder, .. } => (conn, decoder),
+            Wire::H2(s) => {
+                if wants_continue {
+                    self.continue_sent = true;
+                    self.interim_sent += 1;
+                    s.interim(&Head::new(CONTINUE)).map_err(BodyError::Io)?;
+                }
+                let read = s.read_chunk(timeout, self.limits.max_body).await;
+                match read {
+                    Ok(Some(d)) => return Ok(Some(d)),
+                    Ok(None) => {
+                        self.trailers = s.take_trailers();
+                        return Ok(None);
+                    }
+                    Err(e) => {
+                        if let BodyError::Request(r) = e {
+                            self.body_error = Some(r);
+                        }
+                        return Err(e);
+                    }
+                }
+            }
+        };
+        if wants_continue && conn.rbuf.is_empty() {
             self.continue_sent = true;
             self.interim_sent += 1;
-            self.conn
-                .io
+            conn.io
                 .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
                 .await
                 .map_err(BodyError::Io)?;
-            self.conn.io.flush().await.map_err(BodyError::Io)?;
+            conn.io.flush().await.map_err(BodyError::Io)?;
         }
         loop {
-            match self.decoder.decode(&mut self.conn.rbuf, self.limits) {
+            match decoder.decode(&mut conn.rbuf, self.limits) {
                 Ok(Decoded::Data(d)) => return Ok(Some(d)),
                 Ok(Decoded::End) => {
-                    self.trailers = self.decoder.take_trailers();
+                    self.trailers = decoder.take_trailers();
                     return Ok(None);
                 }
                 Ok(Decoded::NeedMore) => {}
@@ -251,11 +350,7 @@ impl<'c, T: Transport> Exchange<'c, T> {
                     return Err(BodyError::Request(e));
                 }
             }
-            let read = tokio::time::timeout(
-                self.limits.request_timeout,
-                read_more(&mut self.conn.io, &mut self.conn.rbuf),
-            )
-            .await;
+            let read = tokio::time::timeout(timeout, read_more(&mut conn.io, &mut conn.rbuf)).await;
             match read {
                 Ok(Ok(0)) => {
                     self.close = true;
@@ -277,7 +372,8 @@ impl<'c, T: Transport> Exchange<'c, T> {
 
     /// Refuses a chunked body: answers 411 (Length Required) and closes the
     /// connection, for resources that need the length up front (RFC 9112
-    /// §6.3). Returns whether the request may go on.
+    /// §6.3). Returns whether the request may go on. HTTP/2 bodies are
+    /// framed by the protocol and always pass.
     pub async fn require_length(&mut self) -> bool {
         if self.req.body_kind() != BodyKind::Chunked {
             return true;
@@ -290,26 +386,28 @@ impl<'c, T: Transport> Exchange<'c, T> {
     /// engine's `max_body`); a longer body is a 413 error.
     pub async fn read_body(&mut self, limit: usize) -> Result<Bytes, BodyError> {
         let limit = (limit as u64).min(self.limits.max_body);
-        if let Some(n) = self.decoder.remaining() {
-            if n > limit {
-                self.body_error = Some(RequestError::BodyTooLarge);
-                self.close = true;
-                return Err(BodyError::Request(RequestError::BodyTooLarge));
-            }
+        if self.body_remaining().is_some_and(|n| n > limit) {
+            return Err(self.too_large());
         }
         let mut out = BytesMut::new();
         while let Some(chunk) = self.read_chunk().await? {
             if (out.len() + chunk.len()) as u64 > limit {
-                self.body_error = Some(RequestError::BodyTooLarge);
-                self.close = true;
-                return Err(BodyError::Request(RequestError::BodyTooLarge));
+                return Err(self.too_large());
             }
-            if out.is_empty() && self.decoder.is_done() {
+            if out.is_empty() && self.body_done() {
                 return Ok(chunk);
             }
             out.extend_from_slice(&chunk);
         }
         Ok(out.freeze())
+    }
+
+    fn too_large(&mut self) -> BodyError {
+        self.body_error = Some(RequestError::BodyTooLarge);
+        if matches!(self.wire, Wire::H1 { .. }) {
+            self.close = true;
+        }
+        BodyError::Request(RequestError::BodyTooLarge)
     }
 
     /// Sends an interim (1xx) response. Over HTTP/1.0 nothing is sent (RFC
@@ -327,18 +425,23 @@ impl<'c, T: Transport> Exchange<'c, T> {
         if self.req.version() == Version::Http10 {
             return Ok(());
         }
-        self.conn.wbuf.clear();
-        encode::write_head(
-            &mut self.conn.wbuf,
-            &head,
-            Framing::None,
-            encode::ConnectionField::default(),
-        );
         if head.status == 100 {
             self.continue_sent = true;
         }
         self.interim_sent += 1;
-        self.flush_wbuf().await
+        match &mut self.wire {
+            Wire::H1 { conn, .. } => {
+                conn.wbuf.clear();
+                encode::write_head(
+                    &mut conn.wbuf,
+                    &head,
+                    Framing::None,
+                    encode::ConnectionField::default(),
+                );
+                flush_wbuf(conn).await
+            }
+            Wire::H2(s) => s.interim(&head),
+        }
     }
 
     /// Sends a complete final response.
@@ -350,30 +453,45 @@ impl<'c, T: Transport> Exchange<'c, T> {
             Content::Allowed => Framing::Length(body.len() as u64),
         };
         let send_body = matches!(framing, Framing::Length(n) if n > 0) && !self.is_head();
-        self.write_final_head(&head, framing)?;
+        self.check_final(&head)?;
+        self.state = State::Done;
         if send_body {
-            self.conn.wbuf.extend_from_slice(&body);
             self.bytes_out += body.len() as u64;
         }
-        self.state = State::Done;
-        self.flush_wbuf().await
+        match &mut self.wire {
+            Wire::H1 { conn, .. } => {
+                write_h1_head(conn, &head, framing, self.close, &self.req);
+                if send_body {
+                    conn.wbuf.extend_from_slice(&body);
+                }
+                flush_wbuf(conn).await
+            }
+            Wire::H2(s) => {
+                s.send_head(&head, framing, !send_body)?;
+                if send_body {
+                    s.send_data(body, true).await?;
+                }
+                Ok(())
+            }
+        }
     }
 
     /// Starts a streamed final response. With `length`, exactly that many
     /// bytes must follow; without, the content is chunked (or, for an
-    /// HTTP/1.0 client, delimited by closing the connection).
+    /// HTTP/1.0 client, delimited by closing the connection; over HTTP/2,
+    /// by the end of the stream).
     pub async fn start(&mut self, head: Head, length: Option<u64>) -> io::Result<()> {
         let framing = match (encode::content_rule(head.status), length) {
             (Content::Never, _) => Framing::None,
             (Content::Empty, _) => Framing::Length(0),
             (Content::Allowed, Some(n)) => Framing::Length(n),
-            (Content::Allowed, None) if self.req.version() == Version::Http11 => Framing::Chunked,
+            (Content::Allowed, None) if self.req.version() >= Version::Http11 => Framing::Chunked,
             (Content::Allowed, None) => {
                 self.close = true;
                 Framing::Close
             }
         };
-        self.write_final_head(&head, framing)?;
+        self.check_final(&head)?;
         let discard = self.is_head() || matches!(framing, Framing::None | Framing::Length(0));
         let remaining = match framing {
             Framing::Length(n) => n,
@@ -384,7 +502,13 @@ impl<'c, T: Transport> Exchange<'c, T> {
             remaining,
             discard,
         };
-        self.flush_wbuf().await
+        match &mut self.wire {
+            Wire::H1 { conn, .. } => {
+                write_h1_head(conn, &head, framing, self.close, &self.req);
+                flush_wbuf(conn).await
+            }
+            Wire::H2(s) => s.send_head(&head, framing, discard),
+        }
     }
 
     /// Writes content of a streamed response and sends it at once.
@@ -397,32 +521,40 @@ impl<'c, T: Transport> Exchange<'c, T> {
         else {
             return Err(misuse("write needs a started response"));
         };
-        if discard || data.is_empty() {
+        if discard || data.is_empty() || framing == Framing::None {
             return Ok(());
         }
-        self.conn.wbuf.clear();
-        match framing {
-            Framing::Chunked => encode::write_chunk(&mut self.conn.wbuf, data),
-            Framing::Length(_) => {
-                if data.len() as u64 > remaining {
-                    return Err(misuse("more content than the declared Content-Length"));
-                }
-                self.conn.wbuf.extend_from_slice(data);
-                self.state = State::Streaming {
-                    framing,
-                    remaining: remaining - data.len() as u64,
-                    discard,
-                };
+        if let Framing::Length(_) = framing {
+            if data.len() as u64 > remaining {
+                return Err(misuse("more content than the declared Content-Length"));
             }
-            Framing::Close => self.conn.wbuf.extend_from_slice(data),
-            Framing::None => return Ok(()),
+            self.state = State::Streaming {
+                framing,
+                remaining: remaining - data.len() as u64,
+                discard,
+            };
         }
         self.bytes_out += data.len() as u64;
-        self.flush_wbuf().await
+        match &mut self.wire {
+            Wire::H1 { conn, .. } => {
+                conn.wbuf.clear();
+                match framing {
+                    Framing::Chunked => encode::write_chunk(&mut conn.wbuf, data),
+                    _ => conn.wbuf.extend_from_slice(data),
+                }
+                flush_wbuf(conn).await
+            }
+            Wire::H2(s) => {
+                // The last byte of a fixed length ends the stream.
+                let last = matches!(framing, Framing::Length(_)) && data.len() as u64 == remaining;
+                s.send_data(Bytes::copy_from_slice(data), last).await
+            }
+        }
     }
 
     /// Ends a streamed response. A fixed-length response that is short of
-    /// its length cannot be completed: the connection is closed instead.
+    /// its length cannot be completed: the connection is closed instead
+    /// (over HTTP/2, the stream is reset).
     pub async fn finish(&mut self) -> io::Result<()> {
         let State::Streaming {
             framing,
@@ -433,23 +565,35 @@ impl<'c, T: Transport> Exchange<'c, T> {
             return Err(misuse("finish needs a started response"));
         };
         self.state = State::Done;
-        match framing {
-            Framing::Chunked if !discard => {
-                self.conn.wbuf.clear();
-                self.conn.wbuf.extend_from_slice(encode::LAST_CHUNK);
-                self.flush_wbuf().await
-            }
-            Framing::Length(_) if remaining > 0 && !discard => {
-                self.close = true;
-                Err(misuse("response ended before its Content-Length"))
-            }
-            _ => Ok(()),
+        let short = matches!(framing, Framing::Length(_)) && remaining > 0 && !discard;
+        match &mut self.wire {
+            Wire::H1 { conn, .. } => match framing {
+                Framing::Chunked if !discard => {
+                    conn.wbuf.clear();
+                    conn.wbuf.extend_from_slice(encode::LAST_CHUNK);
+                    flush_wbuf(conn).await
+                }
+                _ if short => {
+                    self.close = true;
+                    Err(misuse("response ended before its Content-Length"))
+                }
+                _ => Ok(()),
+            },
+            Wire::H2(s) => match framing {
+                Framing::Chunked if !discard => s.send_data(Bytes::new(), true).await,
+                _ if short => {
+                    s.reset(::h2::Reason::INTERNAL_ERROR);
+                    Err(misuse("response ended before its Content-Length"))
+                }
+                _ => Ok(()),
+            },
         }
     }
 
     /// Answers 101 and hands over the connection. The client must have asked
     /// for an upgrade (RFC 9110 §7.8); `head` must be a 101 naming the
-    /// protocol in `Upgrade`.
+    /// protocol in `Upgrade`. HTTP/2 has no 101 (RFC 9113 §8.6): there the
+    /// call fails and nothing is sent.
     pub async fn switch(&mut self, head: Head) -> io::Result<Upgraded<'_, T>> {
         if self.state != State::Head {
             return Err(misuse("switch must be the final answer"));
@@ -463,41 +607,81 @@ impl<'c, T: Transport> Exchange<'c, T> {
         if let Some(e) = &head.invalid {
             return Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string()));
         }
-        self.conn.wbuf.clear();
-        let conn = encode::ConnectionField {
+        let Wire::H1 { conn, .. } = &mut self.wire else {
+            return Err(misuse("HTTP/2 has no 101 Switching Protocols"));
+        };
+        conn.wbuf.clear();
+        let fields = encode::ConnectionField {
             upgrade: true,
             ..Default::default()
         };
-        encode::write_head(&mut self.conn.wbuf, &head, Framing::None, conn);
+        encode::write_head(&mut conn.wbuf, &head, Framing::None, fields);
         self.status = Some(101);
         self.state = State::Switched;
         self.close = true;
-        self.flush_wbuf().await?;
-        let pre = self.conn.rbuf.split();
+        flush_wbuf(conn).await?;
+        let pre = conn.rbuf.split();
         Ok(Upgraded {
-            io: &mut self.conn.io,
+            io: &mut conn.io,
             pre,
         })
     }
 
     /// Breaks the exchange on purpose; the connection ends afterwards.
+    ///
+    /// Over HTTP/2 only what the fault needs goes: [`Fault::Reset`] resets
+    /// the stream (`RST_STREAM` with `INTERNAL_ERROR`), [`Fault::Close`]
+    /// ends the connection with `GOAWAY` (`NO_ERROR`), and [`Fault::Raw`],
+    /// whose bytes cannot be framed, with `GOAWAY` (`PROTOCOL_ERROR`).
     pub async fn fault(&mut self, fault: Fault) -> io::Result<()> {
         self.state = State::Faulted;
         self.close = true;
-        match fault {
-            Fault::Reset => {
-                self.conn.io.prepare_reset();
+        match (&mut self.wire, fault) {
+            (Wire::H1 { conn, .. }, Fault::Reset) => {
+                conn.io.prepare_reset();
                 Ok(())
             }
-            Fault::Close => Ok(()),
-            Fault::Raw(bytes) => {
-                self.conn.io.write_all(&bytes).await?;
-                self.conn.io.flush().await
+            (Wire::H1 { .. }, Fault::Close) => Ok(()),
+            (Wire::H1 { conn, .. }, Fault::Raw(bytes)) => {
+                conn.io.write_all(&bytes).await?;
+                conn.io.flush().await
+            }
+            (Wire::H2(s), Fault::Reset) => {
+                self.close = false;
+                s.reset(::h2::Reason::INTERNAL_ERROR);
+                Ok(())
+            }
+            (Wire::H2(s), Fault::Close) => {
+                s.abort(::h2::Reason::NO_ERROR);
+                Ok(())
+            }
+            (Wire::H2(s), Fault::Raw(_)) => {
+                s.abort(::h2::Reason::PROTOCOL_ERROR);
+                Ok(())
             }
         }
     }
 
-    fn write_final_head(&mut self, head: &Head, framing: Framing) -> io::Result<()> {
+    /// Over HTTP/2, refuses the request with `RST_STREAM` and the error
+    /// code `HTTP_1_1_REQUIRED` (RFC 9113 §7): what the request asks for
+    /// exists only in HTTP/1.1 (a 101 switch, a 426 with `Upgrade`).
+    /// Clients such as curl and browsers then retry over HTTP/1.1. Over
+    /// HTTP/1.x the call fails and nothing is sent.
+    pub async fn require_http11(&mut self) -> io::Result<()> {
+        if self.state != State::Head {
+            return Err(misuse("the final response was already sent"));
+        }
+        let Wire::H2(s) = &mut self.wire else {
+            return Err(misuse("the request is already HTTP/1"));
+        };
+        s.reset(::h2::Reason::HTTP_1_1_REQUIRED);
+        self.state = State::Faulted;
+        Ok(())
+    }
+
+    /// Checks that `head` may go out as the final response now, and decides
+    /// whether the connection ends after it.
+    fn check_final(&mut self, head: &Head) -> io::Result<()> {
         if self.state != State::Head {
             return Err(misuse("the final response was already sent"));
         }
@@ -507,49 +691,40 @@ impl<'c, T: Transport> Exchange<'c, T> {
         if let Some(e) = &head.invalid {
             return Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string()));
         }
-        let asked = |token: &str| {
-            head.get("connection").is_some_and(|v| {
-                v.split(|&b| b == b',')
-                    .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
-            })
-        };
+        let asked_close = head.get("connection").is_some_and(|v| {
+            v.split(|&b| b == b',')
+                .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"))
+        });
         let rule_closes = head.status.entry().is_some_and(|e| e.rules.closes());
-        if asked("close") || rule_closes || *self.shutdown.borrow() || !self.req.keep_alive() {
+        if asked_close || rule_closes {
             self.close = true;
         }
-        // A body left unread that cannot be drained cheaply ends the
-        // connection: the client may be waiting for 100 Continue, or the
-        // body may be long.
-        if !self.decoder.is_done() {
-            let cheap = self
-                .decoder
-                .remaining()
-                .is_some_and(|n| n <= self.limits.max_drain);
-            if (self.req.expects_continue() && !self.continue_sent) || !cheap {
+        if let Wire::H1 {
+            shutdown, decoder, ..
+        } = &self.wire
+        {
+            if *shutdown.borrow() || !self.req.keep_alive() {
                 self.close = true;
             }
+            // A body left unread that cannot be drained cheaply ends the
+            // connection: the client may be waiting for 100 Continue, or
+            // the body may be long.
+            if !decoder.is_done() {
+                let cheap = decoder
+                    .remaining()
+                    .is_some_and(|n| n <= self.limits.max_drain);
+                if (self.req.expects_continue() && !self.continue_sent) || !cheap {
+                    self.close = true;
+                }
+            }
         }
-        let conn = encode::ConnectionField {
-            close: self.close,
-            keep_alive: !self.close && self.req.version() == Version::Http10,
-            upgrade: asked("upgrade"),
-        };
-        self.conn.wbuf.clear();
-        encode::write_head(&mut self.conn.wbuf, head, framing, conn);
         self.status = Some(head.status.as_u16());
         Ok(())
     }
 
-    async fn flush_wbuf(&mut self) -> io::Result<()> {
-        let r = self.conn.io.write_all(&self.conn.wbuf).await;
-        self.conn.wbuf.clear();
-        r?;
-        self.conn.io.flush().await
-    }
-
     /// Finishes what the handler left open. Returns whether the connection
     /// can carry another request.
-    async fn settle(&mut self, panicked: bool) -> bool {
+    pub(crate) async fn settle(&mut self, panicked: bool) -> bool {
         match self.state {
             State::Head => {
                 let status = match self.body_error {
@@ -575,10 +750,13 @@ impl<'c, T: Transport> Exchange<'c, T> {
         if self.close || panicked {
             return false;
         }
+        if let Wire::H2(_) = self.wire {
+            return true;
+        }
         // Read and discard what is left of the body so the next request
         // starts at the right byte.
         let mut drained = 0u64;
-        while !self.decoder.is_done() {
+        while !self.body_done() {
             match self.read_chunk().await {
                 Ok(Some(d)) => {
                     drained += d.len() as u64;
@@ -597,8 +775,12 @@ impl<'c, T: Transport> Exchange<'c, T> {
         self.send_problem(e.status(), e.detail()).await
     }
 
-    async fn send_problem(&mut self, status: u16, detail: &str) -> io::Result<()> {
-        self.close = true;
+    pub(crate) async fn send_problem(&mut self, status: u16, detail: &str) -> io::Result<()> {
+        // An HTTP/1 connection cannot be trusted after an engine error; an
+        // HTTP/2 stream error leaves the connection's other streams alone.
+        if let Wire::H1 { .. } = self.wire {
+            self.close = true;
+        }
         // The head was read: a client that asks for plain text gets it.
         let plain = self.req.header_str("accept").is_some_and(|a| {
             let a = a.to_ascii_lowercase();
@@ -611,10 +793,56 @@ impl<'c, T: Transport> Exchange<'c, T> {
         };
         self.respond(head, body).await
     }
+
+    /// What the observer and the access log learn when the exchange ends.
+    pub(crate) fn record(&self, started: Instant) -> Record<'_> {
+        let ending = match self.state {
+            State::Switched => Ending::Switched,
+            State::Faulted => Ending::Faulted,
+            State::Head => Ending::Lost,
+            State::Done | State::Streaming { .. } => Ending::Answered,
+        };
+        Record {
+            method: Some(self.req.method()),
+            path: Some(self.req.path()),
+            status: self.status,
+            interim: self.interim_sent,
+            bytes: self.bytes_out,
+            duration: started.elapsed(),
+            ending,
+        }
+    }
+
+    /// Whether the exchange asked for the connection to end (over HTTP/2:
+    /// for `GOAWAY`).
+    pub(crate) fn wants_close(&self) -> bool {
+        self.close
+    }
+}
+
+fn write_h1_head<T>(conn: &mut Conn<T>, head: &Head, framing: Framing, close: bool, req: &Request) {
+    let asked_upgrade = head.get("connection").is_some_and(|v| {
+        v.split(|&b| b == b',')
+            .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"upgrade"))
+    });
+    let fields = encode::ConnectionField {
+        close,
+        keep_alive: !close && req.version() == Version::Http10,
+        upgrade: asked_upgrade,
+    };
+    conn.wbuf.clear();
+    encode::write_head(&mut conn.wbuf, head, framing, fields);
+}
+
+async fn flush_wbuf<T: Transport>(conn: &mut Conn<T>) -> io::Result<()> {
+    let r = conn.io.write_all(&conn.wbuf).await;
+    conn.wbuf.clear();
+    r?;
+    conn.io.flush().await
 }
 
 /// An RFC 9457 problem details response for an engine-level error.
-fn problem(status: u16, detail: &str) -> (Head, Bytes) {
+pub(crate) fn problem(status: u16, detail: &str) -> (Head, Bytes) {
     // Invariant: callers pass codes in 400..=599.
     let status = Status::from_u16(status)
         .unwrap_or(Status::from_u16(500).unwrap_or_else(|_| unreachable!()));
@@ -704,11 +932,20 @@ async fn read_more<T: Transport>(io: &mut T, buf: &mut BytesMut) -> io::Result<u
 enum Next {
     Request(Request),
     Refuse(RequestError),
+    /// The HTTP/2 connection preface: the client speaks HTTP/2 by prior
+    /// knowledge (RFC 9113 §3.3).
+    Preface,
     Close,
 }
 
 /// Serves one connection until it closes, the peer leaves, or `shutdown`
 /// turns true (then after the exchange in progress).
+///
+/// On a cleartext transport the connection may turn into HTTP/2: by the
+/// HTTP/2 preface as its first bytes (prior knowledge), or by an HTTP/1.1
+/// request with `Upgrade: h2c` (RFC 7540 §3.2), answered on stream 1 after
+/// a 101. Over TLS, ALPN decides before this is called; see
+/// [`crate::h2::serve`].
 pub async fn serve_connection<T: Transport, S: Service>(
     io: T,
     remote: Option<SocketAddr>,
@@ -720,30 +957,73 @@ pub async fn serve_connection<T: Transport, S: Service>(
         io,
         rbuf: BytesMut::with_capacity(8192),
         wbuf: Vec::with_capacity(1024),
-        remote,
     };
     if let Some(o) = &config.observer {
         o.connection_opened();
     }
-    serve_requests(&mut conn, service, config, &mut shutdown).await;
+    let switch = serve_requests(&mut conn, remote, service, config, &mut shutdown).await;
+    if let Some(to_h2) = switch {
+        let pre = conn.rbuf.split();
+        let io = Upgraded {
+            io: &mut conn.io,
+            pre,
+        };
+        h2::serve_inner(io, remote, service, config, shutdown, to_h2).await;
+    }
     if let Some(o) = &config.observer {
         o.connection_closed();
     }
 }
 
+/// Answers one exchange through the service: the in-flight bound, the
+/// handler (a panic is caught and answered with 500), then what the handler
+/// left open. Returns whether the connection may carry more.
+pub(crate) async fn run_exchange<T: Transport, S: Service>(
+    ex: &mut Exchange<'_, T>,
+    service: &S,
+    config: &Config,
+) -> bool {
+    let permit = match &config.inflight {
+        Some(sem) => match sem.clone().try_acquire_owned() {
+            Ok(p) => Some(p),
+            Err(_) => {
+                let _ = ex
+                    .send_problem(
+                        503,
+                        "The server is at its limit of requests in flight (see --max-inflight); retry shortly.",
+                    )
+                    .await;
+                return false;
+            }
+        },
+        None => None,
+    };
+    let outcome = AssertUnwindSafe(service.call(ex)).catch_unwind().await;
+    let panicked = outcome.is_err();
+    if panicked {
+        tracing::error!("handler panicked on {} {}", ex.req.method(), ex.req.path());
+    }
+    let keep = ex.settle(panicked).await;
+    drop(permit);
+    keep
+}
+
+/// Serves HTTP/1.x requests; returns how to go on in HTTP/2 when the
+/// connection turns into it.
 async fn serve_requests<T: Transport, S: Service>(
     conn: &mut Conn<T>,
+    remote: Option<SocketAddr>,
     service: &S,
     config: &Config,
     shutdown: &mut Shutdown,
-) {
+) -> Option<h2::Start> {
     let limits = &config.limits;
     let mut first = true;
     loop {
         let next = read_head(conn, limits, first, shutdown).await;
-        first = false;
         let req = match next {
             Next::Request(req) => req,
+            Next::Preface if first => return Some(h2::Start::PriorKnowledge),
             Next::Refuse(e) => {
                 let started = Instant::now();
                 refuse_unparsed(conn, e).await;
@@ -760,89 +1040,77 @@ async fn serve_requests<T: Transport, S: Service>(
                 }
                 break;
             }
-            Next::Close => break,
+            Next::Preface | Next::Close => break,
         };
+        first = false;
+        if let Some(block) = h2::wants_h2c(&req, conn.io.is_secure()) {
+            let started = Instant::now();
+            match h2::switch_h2c(conn, block, limits.request_timeout).await {
+                Ok(()) => {
+                    if let Some(o) = &config.observer {
+                        o.exchange(&Record {
+                            method: Some(req.method()),
+                            path: Some(req.path()),
+                            status: Some(101),
+                            interim: 0,
+                            bytes: 0,
+                            duration: started.elapsed(),
+                            ending: Ending::Switched,
+                        });
+                    }
+                    tracing::info!(
+                        target: "teapot::access",
+                        method = req.method().as_str(),
+                        path = req.path(),
+                        status = 101,
+                        protocol = "HTTP/1.1",
+                        "switched to h2c"
+                    );
+                    return Some(h2::Start::Upgraded);
+                }
+                Err(e) => {
+                    tracing::debug!("h2c upgrade failed: {e}");
+                    break;
+                }
+            }
+        }
         let started = Instant::now();
         let decoder = match req.body_kind() {
             BodyKind::Empty => Decoder::Done,
             BodyKind::Length(n) => Decoder::length(n),
             BodyKind::Chunked => Decoder::chunked(),
         };
-        let mut ex = Exchange {
+        let wire = Wire::H1 {
             conn: &mut *conn,
-            limits,
             shutdown: &*shutdown,
-            req,
             decoder,
-            trailers: Vec::new(),
-            continue_sent: false,
-            body_error: None,
-            state: State::Head,
-            close: false,
-            status: None,
-            interim_sent: 0,
-            bytes_out: 0,
         };
-        let keep = {
-            let permit = match &config.inflight {
-                Some(sem) => match sem.clone().try_acquire_owned() {
-                    Ok(p) => Some(p),
-                    Err(_) => {
-                        let _ = ex
-                            .send_problem(503, "The server is at its limit of requests in flight (see --max-inflight); retry shortly.")
-                            .await;
-                        log_exchange(&ex, started, config);
-                        break;
-                    }
-                },
-                None => None,
-            };
-            let outcome = AssertUnwindSafe(service.call(&mut ex)).catch_unwind().await;
-            let panicked = outcome.is_err();
-            if panicked {
-                tracing::error!("handler panicked on {} {}", ex.req.method(), ex.req.path());
-            }
-            let keep = ex.settle(panicked).await;
-            drop(permit);
-            keep
-        };
+        let mut ex = Exchange::new(wire, limits, remote, req);
+        let keep = run_exchange(&mut ex, service, config).await;
         log_exchange(&ex, started, config);
-        let faulted = ex.state == State::Faulted;
-        let switched = ex.state == State::Switched;
+        let ended_wire = matches!(ex.state, State::Faulted | State::Switched);
         if !keep || *shutdown.borrow() {
-            if !faulted && !switched {
+            if !ended_wire {
                 linger_close(conn).await;
             }
             break;
         }
     }
+    None
 }
 
-fn log_exchange<T: Transport>(ex: &Exchange<'_, T>, started: Instant, config: &Config) {
+pub(crate) fn log_exchange<T: Transport>(ex: &Exchange<'_, T>, started: Instant, config: &Config) {
+    let record = ex.record(started);
     if let Some(observer) = &config.observer {
-        let ending = match ex.state {
-            State::Switched => Ending::Switched,
-            State::Faulted => Ending::Faulted,
-            State::Head => Ending::Lost,
-            State::Done | State::Streaming { .. } => Ending::Answered,
-        };
-        observer.exchange(&Record {
-            method: Some(ex.req.method()),
-            path: Some(ex.req.path()),
-            status: ex.status,
-            interim: ex.interim_sent,
-            bytes: ex.bytes_out,
-            duration: started.elapsed(),
-            ending,
-        });
+        observer.exchange(&record);
     }
     tracing::info!(
         target: "teapot::access",
         method = ex.req.method().as_str(),
         path = ex.req.path(),
-        status = ex.status.unwrap_or(0),
-        bytes = ex.bytes_out,
-        duration_us = started.elapsed().as_micros() as u64,
+        status = record.status.unwrap_or(0),
+        bytes = record.bytes,
+        duration_us = record.duration.as_micros() as u64,
         protocol = ex.req.version().as_str(),
         "exchange"
     );
@@ -861,11 +1129,25 @@ async fn read_head<T: Transport>(
     } else {
         None
     };
+    let cleartext = !conn.io.is_secure();
     loop {
-        match role::parse_request(&mut conn.rbuf, limits) {
-            Ok(Some(req)) => return Next::Request(req),
-            Ok(None) => {}
-            Err(e) => return Next::Refuse(e),
+        if first && cleartext {
+            match h2::preface(&conn.rbuf) {
+                Some(true) => return Next::Preface,
+                // Could still be the preface: read on.
+                None => {}
+                Some(false) => match role::parse_request(&mut conn.rbuf, limits) {
+                    Ok(Some(req)) => return Next::Request(req),
+                    Ok(None) => {}
+                    Err(e) => return Next::Refuse(e),
+                },
+            }
+        } else {
+            match role::parse_request(&mut conn.rbuf, limits) {
+                Ok(Some(req)) => return Next::Request(req),
+                Ok(None) => {}
+                Err(e) => return Next::Refuse(e),
+            }
         }
         let until =
             deadline.unwrap_or_else(|| tokio::time::Instant::now() + limits.keep_alive_timeout);
@@ -886,7 +1168,7 @@ async fn read_head<T: Transport>(
     }
 }
 
-async fn wait_shutdown(shutdown: &mut Shutdown) {
+pub(crate) async fn wait_shutdown(shutdown: &mut Shutdown) {
     loop {
         if *shutdown.borrow_and_update() {
             return;

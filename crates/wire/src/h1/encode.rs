@@ -32,7 +32,7 @@ pub fn content_rule(status: Status) -> Content {
 }
 
 /// The fields the engine writes itself; a handler's copies are skipped.
-fn engine_owned(name: &str) -> bool {
+pub(crate) fn engine_owned(name: &str) -> bool {
     name.eq_ignore_ascii_case("content-length")
         || name.eq_ignore_ascii_case("transfer-encoding")
         || name.eq_ignore_ascii_case("date")
@@ -124,7 +124,7 @@ thread_local! {
 
 /// Calls `f` with the current date as an IMF-fixdate, formatted at most once
 /// a second per thread.
-fn with_date(f: impl FnOnce(&[u8])) {
+pub(crate) fn with_date(f: impl FnOnce(&[u8])) {
     let now = SystemTime::now();
     let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     DATE.with(|cell| {

@@ -140,6 +140,8 @@ pub enum Version {
     Http10,
     /// HTTP/1.1 (or a later 1.x)
     Http11,
+    /// HTTP/2 (a request that arrived on an HTTP/2 stream)
+    Http2,
 }
 
 impl Version {
@@ -148,6 +150,7 @@ impl Version {
         match self {
             Version::Http10 => "HTTP/1.0",
             Version::Http11 => "HTTP/1.1",
+            Version::Http2 => "HTTP/2",
         }
     }
 }
@@ -299,9 +302,21 @@ impl Request {
             .any(|t| trim(t).eq_ignore_ascii_case(token.as_bytes()))
     }
 
-    /// The raw head, exactly as received.
+    /// The raw head, exactly as received (for HTTP/2, the head the stream's
+    /// fields were written into before parsing).
     pub fn raw(&self) -> &Bytes {
         &self.raw
+    }
+
+    /// Marks a head read from an HTTP/2 stream: no connection semantics
+    /// (keep-alive, upgrade) apply to it.
+    /// `has_body` tells whether DATA frames follow the stream's HEADERS.
+    pub(crate) fn into_h2(mut self, has_body: bool) -> Request {
+        self.version = Version::Http2;
+        self.keep_alive = true;
+        self.upgrade = false;
+        self.expect_continue = has_body && self.has_token("expect", "100-continue");
+        self
     }
 }
 
@@ -588,6 +603,7 @@ fn apply_semantics(req: &mut Request, limits: &Limits) -> Result<(), RequestErro
         Version::Http10 => {
             req.has_token("connection", "keep-alive") && !req.has_token("connection", "close")
         }
+        Version::Http2 => true,
     };
     req.upgrade = req.version == Version::Http11
         && req.header("upgrade").is_some()
