@@ -12,6 +12,8 @@ use tokio::net::TcpStream;
 use url::Url;
 
 use crate::exchange::{Exchange, Framing, Response, SentRequest, Timing};
+use crate::h2;
+use crate::tls::Alpn;
 use crate::CheckError;
 
 /// The most content kept of one response.
@@ -19,12 +21,28 @@ pub const MAX_BODY: u64 = 16 * 1024 * 1024;
 /// How long to wait, after a response, for bytes that should not be there.
 pub const STRAY_WAIT: Duration = Duration::from_millis(150);
 
+/// Which HTTP to speak, chosen as curl's flags choose it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Http {
+    /// HTTP/1.1 only (`--http1.1`).
+    Http1,
+    /// curl's default: HTTP/1.1 on `http://`; on `https://`, ALPN offers
+    /// `h2` and `http/1.1` and the server picks.
+    #[default]
+    Default,
+    /// `--http2`: as the default, and on `http://` the request offers
+    /// `Upgrade: h2c`.
+    Http2,
+    /// `--http2-prior-knowledge`: HTTP/2 from the first byte.
+    Http2Only,
+}
+
 /// One request to send.
 #[derive(Clone, Debug)]
 pub struct Request {
     /// The method.
     pub method: String,
-    /// The URL (http only, for now).
+    /// The URL (http or https).
     pub url: Url,
     /// Extra header fields (`Host` and `Content-Length` are added unless
     /// given).
@@ -33,19 +51,48 @@ pub struct Request {
     pub body: Bytes,
     /// Accept any TLS certificate (`-k`).
     pub insecure: bool,
+    /// Which HTTP to speak.
+    pub http: Http,
 }
 
-fn ms(since: Instant) -> f64 {
+pub(crate) fn ms(since: Instant) -> f64 {
     (since.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0
 }
 
 /// Sends `req` and records the exchange. Fails only when no exchange could
 /// be had at all (bad URL, DNS, connect); everything after that is data.
+///
+/// A server that resets an HTTP/2 stream with `HTTP_1_1_REQUIRED` is asked
+/// again over HTTP/1.1 on a new connection, as curl does; the exchange's
+/// notes say so.
 pub async fn exchange(
     req: &Request,
     timeout: Duration,
     settle_for: Duration,
 ) -> Result<Exchange, CheckError> {
+    match connect_and_talk(req, timeout, settle_for).await? {
+        h2::Outcome::Done(ex) => Ok(*ex),
+        h2::Outcome::Http11Required => {
+            let mut again = req.clone();
+            again.http = Http::Http1;
+            let mut ex = match Box::pin(connect_and_talk(&again, timeout, settle_for)).await? {
+                h2::Outcome::Done(ex) => *ex,
+                h2::Outcome::Http11Required => unreachable!("HTTP/1.1 has no stream reset"),
+            };
+            ex.notes.insert(
+                0,
+                "The server reset the HTTP/2 stream with HTTP_1_1_REQUIRED; the request was made again over HTTP/1.1.".into(),
+            );
+            Ok(ex)
+        }
+    }
+}
+
+async fn connect_and_talk(
+    req: &Request,
+    timeout: Duration,
+    settle_for: Duration,
+) -> Result<h2::Outcome, CheckError> {
     let tls = match req.url.scheme() {
         "http" => false,
         "https" => true,
@@ -78,30 +125,148 @@ pub async fn exchange(
     let _ = stream.set_nodelay(true);
     let connect_ms = ms(started);
     let place = format!("{host}:{port}");
+    let timing = Timing {
+        connect_ms,
+        ..Timing::default()
+    };
+    let talk = Talk {
+        req,
+        timeout,
+        settle_for,
+        started,
+        place: &place,
+    };
     if !tls {
-        return talk(
-            stream, req, timeout, settle_for, started, connect_ms, None, &place,
-        )
-        .await;
+        return match req.http {
+            Http::Http2Only => talk.h2(stream, timing, None).await,
+            Http::Http2 => talk.h2c(stream, timing).await,
+            Http::Http1 | Http::Default => talk.h1(stream, timing).await.map(done),
+        };
     }
-    let connector = tokio_rustls::TlsConnector::from(crate::tls::client_config(req.insecure));
+    let alpn = match req.http {
+        Http::Http1 => Alpn::Http1,
+        Http::Default | Http::Http2 => Alpn::Both,
+        Http::Http2Only => Alpn::Http2,
+    };
+    let connector = tokio_rustls::TlsConnector::from(crate::tls::client_config(req.insecure, alpn));
     let name = crate::tls::server_name(&host_for_connect)?;
     let stream = tokio::time::timeout(timeout, connector.connect(name, stream))
         .await
         .map_err(|_| CheckError::Timeout(format!("in the TLS handshake with {place}")))?
         .map_err(|e| CheckError::Tls(format!("the TLS handshake with {place} failed: {e}")))?;
-    let tls_ms = ms(started);
-    talk(
-        stream,
-        req,
-        timeout,
-        settle_for,
-        started,
-        connect_ms,
-        Some(tls_ms),
-        &place,
-    )
-    .await
+    let timing = Timing {
+        tls_ms: Some(ms(started)),
+        ..timing
+    };
+    let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+    if h2 {
+        talk.h2(stream, timing, None).await
+    } else if req.http == Http::Http2Only {
+        Err(CheckError::Tls(format!(
+            "{place} did not agree to HTTP/2 by ALPN"
+        )))
+    } else {
+        talk.h1(stream, timing).await.map(done)
+    }
+}
+
+fn done(ex: Exchange) -> h2::Outcome {
+    h2::Outcome::Done(Box::new(ex))
+}
+
+/// One request's settings on its way out.
+struct Talk<'a> {
+    req: &'a Request,
+    timeout: Duration,
+    settle_for: Duration,
+    started: Instant,
+    place: &'a str,
+}
+
+impl Talk<'_> {
+    async fn h1<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        stream: S,
+        timing: Timing,
+    ) -> Result<Exchange, CheckError> {
+        talk(
+            stream,
+            self.req,
+            build(self.req),
+            self.timeout,
+            self.settle_for,
+            self.started,
+            timing,
+            self.place,
+        )
+        .await
+        .map(|(ex, _)| ex)
+    }
+
+    async fn h2<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        stream: S,
+        timing: Timing,
+        upgraded: Option<Response>,
+    ) -> Result<h2::Outcome, CheckError> {
+        h2::talk(
+            stream,
+            self.req,
+            h2::sent(build(self.req)),
+            self.timeout,
+            self.settle_for,
+            self.started,
+            timing,
+            self.place,
+            upgraded,
+        )
+        .await
+    }
+
+    /// HTTP/1.1 with an `Upgrade: h2c` offer; after a 101, HTTP/2.
+    async fn h2c(&self, stream: TcpStream, timing: Timing) -> Result<h2::Outcome, CheckError> {
+        let mut sent = build(self.req);
+        h2::offer_h2c(&mut sent);
+        let (ex, reader) = talk(
+            stream,
+            self.req,
+            sent,
+            self.timeout,
+            self.settle_for,
+            self.started,
+            timing,
+            self.place,
+        )
+        .await?;
+        let switched = ex
+            .final_response
+            .as_ref()
+            .is_some_and(|r| r.status == 101 && r.has_token("upgrade", "h2c"));
+        match reader {
+            Some(reader) if switched => {
+                let (stream, pending) = reader.into_parts();
+                let response = ex.final_response.clone();
+                let io = h2::Upgraded::new(stream, pending);
+                let mut outcome = h2::talk(
+                    io,
+                    self.req,
+                    ex.request.clone(),
+                    self.timeout,
+                    self.settle_for,
+                    self.started,
+                    ex.timing,
+                    self.place,
+                    response,
+                )
+                .await?;
+                if let h2::Outcome::Done(ex) = &mut outcome {
+                    ex.notes.push("The server switched to HTTP/2 (101, Upgrade: h2c) and answered on stream 1.".into());
+                }
+                Ok(outcome)
+            }
+            _ => Ok(done(ex)),
+        }
+    }
 }
 
 /// Sends the request over an open connection and records the answer.
@@ -109,14 +274,13 @@ pub async fn exchange(
 async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
     stream: S,
     req: &Request,
+    sent: SentRequest,
     timeout: Duration,
     settle_for: Duration,
     started: Instant,
-    connect_ms: f64,
-    tls_ms: Option<f64>,
+    timing: Timing,
     place: &str,
-) -> Result<Exchange, CheckError> {
-    let sent = build(req);
+) -> Result<(Exchange, Option<ResponseReader<S>>), CheckError> {
     let mut wire = format!("{} {} HTTP/1.1\r\n", sent.method, sent.target);
     for (n, v) in &sent.headers {
         wire.push_str(&format!("{n}: {v}\r\n"));
@@ -136,16 +300,14 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
 
     let mut ex = Exchange {
         request: sent,
+        protocol: "HTTP/1.1".into(),
+        notes: Vec::new(),
         interim: Vec::new(),
         final_response: None,
         incomplete: None,
         stray_bytes: 0,
         reusable: false,
-        timing: Timing {
-            connect_ms,
-            tls_ms,
-            ..Timing::default()
-        },
+        timing,
     };
     let limits = Limits {
         max_body: MAX_BODY,
@@ -176,10 +338,15 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
         Ok(Ok(())) => {}
     }
     ex.timing.total_ms = ms(started);
+    let switched = ex.final_response.as_ref().is_some_and(|r| r.status == 101);
+    if switched {
+        // The connection now speaks another protocol: the caller may go on.
+        return Ok((ex, Some(reader)));
+    }
     if ex.incomplete.is_none() {
         settle(&mut reader, &mut ex, settle_for).await;
     }
-    Ok(ex)
+    Ok((ex, None))
 }
 
 fn build(req: &Request) -> SentRequest {

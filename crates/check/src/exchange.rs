@@ -59,6 +59,8 @@ pub enum Framing {
     Chunked,
     /// Until the connection closed.
     Close,
+    /// HTTP/2 DATA frames up to the end of the stream, no `Content-Length`.
+    Frames,
     /// The framing fields could not be trusted (conflicting or invalid).
     Invalid,
 }
@@ -130,6 +132,11 @@ pub struct Timing {
 pub struct Exchange {
     /// What was sent.
     pub request: SentRequest,
+    /// The protocol of the answer: `HTTP/1.1` or `HTTP/2`.
+    pub protocol: String,
+    /// What happened to the protocol on the way: an `h2c` upgrade, a retry
+    /// over HTTP/1.1 that the server asked for.
+    pub notes: Vec<String>,
     /// Interim (1xx) responses, in order.
     pub interim: Vec<Response>,
     /// The final response, if one arrived.

@@ -16,6 +16,7 @@
 
 pub mod client;
 pub mod exchange;
+mod h2;
 pub mod lints;
 pub mod tls;
 
@@ -26,7 +27,7 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use url::Url;
 
-pub use client::Request;
+pub use client::{Http, Request};
 pub use exchange::Exchange;
 pub use lints::{Finding, Severity};
 
@@ -61,6 +62,8 @@ pub struct Options {
     pub settle: Duration,
     /// With `--all`: accept any TLS certificate.
     pub insecure: bool,
+    /// With `--all`: which HTTP to speak.
+    pub http: Http,
 }
 
 impl Default for Options {
@@ -71,6 +74,7 @@ impl Default for Options {
             max_redirects: 10,
             settle: client::STRAY_WAIT,
             insecure: false,
+            http: Http::Default,
         }
     }
 }
@@ -253,6 +257,7 @@ pub async fn scorecard(
                 headers: Vec::new(),
                 body: Bytes::new(),
                 insecure: options.insecure,
+                http: options.http,
             };
             (code, run(request, options).await)
         })

@@ -1,5 +1,5 @@
 //! The TLS client: rustls with the `ring` provider, the Mozilla roots of
-//! `webpki-roots`, ALPN `http/1.1`; or, with `-k`, a verifier that accepts
+//! `webpki-roots`, ALPN `h2` and/or `http/1.1`; or, with `-k`, a verifier that accepts
 //! any certificate (and still checks handshake signatures).
 
 use std::sync::{Arc, OnceLock};
@@ -17,16 +17,36 @@ use tokio_rustls::rustls::{
 
 use crate::CheckError;
 
-/// The client configuration; `insecure` accepts any certificate. Each of
-/// the two is built once and shared.
-pub fn client_config(insecure: bool) -> Arc<ClientConfig> {
-    static VERIFYING: OnceLock<Arc<ClientConfig>> = OnceLock::new();
-    static INSECURE: OnceLock<Arc<ClientConfig>> = OnceLock::new();
-    let slot = if insecure { &INSECURE } else { &VERIFYING };
-    slot.get_or_init(|| build(insecure)).clone()
+/// The protocols offered by ALPN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Alpn {
+    /// `http/1.1` only.
+    Http1,
+    /// `h2`, then `http/1.1`.
+    Both,
+    /// `h2` only.
+    Http2,
 }
 
-fn build(insecure: bool) -> Arc<ClientConfig> {
+impl Alpn {
+    fn protocols(self) -> Vec<Vec<u8>> {
+        match self {
+            Alpn::Http1 => vec![b"http/1.1".to_vec()],
+            Alpn::Both => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+            Alpn::Http2 => vec![b"h2".to_vec()],
+        }
+    }
+}
+
+/// The client configuration; `insecure` accepts any certificate. Each
+/// combination is built once and shared.
+pub fn client_config(insecure: bool, alpn: Alpn) -> Arc<ClientConfig> {
+    static CONFIGS: [OnceLock<Arc<ClientConfig>>; 6] = [const { OnceLock::new() }; 6];
+    let slot = &CONFIGS[usize::from(insecure) * 3 + alpn as usize];
+    slot.get_or_init(|| build(insecure, alpn)).clone()
+}
+
+fn build(insecure: bool, alpn: Alpn) -> Arc<ClientConfig> {
     let provider = Arc::new(ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -42,7 +62,7 @@ fn build(insecure: bool) -> Arc<ClientConfig> {
         };
         builder.with_root_certificates(roots).with_no_client_auth()
     };
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = alpn.protocols();
     Arc::new(config)
 }
 

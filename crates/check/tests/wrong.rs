@@ -57,6 +57,7 @@ fn request(url: &str, headers: &[(&str, &str)]) -> Request {
             .collect(),
         body: Bytes::new(),
         insecure: false,
+        http: Default::default(),
     }
 }
 

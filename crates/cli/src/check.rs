@@ -8,7 +8,7 @@ use anyhow::{bail, Context as _, Result};
 use bytes::Bytes;
 use clap::Args;
 use teapot_check::exchange::{Exchange, Framing, Response};
-use teapot_check::{CheckError, Options, Report, Request, ScoreLine, Severity};
+use teapot_check::{CheckError, Http, Options, Report, Request, ScoreLine, Severity};
 use url::Url;
 
 use crate::style::Style;
@@ -45,6 +45,20 @@ pub struct CheckArgs {
     #[arg(short = 'k', long)]
     insecure: bool,
 
+    /// Speak HTTP/1.1 only (over https, ALPN offers only http/1.1).
+    #[arg(long = "http1.1", group = "http")]
+    http1: bool,
+
+    /// Ask for HTTP/2: over https by ALPN, over http by Upgrade: h2c. The
+    /// default is HTTP/1.1 on http and ALPN h2 or http/1.1 on https.
+    #[arg(long = "http2", group = "http")]
+    http2: bool,
+
+    /// Speak HTTP/2 from the first byte, without asking (h2c on http; ALPN
+    /// h2 only on https).
+    #[arg(long = "http2-prior-knowledge", group = "http")]
+    http2_prior_knowledge: bool,
+
     /// Follow redirects, showing each hop and whether the method changed.
     #[arg(short = 'L', long = "location")]
     follow: bool,
@@ -76,6 +90,18 @@ pub struct CheckArgs {
     forced_path: String,
 }
 
+fn http_of(args: &CheckArgs) -> Http {
+    if args.http1 {
+        Http::Http1
+    } else if args.http2 {
+        Http::Http2
+    } else if args.http2_prior_knowledge {
+        Http::Http2Only
+    } else {
+        Http::Default
+    }
+}
+
 /// Runs the check; returns the exit status.
 pub fn check(out: &mut impl Write, args: CheckArgs, style: Style) -> Result<u8> {
     if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
@@ -90,6 +116,7 @@ pub fn check(out: &mut impl Write, args: CheckArgs, style: Style) -> Result<u8> 
         follow: args.follow,
         max_redirects: args.max_redirects,
         insecure: args.insecure,
+        http: http_of(&args),
         ..Options::default()
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -179,6 +206,7 @@ fn build_request(args: &CheckArgs, url: Url) -> Result<Request> {
         headers,
         body: data.unwrap_or_default(),
         insecure: args.insecure,
+        http: http_of(args),
     })
 }
 
@@ -245,11 +273,18 @@ fn write_report(out: &mut impl Write, report: &Report, style: Style) -> Result<(
 }
 
 fn write_exchange(out: &mut impl Write, ex: &Exchange, style: Style) -> Result<()> {
+    // After an h2c upgrade the request itself went out as HTTP/1.1.
+    let upgraded = ex.interim.iter().any(|r| r.status == 101);
+    let version = if ex.protocol == "HTTP/2" && !upgraded {
+        "HTTP/2"
+    } else {
+        "HTTP/1.1"
+    };
     writeln!(
         out,
         "{}",
         style.dim(&format!(
-            "> {} {} HTTP/1.1",
+            "> {} {} {version}",
             ex.request.method, ex.request.target
         ))
     )?;
@@ -265,6 +300,9 @@ fn write_exchange(out: &mut impl Write, ex: &Exchange, style: Style) -> Result<(
     }
     for r in ex.interim.iter().chain(&ex.final_response) {
         write_response(out, r, style)?;
+    }
+    for note in &ex.notes {
+        writeln!(out, "* {note}")?;
     }
     if let Some(why) = &ex.incomplete {
         writeln!(out, "! {why}")?;
@@ -315,6 +353,7 @@ fn write_response(out: &mut impl Write, r: &Response, style: Style) -> Result<()
         Framing::ContentLength => "Content-Length",
         Framing::Chunked => "chunked",
         Framing::Close => "until close",
+        Framing::Frames => "DATA frames",
         Framing::Invalid => "invalid framing",
     };
     let mut note = format!("[{} bytes of content, {framing}", r.body_bytes);

@@ -179,26 +179,96 @@ fn all_against_teapot_serve_is_clean() {
 }
 
 #[test]
+fn all_codes_are_clean_over_cleartext_http2() {
+    let server = Serve::start(&[], &[]);
+    let base = format!("http://{}", server.addr);
+    // h2c by prior knowledge, and by Upgrade: h2c (101, then stream 1).
+    for http in ["--http2-prior-knowledge", "--http2"] {
+        let out = check()
+            .args(["--all", "--json", http, &base])
+            .assert()
+            .code(0)
+            .get_output()
+            .stdout
+            .clone();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let lines = v.as_array().unwrap();
+        assert_eq!(lines.len(), 63, "{http}");
+        for line in lines {
+            let must: Vec<_> = line["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["severity"] == "MUST")
+                .collect();
+            assert!(must.is_empty(), "{http}: {line}");
+        }
+        let by_code = |code: u64| lines.iter().find(|l| l["code"] == code).unwrap();
+        // Interim responses arrive as HTTP/2 HEADERS; 426 has to go back
+        // to HTTP/1.1 (the checker retries, as curl does).
+        let interim: &[u64] = if http == "--http2" {
+            &[101, 103]
+        } else {
+            &[103]
+        };
+        assert_eq!(
+            by_code(103)["interim"],
+            serde_json::json!(interim),
+            "{http}"
+        );
+        assert_eq!(by_code(426)["status"], 426, "{http}");
+    }
+    // One exchange, shown: the 101, the note, the answer on HTTP/2.
+    check()
+        .args(["--http2", &format!("{base}/102?count=2&interval=5")])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "< HTTP/1.1 101 Switching Protocols",
+        ))
+        .stdout(predicate::str::contains("< HTTP/2 102"))
+        .stdout(predicate::str::contains("< HTTP/2 200"))
+        .stdout(predicate::str::contains("answered on stream 1"));
+    check()
+        .args(["--http2-prior-knowledge", &format!("{base}/426")])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("HTTP_1_1_REQUIRED"))
+        .stdout(predicate::str::contains("< HTTP/1.1 426 Upgrade Required"));
+    assert_eq!(server.terminate(), 0);
+}
+
+#[test]
 fn https_with_an_untrusted_certificate_exits_2_and_with_k_is_checked() {
     let server = Serve::start(&["--tls-self-signed"], &[]);
     let url = format!("https://{}/405", server.addr);
     cannot_check(&[&url], "the TLS handshake with");
+    // As curl does, ALPN offers h2 and http/1.1, and teapot picks h2.
     check()
         .args(["-k", &url])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains(
-            "< HTTP/1.1 405 Method Not Allowed",
-        ))
+        .stdout(predicate::str::contains("> GET /405 HTTP/2"))
+        .stdout(predicate::str::contains("< HTTP/2 405"))
+        .stdout(predicate::str::contains("< allow: "))
         .stdout(predicate::str::contains(" · TLS "));
-    let base = format!("https://{}", server.addr);
     check()
-        .args(["-k", "--all", &base])
+        .args(["-k", "--http1.1", &url])
         .assert()
         .code(0)
         .stdout(predicate::str::contains(
-            "63 codes: 63 without MUST findings, 0 with",
+            "< HTTP/1.1 405 Method Not Allowed",
         ));
+    let base = format!("https://{}", server.addr);
+    for http in ["--http2", "--http1.1"] {
+        check()
+            .args(["-k", http, "--all", &base])
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains(
+                "63 codes: 63 without MUST findings, 0 with",
+            ));
+    }
     // A plain-HTTP server asked for TLS: a clean error, not a hang.
     let plain = Serve::start(&[], &[]);
     cannot_check(

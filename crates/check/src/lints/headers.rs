@@ -67,6 +67,12 @@ pub const REQUIRED: Rule = Rule {
             if matches!(r.status, 201 | 300) && rule.name == "Location" {
                 continue;
             }
+            // HTTP/2 carries no connection-specific fields (RFC 9113
+            // §8.2.2): the connection's end is a GOAWAY, the upgrade offer
+            // has no place.
+            if r.version == "HTTP/2" && matches!(rule.name, "Connection" | "Upgrade") {
+                continue;
+            }
             let present = match (rule.name, r.status) {
                 ("Connection", 101 | 426) => r.has_token("connection", "upgrade"),
                 ("Connection", 408) => r.has_token("connection", "close"),
@@ -326,6 +332,22 @@ mod tests {
             ),
         );
         assert!(ids(&ok).is_empty());
+    }
+
+    #[test]
+    fn http2_is_not_held_to_connection_fields() {
+        let over_h2 = |code: u16| {
+            let mut r = response(code, &[DATE, ("Allow", "GET")], "x");
+            r.version = "HTTP/2".into();
+            let mut ex = exchange("POST", &[], r);
+            // The server ended the connection (GOAWAY, then the close).
+            ex.reusable = false;
+            ids(&ex)
+        };
+        assert_eq!(over_h2(408), Vec::<&str>::new());
+        assert!(over_h2(426).is_empty());
+        // Everything else still holds.
+        assert_eq!(over_h2(401), ["required-header"]);
     }
 
     #[test]

@@ -163,6 +163,8 @@ pub(crate) mod testing {
                     .collect(),
                 body_bytes: 0,
             },
+            protocol: last.version.clone(),
+            notes: Vec::new(),
             interim: Vec::new(),
             final_response: Some(last),
             incomplete: None,

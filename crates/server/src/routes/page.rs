@@ -227,6 +227,7 @@ pub async fn try_code<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, code: &
         headers: vec![("Accept".into(), "text/plain".into())],
         body: Bytes::new(),
         insecure: false,
+        http: teapot_check::Http::Http1,
     };
     let recorded = exchange(&request, Duration::from_secs(10), Duration::from_millis(20))
         .await

@@ -104,6 +104,12 @@ impl<R: AsyncRead + Unpin> ResponseReader<R> {
         &mut self.io
     }
 
+    /// The transport and the bytes read from it but not yet used (after a
+    /// 101, the first bytes of the new protocol).
+    pub fn into_parts(self) -> (R, BytesMut) {
+        (self.io, self.buf)
+    }
+
     /// Reads more from the transport into the buffer; 0 at the end.
     pub async fn fill(&mut self) -> Result<usize, ReadError> {
         self.buf.reserve(8192);
