@@ -248,3 +248,77 @@ async fn curl_multipart_form_upload_is_echoed_as_files_and_form() {
     assert_eq!(v["data"], "");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// curl over the three ways to HTTP/2: TLS with ALPN (`--http2 -k`
+/// against the self-signed certificate), cleartext by prior knowledge, and
+/// cleartext by `Upgrade: h2c` (`--http2` on an http URL). Interim
+/// responses arrive on HTTP/2 too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_speaks_http2_every_way() {
+    let plain = common::server().await;
+    let made = teapot_server::tls::self_signed(vec!["127.0.0.1".into()]).unwrap();
+    let tls = common::server_with(|c| c.tls = Some(made)).await;
+    let ways: [(&str, String, &str); 3] = [
+        ("--http2", tls.base_url(), "ALPN: server accepted h2"),
+        ("--http2-prior-knowledge", plain.base_url(), "HTTP/2"),
+        (
+            "--http2",
+            plain.base_url(),
+            "< HTTP/1.1 101 Switching Protocols",
+        ),
+    ];
+    for (flag, base, sign) in &ways {
+        let out = curl(&["-k", "-v", flag, &format!("{base}/103")]).await;
+        let err = text(&out.stderr);
+        assert!(err.contains(sign), "{flag} {base}: {err}");
+        assert!(err.contains("< HTTP/2 103"), "{flag} {base}: {err}");
+        assert!(
+            err.contains("< link: </static/teapot.css>; rel=preload; as=style"),
+            "{err}"
+        );
+        assert!(err.contains("< HTTP/2 200"), "{flag} {base}: {err}");
+        assert_eq!(text(&out.stdout), "200 OK\n");
+        let out = curl(&["-k", "-v", flag, &format!("{base}/102?count=2&interval=10")]).await;
+        let err = text(&out.stderr);
+        assert_eq!(
+            err.matches("< HTTP/2 102").count(),
+            2,
+            "{flag} {base}: {err}"
+        );
+        // An upload that waits for 100 Continue.
+        let out = curl(&[
+            "-k",
+            "-v",
+            flag,
+            "-H",
+            "Expect: 100-continue",
+            "-H",
+            "Content-Type: text/plain",
+            "--data-binary",
+            "over http2",
+            &format!("{base}/post"),
+        ])
+        .await;
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["data"], "over http2", "{flag} {base}");
+        // No content where none is allowed; the headers of a 405.
+        let out = curl(&["-k", "-i", flag, &format!("{base}/204")]).await;
+        let head = text(&out.stdout);
+        assert!(head.contains("HTTP/2 204"), "{flag} {base}: {head}");
+        assert!(!head.contains("content-length"), "{head}");
+        let out = curl(&["-k", "-i", flag, "-X", "DELETE", &format!("{base}/405")]).await;
+        let head = text(&out.stdout);
+        assert!(head.contains("HTTP/2 405"), "{flag} {base}: {head}");
+        assert!(head.contains("\nallow: "), "{head}");
+        // 426 needs HTTP/1.1: curl is sent back there and gets it.
+        let out = curl(&["-k", "-v", flag, &format!("{base}/426")]).await;
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("< HTTP/1.1 426 Upgrade Required"),
+            "{flag} {base}: {err}"
+        );
+        assert!(err.contains("< Upgrade: websocket"), "{err}");
+    }
+    plain.shutdown().await;
+    tls.shutdown().await;
+}

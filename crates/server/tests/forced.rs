@@ -673,3 +673,209 @@ async fn weighted_choice_honours_the_weights() {
     let share = counts[&201] as f64 / 400.0;
     assert!((0.35..=0.65).contains(&share), "{share}");
 }
+
+/// The three transports the forced status is held to.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Transport {
+    /// HTTP/1.1 over TCP.
+    Http1,
+    /// HTTP/2 over TCP by prior knowledge.
+    H2c,
+    /// HTTP/2 over TLS, agreed by ALPN.
+    H2Tls,
+}
+
+/// Fields that belong to an HTTP/1.1 connection; HTTP/2 never carries them
+/// (RFC 9113 §8.2.2).
+const CONNECTION_SPECIFIC: [&str; 5] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "upgrade",
+];
+
+async fn over(transport: Transport, base: &str, path: &str) -> teapot_check::Exchange {
+    let request = teapot_check::Request {
+        method: "GET".into(),
+        url: url::Url::parse(&format!("{base}{path}")).unwrap(),
+        headers: Vec::new(),
+        body: bytes::Bytes::new(),
+        insecure: true,
+        http: match transport {
+            Transport::Http1 => teapot_check::Http::Http1,
+            Transport::H2c | Transport::H2Tls => teapot_check::Http::Http2Only,
+        },
+    };
+    teapot_check::client::exchange(&request, Duration::from_secs(10), Duration::from_millis(50))
+        .await
+        .unwrap_or_else(|e| panic!("{transport:?} {path}: {e}"))
+}
+
+/// The same table of cases over HTTP/1.1, h2c and h2 over TLS. What
+/// differs by protocol is written out here:
+/// - HTTP/2 has no reason phrase, and never carries connection-specific
+///   fields, so the cases' `Connection` and `Upgrade` expectations hold
+///   only for HTTP/1.1;
+/// - a 426 must name the protocol in `Upgrade`, which HTTP/2 cannot send:
+///   the stream is reset with `HTTP_1_1_REQUIRED` and the client (here
+///   teapot's checker, as curl does) asks again over HTTP/1.1;
+/// - a 408 ends the connection: HTTP/1.1 closes it, HTTP/2 sends `GOAWAY`
+///   and then closes; in both the connection is not reusable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_code_looks_the_same_over_every_transport() {
+    let plain = common::server().await;
+    let made = teapot_server::tls::self_signed(vec!["127.0.0.1".into()]).unwrap();
+    let tls = common::server_with(|c| c.tls = Some(made)).await;
+    for transport in [Transport::Http1, Transport::H2c, Transport::H2Tls] {
+        let base = match transport {
+            Transport::H2Tls => tls.base_url(),
+            _ => plain.base_url(),
+        };
+        for case in cases() {
+            let path = format!("/{}", case.code);
+            let ex = over(transport, &base, &path).await;
+            let h2 = transport != Transport::Http1;
+            let back_to_h1 = h2 && case.code == 426;
+            let protocol = if h2 && !back_to_h1 {
+                "HTTP/2"
+            } else {
+                "HTTP/1.1"
+            };
+            assert_eq!(ex.protocol, protocol, "{transport:?} {path}");
+            if back_to_h1 {
+                assert!(
+                    ex.notes.iter().any(|n| n.contains("HTTP_1_1_REQUIRED")),
+                    "{transport:?} {path}: {:?}",
+                    ex.notes
+                );
+            }
+            assert!(
+                ex.incomplete.is_none(),
+                "{transport:?} {path}: {:?}",
+                ex.incomplete
+            );
+            let statuses: Vec<u16> = ex.interim.iter().map(|r| r.status).collect();
+            assert_eq!(statuses, case.interim, "{transport:?} {path}");
+            for r in &ex.interim {
+                assert!(
+                    r.header("content-length").is_none() && r.body.is_empty(),
+                    "{transport:?} {path}: interim with content"
+                );
+            }
+            let r = ex.final_response.as_ref().expect("a final response");
+            assert_eq!(r.status, case.final_code, "{transport:?} {path}");
+            assert_eq!(r.version, protocol, "{transport:?} {path}");
+            let first = ex.interim.first().unwrap_or(r);
+            if protocol == "HTTP/1.1" {
+                assert_eq!(first.reason, case.reason, "{transport:?} {path}");
+            } else {
+                assert_eq!(
+                    first.reason, "",
+                    "{transport:?} {path}: HTTP/2 has no reason"
+                );
+                for name in CONNECTION_SPECIFIC {
+                    assert!(
+                        ex.interim
+                            .iter()
+                            .chain([r])
+                            .all(|r| r.header(name).is_none()),
+                        "{transport:?} {path}: {name} on HTTP/2"
+                    );
+                }
+            }
+            assert!(
+                r.header("date").is_some_and(|d| d.ends_with(" GMT")),
+                "{transport:?} {path}: Date"
+            );
+            match case.body {
+                NoContent => {
+                    assert!(r.header("content-length").is_none(), "{transport:?} {path}");
+                    assert_eq!(r.body_bytes, 0, "{transport:?} {path}");
+                }
+                Empty => {
+                    assert_eq!(
+                        r.header("content-length"),
+                        Some("0"),
+                        "{transport:?} {path}"
+                    );
+                    assert_eq!(r.body_bytes, 0, "{transport:?} {path}");
+                }
+                Starts(text) => {
+                    let cl: usize = r.header("content-length").unwrap().parse().unwrap();
+                    assert_eq!(cl, r.body_bytes, "{transport:?} {path}");
+                    let body = String::from_utf8_lossy(&r.body);
+                    assert!(body.starts_with(text), "{transport:?} {path}: {body:?}");
+                }
+            }
+            for (name, value) in case.headers {
+                let connection_field =
+                    CONNECTION_SPECIFIC.contains(&name.to_ascii_lowercase().as_str());
+                if protocol == "HTTP/2" && connection_field {
+                    continue;
+                }
+                let got = r
+                    .header(name)
+                    .unwrap_or_else(|| panic!("{transport:?} {path}: no {name}"));
+                if let Some(v) = value {
+                    assert!(
+                        got.eq_ignore_ascii_case(v),
+                        "{transport:?} {path}: {name}: {got}"
+                    );
+                }
+            }
+            assert_eq!(
+                ex.reusable, !case.closes,
+                "{transport:?} {path}: reusable after the response"
+            );
+        }
+    }
+    plain.shutdown().await;
+    tls.shutdown().await;
+}
+
+/// 101 over each transport: HTTP/1.1 without an offer gets 426; HTTP/2 has
+/// no 101 and sends the client back to HTTP/1.1, where the same 426
+/// comes; an `Upgrade: h2c` offer switches, and the answer comes on
+/// stream 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switching_protocols_over_every_transport() {
+    let server = common::server().await;
+    let base = server.base_url();
+    let ex = over(Transport::Http1, &base, "/101").await;
+    assert_eq!(ex.final_response.unwrap().status, 426);
+    let ex = over(Transport::H2c, &base, "/101").await;
+    assert!(ex.notes[0].contains("HTTP_1_1_REQUIRED"), "{:?}", ex.notes);
+    assert_eq!(ex.protocol, "HTTP/1.1");
+    assert_eq!(ex.final_response.unwrap().status, 426);
+    let mut request = teapot_check::Request {
+        method: "GET".into(),
+        url: url::Url::parse(&format!("{base}/101")).unwrap(),
+        headers: Vec::new(),
+        body: bytes::Bytes::new(),
+        insecure: false,
+        http: teapot_check::Http::Http2,
+    };
+    let ex =
+        teapot_check::client::exchange(&request, Duration::from_secs(5), Duration::from_millis(50))
+            .await
+            .unwrap();
+    let statuses: Vec<u16> = ex.interim.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [101]);
+    assert_eq!(ex.interim[0].header("upgrade"), Some("h2c"));
+    let r = ex.final_response.unwrap();
+    assert_eq!((r.version.as_str(), r.status), ("HTTP/2", 200));
+    // A body on the upgrade request: the server may decline, and does; the
+    // answer stays HTTP/1.1.
+    request.method = "POST".into();
+    request.body = bytes::Bytes::from_static(b"payload");
+    request.url = url::Url::parse(&format!("{base}/post")).unwrap();
+    let ex =
+        teapot_check::client::exchange(&request, Duration::from_secs(5), Duration::from_millis(50))
+            .await
+            .unwrap();
+    assert!(ex.interim.is_empty());
+    let r = ex.final_response.unwrap();
+    assert_eq!((r.version.as_str(), r.status), ("HTTP/1.1", 200));
+    server.shutdown().await;
+}

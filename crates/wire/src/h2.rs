@@ -242,8 +242,15 @@ impl Stream<'_> {
         Ok(())
     }
 
-    /// Sends content as the client's flow control allows.
-    pub(crate) async fn send_data(&mut self, mut data: Bytes, end: bool) -> io::Result<()> {
+    /// Sends content as the client's flow control allows. A client that
+    /// opens no window for `stall` has the stream reset (as nginx's
+    /// `send_timeout` gives up on a reader that stopped).
+    pub(crate) async fn send_data(
+        &mut self,
+        mut data: Bytes,
+        end: bool,
+        stall: Duration,
+    ) -> io::Result<()> {
         let send = self
             .send
             .as_mut()
@@ -253,11 +260,16 @@ impl Stream<'_> {
         }
         while !data.is_empty() {
             send.reserve_capacity(data.len().min(SEND_BUFFER));
-            let granted = match poll_fn(|cx| send.poll_capacity(cx)).await {
-                Some(Ok(n)) => n,
-                Some(Err(e)) => return Err(h2_io(e)),
-                None => return Err(io::ErrorKind::BrokenPipe.into()),
-            };
+            let granted =
+                match tokio::time::timeout(stall, poll_fn(|cx| send.poll_capacity(cx))).await {
+                    Ok(Some(Ok(n))) => n,
+                    Ok(Some(Err(e))) => return Err(h2_io(e)),
+                    Ok(None) => return Err(io::ErrorKind::BrokenPipe.into()),
+                    Err(_) => {
+                        send.send_reset(Reason::CANCEL);
+                        return Err(io::ErrorKind::TimedOut.into());
+                    }
+                };
             if granted == 0 {
                 continue;
             }
@@ -402,26 +414,24 @@ pub(crate) async fn switch_h2c<T: Transport>(
     encode::write_head(&mut out, &head, Framing::None, fields);
     conn.io.write_all(&out).await?;
     conn.io.flush().await?;
-    // The preface, then a frame header, then that frame.
+    // The preface, then a frame header, then that frame: a SETTINGS frame
+    // no longer than the default frame size.
     let read = async {
-        let mut need = PREFACE.len() + 9;
+        let head = PREFACE.len() + 9;
         loop {
-            if conn.rbuf.len() >= PREFACE.len() + 9 {
-                let h = &conn.rbuf[PREFACE.len()..];
-                if &conn.rbuf[..PREFACE.len()] != PREFACE || h[3] != 0x4 {
+            if conn.rbuf.len() >= head {
+                let h = &conn.rbuf[PREFACE.len()..head];
+                let len = (usize::from(h[0]) << 16) | (usize::from(h[1]) << 8) | usize::from(h[2]);
+                if &conn.rbuf[..PREFACE.len()] != PREFACE || h[3] != 0x4 || len > DEFAULT_MAX_FRAME
+                {
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidData,
                         "no HTTP/2 preface and SETTINGS after 101",
                     ));
                 }
-                let len = (usize::from(h[0]) << 16) | (usize::from(h[1]) << 8) | usize::from(h[2]);
-                need = PREFACE.len() + 9 + len;
-            }
-            if conn.rbuf.len() >= need && need > PREFACE.len() + 9 {
-                return Ok(need);
-            }
-            if conn.rbuf.len() >= need {
-                continue;
+                if conn.rbuf.len() >= head + len {
+                    return Ok(head + len);
+                }
             }
             if conn.io.read_buf(&mut conn.rbuf).await? == 0 {
                 return Err(io::ErrorKind::UnexpectedEof.into());

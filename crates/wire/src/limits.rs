@@ -23,7 +23,10 @@ pub struct Limits {
     /// Default 10 s.
     pub request_timeout: Duration,
     /// Time an idle keep-alive connection is kept open waiting for the first
-    /// byte of its next request; then it is closed silently. Default 60 s.
+    /// byte of its next request; then it is closed silently (HTTP/2: with
+    /// `GOAWAY`). Over HTTP/2 it also bounds how long a response waits for
+    /// the client to open its flow-control window; then the stream is
+    /// reset. Default 60 s.
     pub keep_alive_timeout: Duration,
     /// Longest chunk-size line of a chunked body, extensions included.
     /// Default 4096.

@@ -469,7 +469,8 @@ impl<'c, T: Transport> Exchange<'c, T> {
             Wire::H2(s) => {
                 s.send_head(&head, framing, !send_body)?;
                 if send_body {
-                    s.send_data(body, true).await?;
+                    s.send_data(body, true, self.limits.keep_alive_timeout)
+                        .await?;
                 }
                 Ok(())
             }
@@ -547,7 +548,12 @@ impl<'c, T: Transport> Exchange<'c, T> {
             Wire::H2(s) => {
                 // The last byte of a fixed length ends the stream.
                 let last = matches!(framing, Framing::Length(_)) && data.len() as u64 == remaining;
-                s.send_data(Bytes::copy_from_slice(data), last).await
+                s.send_data(
+                    Bytes::copy_from_slice(data),
+                    last,
+                    self.limits.keep_alive_timeout,
+                )
+                .await
             }
         }
     }
@@ -580,7 +586,10 @@ impl<'c, T: Transport> Exchange<'c, T> {
                 _ => Ok(()),
             },
             Wire::H2(s) => match framing {
-                Framing::Chunked if !discard => s.send_data(Bytes::new(), true).await,
+                Framing::Chunked if !discard => {
+                    s.send_data(Bytes::new(), true, self.limits.keep_alive_timeout)
+                        .await
+                }
                 _ if short => {
                     s.reset(::h2::Reason::INTERNAL_ERROR);
                     Err(misuse("response ended before its Content-Length"))
