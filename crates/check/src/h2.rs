@@ -364,6 +364,11 @@ pub(crate) fn offer_h2c(sent: &mut SentRequest) {
 /// dropped on the way out; the server's answer then lands on the stream
 /// the client expects. Its HPACK table gains entries the server never
 /// saw, which matters to no later request: this connection carries one.
+///
+/// Nothing is written until the client has opened stream 1: the server
+/// answers on stream 1 as soon as it has the client's preface, and a
+/// client that has not opened the stream yet would take that answer for a
+/// protocol error.
 pub(crate) struct Upgraded<S> {
     io: S,
     /// Bytes read behind the 101.
@@ -375,6 +380,8 @@ pub(crate) struct Upgraded<S> {
     header_len: usize,
     payload_left: usize,
     dropping: bool,
+    /// Output waits until stream 1's HEADERS went by.
+    held: bool,
 }
 
 impl<S> Upgraded<S> {
@@ -388,6 +395,7 @@ impl<S> Upgraded<S> {
             header_len: 0,
             payload_left: 0,
             dropping: false,
+            held: true,
         }
     }
 
@@ -416,6 +424,9 @@ impl<S> Upgraded<S> {
                         (usize::from(h[0]) << 16) | (usize::from(h[1]) << 8) | usize::from(h[2]);
                     let stream = u32::from_be_bytes([h[5], h[6], h[7], h[8]]) & 0x7fff_ffff;
                     self.dropping = stream == 1 && matches!(h[3], 0x0 | 0x1 | 0x9);
+                    if stream == 1 && h[3] == 0x1 {
+                        self.held = false;
+                    }
                     if !self.dropping {
                         self.out.extend_from_slice(&h);
                     }
@@ -429,7 +440,7 @@ impl<S> Upgraded<S> {
 
 impl<S: AsyncWrite + Unpin> Upgraded<S> {
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while !self.out.is_empty() {
+        while !self.out.is_empty() && !self.held {
             let n = ready!(Pin::new(&mut self.io).poll_write(cx, &self.out))?;
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
@@ -462,7 +473,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Upgraded<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        if self.out.len() >= 64 * 1024 {
+        if self.out.len() >= 64 * 1024 && !self.held {
             ready!(self.poll_drain(cx))?;
         }
         self.filter(buf);
