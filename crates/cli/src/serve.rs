@@ -172,7 +172,12 @@ pub fn serve(args: ServeArgs) -> Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", args.bind))?;
         let addr = listener.local_addr()?;
-        tracing::info!("teapot listening on {scheme}://{addr}");
+        let protocols = if scheme == "https" {
+            "HTTP/1.1 and HTTP/2 by ALPN"
+        } else {
+            "HTTP/1.1, and HTTP/2 by prior knowledge or Upgrade: h2c"
+        };
+        tracing::info!("teapot listening on {scheme}://{addr} ({protocols})");
         teapot_server::run(listener, config, signal()).await?;
         tracing::info!("teapot stopped");
         Ok(())
