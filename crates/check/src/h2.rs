@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
 use h2::Reason;
+use teapot_wire::Rewind;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::client::{ms, Request, MAX_BODY};
@@ -25,18 +26,10 @@ pub(crate) enum Outcome {
     Http11Required,
 }
 
-/// Fields HTTP/2 does not carry; the request's own copies are left out.
+/// Fields HTTP/2 does not carry; the request's own copies are left out
+/// (`Host` travels as `:authority`).
 fn connection_specific(name: &str) -> bool {
-    [
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "transfer-encoding",
-        "upgrade",
-        "host",
-    ]
-    .iter()
-    .any(|n| name.eq_ignore_ascii_case(n))
+    teapot_wire::h2::connection_specific(name) || name.eq_ignore_ascii_case("host")
 }
 
 /// The request as sent on HTTP/2: names in lower case, `Host` carried by
@@ -370,9 +363,8 @@ pub(crate) fn offer_h2c(sent: &mut SentRequest) {
 /// client that has not opened the stream yet would take that answer for a
 /// protocol error.
 pub(crate) struct Upgraded<S> {
-    io: S,
-    /// Bytes read behind the 101.
-    pre: BytesMut,
+    /// The connection, with the bytes read behind the 101 in front.
+    io: Rewind<S>,
     /// Bytes to write, already filtered.
     out: BytesMut,
     preface_left: usize,
@@ -387,8 +379,7 @@ pub(crate) struct Upgraded<S> {
 impl<S> Upgraded<S> {
     pub(crate) fn new(io: S, pre: BytesMut) -> Upgraded<S> {
         Upgraded {
-            io,
-            pre,
+            io: Rewind::new(io, pre),
             out: BytesMut::new(),
             preface_left: 24,
             header: [0; 9],
@@ -457,12 +448,6 @@ impl<S: AsyncRead + Unpin> AsyncRead for Upgraded<S> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        if !self.pre.is_empty() {
-            let n = self.pre.len().min(buf.remaining());
-            let chunk = self.pre.split_to(n);
-            buf.put_slice(&chunk);
-            return Poll::Ready(Ok(()));
-        }
         Pin::new(&mut self.io).poll_read(cx, buf)
     }
 }

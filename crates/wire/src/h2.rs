@@ -36,8 +36,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use crate::error::{BodyError, RequestError};
 use crate::h1::conn::{
-    log_exchange, misuse, problem, run_exchange, wait_shutdown, Config, Conn, Ending, Exchange,
-    Record, Service, Shutdown, Transport, Wire,
+    log_exchange, misuse, problem, run_exchange, wait_shutdown, Config, Conn, Exchange, Record,
+    Service, Shutdown, Transport, Wire,
 };
 use crate::h1::encode::{self, Framing};
 use crate::h1::role::{self, BodyKind, Request, Version};
@@ -136,8 +136,8 @@ fn h2_io(e: ::h2::Error) -> io::Error {
 }
 
 /// Fields that belong to one HTTP/1.1 connection and are never sent on
-/// HTTP/2 (RFC 9113 §8.2.2).
-fn connection_specific(name: &str) -> bool {
+/// HTTP/2 (RFC 9113 §8.2.2; `TE` is allowed there only as `trailers`).
+pub fn connection_specific(name: &str) -> bool {
     [
         "connection",
         "keep-alive",
@@ -562,15 +562,7 @@ async fn answer<S: Service>(
         Err(e) => {
             refuse(&mut respond, e);
             if let Some(o) = &config.observer {
-                o.exchange(&Record {
-                    method: None,
-                    path: None,
-                    status: Some(e.status()),
-                    interim: 0,
-                    bytes: 0,
-                    duration: started.elapsed(),
-                    ending: Ending::Refused,
-                });
+                o.exchange(&Record::refused(e.status(), started));
             }
             return;
         }

@@ -106,6 +106,21 @@ pub struct Record<'a> {
     pub ending: Ending,
 }
 
+impl Record<'_> {
+    /// An exchange the engine refused before any handler saw it.
+    pub(crate) fn refused(status: u16, started: Instant) -> Record<'static> {
+        Record {
+            method: None,
+            path: None,
+            status: Some(status),
+            interim: 0,
+            bytes: 0,
+            duration: started.elapsed(),
+            ending: Ending::Refused,
+        }
+    }
+}
+
 /// Something that watches the engine work: counts connections and
 /// exchanges. Calls are made on the connection's task; keep them cheap.
 pub trait Observe: Send + Sync + std::fmt::Debug {
@@ -630,10 +645,7 @@ impl<'c, T: Transport> Exchange<'c, T> {
         self.close = true;
         flush_wbuf(conn).await?;
         let pre = conn.rbuf.split();
-        Ok(Upgraded {
-            io: &mut conn.io,
-            pre,
-        })
+        Ok(Rewind::new(&mut conn.io, pre))
     }
 
     /// Breaks the exchange on purpose; the connection ends afterwards.
@@ -892,12 +904,25 @@ fn json_escape(out: &mut String, s: &str) {
 
 /// The connection after a 101: reads first return what the client sent
 /// behind the upgrade request, then the transport's own bytes.
-pub struct Upgraded<'a, T> {
-    io: &'a mut T,
+pub type Upgraded<'a, T> = Rewind<&'a mut T>;
+
+/// A byte stream with bytes already read from it put back in front: reads
+/// return `pre` first, then the stream's own bytes; writes go straight
+/// through.
+#[derive(Debug)]
+pub struct Rewind<R> {
+    io: R,
     pre: BytesMut,
 }
 
-impl<T: Transport> AsyncRead for Upgraded<'_, T> {
+impl<R> Rewind<R> {
+    /// `io` with `pre` to be read first.
+    pub fn new(io: R, pre: BytesMut) -> Rewind<R> {
+        Rewind { io, pre }
+    }
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for Rewind<R> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -909,25 +934,25 @@ impl<T: Transport> AsyncRead for Upgraded<'_, T> {
             buf.put_slice(&chunk);
             return Poll::Ready(Ok(()));
         }
-        Pin::new(&mut *self.io).poll_read(cx, buf)
+        Pin::new(&mut self.io).poll_read(cx, buf)
     }
 }
 
-impl<T: Transport> AsyncWrite for Upgraded<'_, T> {
+impl<R: AsyncWrite + Unpin> AsyncWrite for Rewind<R> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut *self.io).poll_write(cx, buf)
+        Pin::new(&mut self.io).poll_write(cx, buf)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.io).poll_flush(cx)
+        Pin::new(&mut self.io).poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.io).poll_shutdown(cx)
+        Pin::new(&mut self.io).poll_shutdown(cx)
     }
 }
 
@@ -1037,15 +1062,7 @@ async fn serve_requests<T: Transport, S: Service>(
                 let started = Instant::now();
                 refuse_unparsed(conn, e).await;
                 if let Some(o) = &config.observer {
-                    o.exchange(&Record {
-                        method: None,
-                        path: None,
-                        status: Some(e.status()),
-                        interim: 0,
-                        bytes: 0,
-                        duration: started.elapsed(),
-                        ending: Ending::Refused,
-                    });
+                    o.exchange(&Record::refused(e.status(), started));
                 }
                 break;
             }
