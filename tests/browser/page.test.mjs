@@ -133,3 +133,62 @@ test("follows the dark colour scheme", async () => {
   assert.equal(bg, "rgb(22, 24, 26)");
   await dark.close();
 });
+
+test("over HTTPS the browser speaks HTTP/2, and is sent to HTTP/1.1 for 101 and 426", async () => {
+  const tls = spawn(bin, ["serve", "--bind", "127.0.0.1:0", "--tls-self-signed"], { env: { ...process.env, TEAPOT_LOG: "info" } });
+  try {
+    const secure = await new Promise((resolve, reject) => {
+      let seen = "";
+      tls.stderr.on("data", (chunk) => {
+        seen += chunk;
+        const m = seen.match(/listening on (https:\/\/[0-9.:]+)/);
+        if (m) resolve(m[1]);
+      });
+      tls.on("exit", (code) => reject(new Error(`teapot exited with ${code}: ${seen}`)));
+    });
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const h2 = await context.newPage();
+    await h2.goto(secure + "/");
+    const protocol = await h2.evaluate(() => performance.getEntriesByType("navigation")[0].nextHopProtocol);
+    assert.equal(protocol, "h2");
+    assert.equal(await h2.textContent("#count"), "63 codes");
+    const seen = await h2.evaluate(async () => {
+      const status = async (path) => {
+        try {
+          const r = await fetch(path, { cache: "no-store" });
+          await r.text();
+          return r.status;
+        } catch {
+          return "failed";
+        }
+      };
+      const protocolOf = (path) =>
+        performance.getEntriesByType("resource").filter((e) => e.name.endsWith(path)).map((e) => e.nextHopProtocol);
+      const out = {
+        "/103": await status("/103"),
+        "/418": await status("/418"),
+        "/426": await status("/426"),
+        "/101": await status("/101"),
+        "/fault/reset": await status("/fault/reset"),
+      };
+      // Resource timing entries land once the body is read, a task later.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      out.protocols = { "/418": protocolOf("/418"), "/426": protocolOf("/426") };
+      return out;
+    });
+    // An interim response is not the answer; a reset stream is a network
+    // error; HTTP_1_1_REQUIRED makes the browser ask again over HTTP/1.1,
+    // where 101 without an offer and 426 are answered.
+    assert.equal(seen["/103"], 200);
+    assert.equal(seen["/418"], 418);
+    assert.equal(seen["/426"], 426);
+    assert.equal(seen["/101"], 426);
+    assert.equal(seen["/fault/reset"], "failed");
+    assert.deepEqual(seen.protocols["/418"], ["h2"]);
+    assert.deepEqual(seen.protocols["/426"], ["http/1.1"]);
+    await context.close();
+  } finally {
+    tls.kill("SIGTERM");
+    await once(tls, "exit");
+  }
+});
