@@ -49,6 +49,15 @@ pub const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// Streams one client may have open at once (`SETTINGS_MAX_CONCURRENT_STREAMS`).
 pub const MAX_STREAMS: u32 = 128;
 
+/// Streams one connection may have being answered at once. A stream the
+/// client resets stays here until its handler notices (a handler that
+/// waits, for `?delay=`, notices only when it writes); past this, new
+/// streams are refused with `REFUSED_STREAM`, so resetting streams cannot
+/// pile up work (the "rapid reset" attack). Resets of streams not yet
+/// accepted are bounded by the `h2` crate itself (`GOAWAY` with
+/// `ENHANCE_YOUR_CALM`).
+pub const MAX_ANSWERING: usize = 2 * MAX_STREAMS as usize;
+
 /// Receive window of each stream, in bytes.
 const STREAM_WINDOW: u32 = 256 * 1024;
 
@@ -513,6 +522,9 @@ pub(crate) async fn serve_inner<I, S>(
         let idle = streams.is_empty();
         tokio::select! {
             accepted = conn.accept() => match accepted {
+                Some(Ok((_, mut respond))) if streams.len() >= MAX_ANSWERING => {
+                    respond.send_reset(Reason::REFUSED_STREAM);
+                }
                 Some(Ok((request, respond))) => {
                     let upgraded = start == Start::Upgraded && respond.stream_id().as_u32() == 1;
                     streams.push(answer(request, respond, upgraded, remote, service, config, &signals));

@@ -469,3 +469,34 @@ async fn a_reader_that_stalls_is_reset() {
     assert_eq!(err.reason(), Some(Reason::CANCEL));
     server.join().await;
 }
+
+/// Streams the client resets while their handlers still wait are still
+/// work; past `MAX_ANSWERING` per connection new streams are refused
+/// (`REFUSED_STREAM`) instead of piling up, and once the waiting handlers
+/// end the connection serves again.
+#[tokio::test]
+async fn reset_streams_cannot_pile_up_work() {
+    let server = TestServer::default().await;
+    let (client, _conn) = connect(&server).await;
+    let mut ready = client.clone().ready().await.unwrap();
+    for _ in 0..teapot_wire::h2::MAX_ANSWERING + 20 {
+        ready = ready.ready().await.unwrap();
+        let (response, _) = ready.send_request(get("/hold"), true).unwrap();
+        // Accepted by the server, then reset by the client. (Resets of
+        // streams not yet accepted are the h2 crate's to bound: it ends
+        // such a connection with ENHANCE_YOUR_CALM.)
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        drop(response);
+    }
+    let refused = ask(&client, get("/status/200"), None).await;
+    assert_eq!(
+        refused.err().and_then(|e| e.reason()),
+        Some(Reason::REFUSED_STREAM)
+    );
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(
+        ask(&client, get("/status/200"), None).await.unwrap().status,
+        200
+    );
+    server.join().await;
+}

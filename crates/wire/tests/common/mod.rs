@@ -98,6 +98,10 @@ impl Service for TestService {
                     Head::new(status(401)).header("WWW-Authenticate", "Basic realm=\"test\"");
                 let _ = ex.respond(head, "no").await;
             }
+            "/hold" => {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                let _ = ex.respond(Head::new(status(200)), "held").await;
+            }
             "/slow" => {
                 tokio::time::sleep(Duration::from_millis(300)).await;
                 let _ = ex.respond(Head::new(status(200)), "slow").await;
