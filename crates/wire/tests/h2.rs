@@ -47,8 +47,8 @@ async fn ask(
     req: http::Request<()>,
     body: Option<&'static [u8]>,
 ) -> Result<Answer, h2::Error> {
-    let mut client = client.clone().ready().await.unwrap();
-    let (mut response, mut send) = client.send_request(req, body.is_none()).unwrap();
+    let mut client = client.clone().ready().await?;
+    let (mut response, mut send) = client.send_request(req, body.is_none())?;
     if let Some(body) = body {
         send.send_data(Bytes::from_static(body), true).unwrap();
     }
@@ -498,5 +498,30 @@ async fn reset_streams_cannot_pile_up_work() {
         ask(&client, get("/status/200"), None).await.unwrap().status,
         200
     );
+    server.join().await;
+}
+
+/// When the server stops, an HTTP/2 connection gets GOAWAY: the stream in
+/// flight is answered, then the connection closes.
+#[tokio::test]
+async fn shutdown_lets_streams_in_flight_finish() {
+    let server = TestServer::default().await;
+    let (client, conn) = connect(&server).await;
+    let slow = tokio::spawn({
+        let client = client.clone();
+        async move {
+            ask(&client, get("/slow"), None)
+                .await
+                .map(|a| (a.status, a.body))
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    server.stop();
+    let (status, body) = slow.await.unwrap().unwrap();
+    assert_eq!((status, body.as_slice()), (200, &b"slow"[..]));
+    let ended = tokio::time::timeout(Duration::from_secs(2), conn).await;
+    assert!(ended.is_ok(), "the connection must close after GOAWAY");
+    // No new stream is taken after GOAWAY.
+    assert!(ask(&client, get("/status/200"), None).await.is_err());
     server.join().await;
 }
