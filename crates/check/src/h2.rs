@@ -163,6 +163,11 @@ where
                 timeout.as_millis()
             ));
         }
+        Ok(Err(e)) if ex.interim.is_empty() => {
+            ex.incomplete = Some(format!(
+                "no HTTP/2 response ({e}): the server may not speak HTTP/2 on this connection"
+            ));
+        }
         Ok(Err(e)) => ex.incomplete = Some(e),
         Ok(Ok(Answer::Reset(Reason::HTTP_1_1_REQUIRED))) => return Ok(Outcome::Http11Required),
         Ok(Ok(Answer::Reset(reason))) => {

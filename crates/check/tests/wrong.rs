@@ -170,3 +170,30 @@ async fn teapot_serve_is_clean_for_every_code() {
     }
     server.shutdown().await;
 }
+
+/// `--http2-prior-knowledge` over TLS offers only `h2` by ALPN; a server
+/// that does not take it cannot be checked that way (exit 2), while the
+/// default offer falls back to HTTP/1.1.
+#[tokio::test]
+async fn a_tls_server_without_h2_refuses_http2_only() {
+    let mut tls = teapot_server::tls::self_signed(vec!["127.0.0.1".into()]).unwrap();
+    let mut config = (*tls.config).clone();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    tls.config = std::sync::Arc::new(config);
+    let server = teapot_server::spawn(teapot_server::Config {
+        tls: Some(tls),
+        ..teapot_server::Config::default()
+    })
+    .await
+    .unwrap();
+    let url = format!("{}/200", server.base_url());
+    let mut req = request(&url, &[]);
+    req.insecure = true;
+    req.http = teapot_check::Http::Http2Only;
+    let err = run(req.clone(), &options()).await.unwrap_err();
+    assert!(matches!(err, CheckError::Tls(_)), "{err}");
+    req.http = teapot_check::Http::Default;
+    let report = run(req, &options()).await.unwrap();
+    assert_eq!(report.hops[0].exchange.protocol, "HTTP/1.1");
+    server.shutdown().await;
+}

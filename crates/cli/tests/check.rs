@@ -108,6 +108,33 @@ fn a_garbage_answer_is_a_finding_not_a_crash() {
         .stdout(predicate::str::contains("malformed response"));
 }
 
+#[test]
+fn http2_to_a_server_that_speaks_only_http1() {
+    let f = Fixture::start(fixture);
+    // By prior knowledge: the HTTP/1.1 answer is no HTTP/2 frame.
+    check()
+        .args(["--http2-prior-knowledge", &f.url("/ok")])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("> GET /ok HTTP/2"))
+        .stdout(predicate::str::contains("may not speak HTTP/2"));
+    // By Upgrade: h2c: the server declines by answering in HTTP/1.1.
+    check()
+        .args(["--http2", &f.url("/ok")])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("> Upgrade: h2c"))
+        .stdout(predicate::str::contains("< HTTP/1.1 200 OK"));
+    // Over TLS, --http2 offers h2 by ALPN and teapot takes it.
+    let server = Serve::start(&["--tls-self-signed"], &[]);
+    check()
+        .args(["-k", "--http2", &format!("https://{}/200", server.addr)])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("< HTTP/2 200"));
+    assert_eq!(server.terminate(), 0);
+}
+
 fn cannot_check(args: &[&str], message: &str) {
     check()
         .args(args)
