@@ -221,6 +221,8 @@ pub struct ScoreLine {
     pub status: Option<u16>,
     /// The interim statuses received.
     pub interim: Vec<u16>,
+    /// The protocol of the final response (`HTTP/1.1`, `HTTP/2`).
+    pub protocol: Option<String>,
     /// The findings.
     pub findings: Vec<Finding>,
     /// Why the check could not run, if so.
@@ -273,6 +275,11 @@ pub async fn scorecard(
                     code,
                     status: hop.exchange.final_response.as_ref().map(|r| r.status),
                     interim: hop.exchange.interim.iter().map(|r| r.status).collect(),
+                    protocol: hop
+                        .exchange
+                        .final_response
+                        .as_ref()
+                        .map(|r| r.version.clone()),
                     findings: hop.findings.clone(),
                     error: None,
                 }
@@ -282,6 +289,7 @@ pub async fn scorecard(
                 code,
                 status: None,
                 interim: Vec::new(),
+                protocol: None,
                 findings: Vec::new(),
                 error: Some(e.to_string()),
             },

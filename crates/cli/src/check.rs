@@ -372,7 +372,7 @@ fn write_scorecard(out: &mut impl Write, lines: &[ScoreLine], style: Style) -> R
     writeln!(
         out,
         "{}",
-        style.bold("code  got  interim      MUST  SHOULD  INFO")
+        style.bold("code  got  interim      MUST  SHOULD  INFO  protocol")
     )?;
     let mut clean = 0;
     for l in lines {
@@ -399,8 +399,9 @@ fn write_scorecard(out: &mut impl Write, lines: &[ScoreLine], style: Style) -> R
         };
         writeln!(
             out,
-            "{:<5} {got:<4} {interim:<12} {must}  {s:>6}  {i:>4}",
-            l.code
+            "{:<5} {got:<4} {interim:<12} {must}  {s:>6}  {i:>4}  {}",
+            l.code,
+            l.protocol.as_deref().unwrap_or("-")
         )?;
         if let Some(e) = &l.error {
             writeln!(out, "      ! {e}")?;
