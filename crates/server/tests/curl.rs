@@ -310,6 +310,25 @@ async fn curl_speaks_http2_every_way() {
         let head = text(&out.stdout);
         assert!(head.contains("HTTP/2 405"), "{flag} {base}: {head}");
         assert!(head.contains("\nallow: "), "{head}");
+        // An answer before the body is read (415 for a 300 kB upload): the
+        // server reads the rest so curl can finish sending and keep the
+        // answer.
+        let upload = std::env::temp_dir().join(format!("teapot-h2-upload-{}", std::process::id()));
+        std::fs::write(&upload, vec![b'x'; 300_000]).unwrap();
+        let data = format!("@{}", upload.display());
+        let out = curl(&[
+            "-k",
+            flag,
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--data-binary",
+            &data,
+            &format!("{base}/upload"),
+        ])
+        .await;
+        assert_eq!(text(&out.stdout), "415", "{flag} {base}");
         // 426 needs HTTP/1.1: curl is sent back there and gets it.
         let out = curl(&["-k", "-v", flag, &format!("{base}/426")]).await;
         let err = text(&out.stderr);

@@ -239,6 +239,24 @@ impl Stream<'_> {
         }
     }
 
+    /// Reads and discards what is left of the request body, up to `limit`
+    /// bytes, waiting at most `timeout` for each piece.
+    pub(crate) async fn drain(&mut self, limit: u64, timeout: Duration) {
+        let mut drained = 0u64;
+        while !self.body_done() {
+            match tokio::time::timeout(timeout, self.recv.data()).await {
+                Ok(Some(Ok(d))) => {
+                    let _ = self.recv.flow_control().release_capacity(d.len());
+                    drained += d.len() as u64;
+                    if drained > limit {
+                        return;
+                    }
+                }
+                _ => return,
+            }
+        }
+    }
+
     pub(crate) fn interim(&mut self, head: &Head) -> io::Result<()> {
         let resp = to_http(head, Framing::None, false)?;
         self.respond.send_informational(resp).map_err(h2_io)

@@ -746,33 +746,21 @@ impl<'c, T: Transport> Exchange<'c, T> {
     /// Finishes what the handler left open. Returns whether the connection
     /// can carry another request.
     pub(crate) async fn settle(&mut self, panicked: bool) -> bool {
-        match self.state {
-            State::Head => {
-                let status = match self.body_error {
-                    Some(e) if !panicked => e,
-                    _ => {
-                        let _ = self
-                            .send_problem(500, "The handler failed to answer.")
-                            .await;
-                        return false;
-                    }
-                };
-                let _ = self.send_error(status).await;
-                return false;
+        let answered = self.finish_answer(panicked).await;
+        if let Wire::H2(s) = &mut self.wire {
+            // An answer that came before the whole body: read the rest (as
+            // much as the server would ever take) so the client can finish
+            // sending. The alternative, RST_STREAM with NO_ERROR while it
+            // still sends, is correct (RFC 9113 §8.1) but makes some
+            // clients (curl 7.88) drop the answer they already have.
+            if self.state != State::Faulted && !panicked {
+                s.drain(self.limits.max_body, self.limits.request_timeout)
+                    .await;
             }
-            State::Streaming { .. } => {
-                if panicked || self.finish().await.is_err() {
-                    return false;
-                }
-            }
-            State::Switched | State::Faulted => return false,
-            State::Done => {}
+            return answered && !self.close;
         }
-        if self.close || panicked {
+        if !answered || self.close || panicked {
             return false;
-        }
-        if let Wire::H2(_) = self.wire {
-            return true;
         }
         // Read and discard what is left of the body so the next request
         // starts at the right byte.
@@ -790,6 +778,29 @@ impl<'c, T: Transport> Exchange<'c, T> {
             }
         }
         true
+    }
+
+    /// Ends the answer: an error response when there was none, the end of
+    /// a streamed one. Returns whether it ended cleanly.
+    async fn finish_answer(&mut self, panicked: bool) -> bool {
+        match self.state {
+            State::Head => {
+                let status = match self.body_error {
+                    Some(e) if !panicked => e,
+                    _ => {
+                        let _ = self
+                            .send_problem(500, "The handler failed to answer.")
+                            .await;
+                        return false;
+                    }
+                };
+                let _ = self.send_error(status).await;
+                false
+            }
+            State::Streaming { .. } => !panicked && self.finish().await.is_ok(),
+            State::Switched | State::Faulted => false,
+            State::Done => true,
+        }
     }
 
     async fn send_error(&mut self, e: RequestError) -> io::Result<()> {
