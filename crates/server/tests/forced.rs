@@ -879,3 +879,51 @@ async fn switching_protocols_over_every_transport() {
     assert_eq!((r.version.as_str(), r.status), ("HTTP/1.1", 200));
     server.shutdown().await;
 }
+
+/// The request that switches by `Upgrade: h2c` reaches its handler on
+/// stream 1 with every field as sent: short and long values (HPACK string
+/// lengths of one byte and of several), upgrade fields left behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_h2c_upgrade_carries_the_request_whole() {
+    let server = common::server().await;
+    let lengths = [0usize, 1, 126, 127, 128, 300, 5000];
+    let headers: Vec<(String, String)> = lengths
+        .iter()
+        .map(|&n| {
+            let value: String = (0..n).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            (format!("X-Len-{n}"), value)
+        })
+        .collect();
+    let request = teapot_check::Request {
+        method: "GET".into(),
+        url: url::Url::parse(&format!("{}/headers?x=1&y=%20", server.base_url())).unwrap(),
+        headers: headers.clone(),
+        body: bytes::Bytes::new(),
+        insecure: false,
+        http: teapot_check::Http::Http2,
+    };
+    let ex =
+        teapot_check::client::exchange(&request, Duration::from_secs(5), Duration::from_millis(20))
+            .await
+            .unwrap();
+    assert_eq!(ex.interim[0].status, 101);
+    let r = ex.final_response.unwrap();
+    assert_eq!((r.version.as_str(), r.status), ("HTTP/2", 200));
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    let seen = v["headers"].as_object().unwrap();
+    for (name, value) in &headers {
+        let got = seen
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .unwrap_or_else(|| panic!("{name} missing: {seen:?}"));
+        assert_eq!(got.1, value, "{name}");
+    }
+    for gone in ["Upgrade", "Connection", "HTTP2-Settings"] {
+        assert!(
+            !seen.keys().any(|n| n.eq_ignore_ascii_case(gone)),
+            "{gone} reached the handler: {seen:?}"
+        );
+    }
+    assert!(seen.keys().any(|n| n.eq_ignore_ascii_case("host")));
+    server.shutdown().await;
+}
