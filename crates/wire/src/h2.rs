@@ -72,6 +72,17 @@ const SEND_BUFFER: usize = 64 * 1024;
 /// acknowledged (the protocol's default `SETTINGS_MAX_FRAME_SIZE`).
 const DEFAULT_MAX_FRAME: usize = 16_384;
 
+/// The `SETTINGS_MAX_HEADER_LIST_SIZE` to advertise. HPACK counts 32
+/// bytes more per field than the field's line does, and counts the
+/// pseudo-headers, so the advertised size is the engine's own limits
+/// (`max_header_bytes`, `max_headers`, `max_uri`) in HPACK's terms: a list
+/// over the engine's limits but within this gets the engine's 431 (problem
+/// details, `Date`); only a list beyond it gets the `h2` crate's bare 431.
+fn header_list_size(limits: &crate::limits::Limits) -> u32 {
+    let size = limits.max_header_bytes + 32 * limits.max_headers + limits.max_uri + 256;
+    u32::try_from(size).unwrap_or(u32::MAX)
+}
+
 /// How a connection came to speak HTTP/2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Start {
@@ -518,7 +529,7 @@ pub(crate) async fn serve_inner<I, S>(
     let limits = &config.limits;
     let mut builder = ::h2::server::Builder::new();
     builder
-        .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX))
+        .max_header_list_size(header_list_size(limits))
         .max_concurrent_streams(MAX_STREAMS)
         .initial_window_size(STREAM_WINDOW)
         .initial_connection_window_size(CONNECTION_WINDOW)
