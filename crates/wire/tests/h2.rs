@@ -533,3 +533,82 @@ async fn shutdown_lets_streams_in_flight_finish() {
     assert!(ask(&client, get("/status/200"), None).await.is_err());
     server.join().await;
 }
+
+/// Random requests (methods, targets, fields with any byte HTTP/2 allows
+/// in a value) each get an HTTP answer over the same connection, which
+/// keeps working: whatever the adapter writes out for the parser, it never
+/// breaks the stream or the connection.
+#[test]
+fn random_requests_each_get_an_answer() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (server, client) = rt.block_on(async {
+        let server = TestServer::default().await;
+        let (client, conn) = connect(&server).await;
+        drop(conn);
+        (server, client)
+    });
+    let method = prop_oneof![
+        Just("GET".to_string()),
+        Just("POST".to_string()),
+        Just("HEAD".to_string()),
+        Just("DELETE".to_string()),
+        "[A-Z]{1,12}",
+    ];
+    let path = "/[a-zA-Z0-9._~!$&'()*+,;=:@/-]{0,300}(\\?[a-zA-Z0-9=&_.-]{0,60})?";
+    let name = "[a-z][a-z0-9-]{0,24}".prop_filter("not framed by the protocol", |n| {
+        !matches!(
+            n.as_str(),
+            "connection"
+                | "keep-alive"
+                | "proxy-connection"
+                | "transfer-encoding"
+                | "upgrade"
+                | "te"
+                | "content-length"
+                | "host"
+                | "expect"
+        )
+    });
+    let value = proptest::collection::vec(
+        prop_oneof![Just(b'\t'), 0x20u8..0x7f, 0x80u8..=0xff],
+        0..120,
+    );
+    let fields = proptest::collection::vec((name, value), 0..24);
+    let mut runner = TestRunner::new(Config {
+        cases: 128,
+        ..Config::default()
+    });
+    runner
+        .run(&(method, path, fields), |(method, path, fields)| {
+            let mut req = http::Request::builder()
+                .method(method.as_str())
+                .uri(format!("http://test{path}"));
+            for (n, v) in &fields {
+                req = req.header(n.as_str(), http::HeaderValue::from_bytes(v).unwrap());
+            }
+            let Ok(req) = req.body(()) else {
+                return Ok(()); // not a request the client can build
+            };
+            rt.block_on(async {
+                let a = ask(&client, req, None).await;
+                let a = a.map_err(|e| TestCaseError::fail(format!("{method} {path}: {e}")))?;
+                prop_assert!(
+                    (200..600).contains(&a.status),
+                    "{method} {path}: {}",
+                    a.status
+                );
+                let again = ask(&client, get("/status/200"), None).await.unwrap();
+                prop_assert_eq!(again.status, 200);
+                Ok(())
+            })
+        })
+        .unwrap();
+    rt.block_on(server.join());
+}
