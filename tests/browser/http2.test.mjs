@@ -6,33 +6,20 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { once } from "node:events";
 import http2 from "node:http2";
+import { serve } from "./serve.mjs";
 
-const bin = process.env.TEAPOT_BIN ?? "../../target/debug/teapot";
 const servers = [];
-
-async function serve(args, scheme) {
-  const child = spawn(bin, ["serve", "--bind", "127.0.0.1:0", ...args], { env: { ...process.env, TEAPOT_LOG: "info" } });
-  servers.push(child);
-  return new Promise((resolve, reject) => {
-    let seen = "";
-    child.stderr.on("data", (chunk) => {
-      seen += chunk;
-      const m = seen.match(new RegExp(`listening on (${scheme}://[0-9.:]+)`));
-      if (m) resolve(m[1]);
-    });
-    child.on("exit", (code) => reject(new Error(`teapot exited with ${code}: ${seen}`)));
-  });
-}
-
 let plain;
 let secure;
 
 before(async () => {
-  plain = await serve([], "http");
-  secure = await serve(["--tls-self-signed"], "https");
+  const a = serve();
+  const b = serve(["--tls-self-signed"]);
+  servers.push(a.child, b.child);
+  plain = await a.base;
+  secure = await b.base;
 });
 
 after(async () => {

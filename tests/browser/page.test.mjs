@@ -5,12 +5,12 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { once } from "node:events";
 import { chromium } from "playwright-core";
 
-const bin = process.env.TEAPOT_BIN ?? "../../target/debug/teapot";
+import { serve } from "./serve.mjs";
+
 const out = process.env.OUT ?? "../../target/browser";
 mkdirSync(out, { recursive: true });
 
@@ -20,16 +20,9 @@ let browser;
 let page;
 
 before(async () => {
-  server = spawn(bin, ["serve", "--bind", "127.0.0.1:0"], { env: { ...process.env, TEAPOT_LOG: "info" } });
-  base = await new Promise((resolve, reject) => {
-    let seen = "";
-    server.stderr.on("data", (chunk) => {
-      seen += chunk;
-      const m = seen.match(/listening on (http:\/\/[0-9.:]+)/);
-      if (m) resolve(m[1]);
-    });
-    server.on("exit", (code) => reject(new Error(`teapot exited with ${code}: ${seen}`)));
-  });
+  const started = serve();
+  server = started.child;
+  base = await started.base;
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
@@ -135,17 +128,10 @@ test("follows the dark colour scheme", async () => {
 });
 
 test("over HTTPS the browser speaks HTTP/2, and is sent to HTTP/1.1 for 101 and 426", async () => {
-  const tls = spawn(bin, ["serve", "--bind", "127.0.0.1:0", "--tls-self-signed"], { env: { ...process.env, TEAPOT_LOG: "info" } });
+  const started = serve(["--tls-self-signed"]);
+  const tls = started.child;
   try {
-    const secure = await new Promise((resolve, reject) => {
-      let seen = "";
-      tls.stderr.on("data", (chunk) => {
-        seen += chunk;
-        const m = seen.match(/listening on (https:\/\/[0-9.:]+)/);
-        if (m) resolve(m[1]);
-      });
-      tls.on("exit", (code) => reject(new Error(`teapot exited with ${code}: ${seen}`)));
-    });
+    const secure = await started.base;
     const context = await browser.newContext({ ignoreHTTPSErrors: true });
     const h2 = await context.newPage();
     await h2.goto(secure + "/");

@@ -695,18 +695,24 @@ const CONNECTION_SPECIFIC: [&str; 5] = [
     "upgrade",
 ];
 
-async fn over(transport: Transport, base: &str, path: &str) -> teapot_check::Exchange {
-    let request = teapot_check::Request {
+/// A GET for teapot's checker client (any certificate accepted).
+fn check_request(url: &str, http: teapot_check::Http) -> teapot_check::Request {
+    teapot_check::Request {
         method: "GET".into(),
-        url: url::Url::parse(&format!("{base}{path}")).unwrap(),
+        url: url::Url::parse(url).unwrap(),
         headers: Vec::new(),
         body: bytes::Bytes::new(),
         insecure: true,
-        http: match transport {
-            Transport::Http1 => teapot_check::Http::Http1,
-            Transport::H2c | Transport::H2Tls => teapot_check::Http::Http2Only,
-        },
+        http,
+    }
+}
+
+async fn over(transport: Transport, base: &str, path: &str) -> teapot_check::Exchange {
+    let http = match transport {
+        Transport::Http1 => teapot_check::Http::Http1,
+        Transport::H2c | Transport::H2Tls => teapot_check::Http::Http2Only,
     };
+    let request = check_request(&format!("{base}{path}"), http);
     teapot_check::client::exchange(&request, Duration::from_secs(10), Duration::from_millis(50))
         .await
         .unwrap_or_else(|e| panic!("{transport:?} {path}: {e}"))
@@ -848,14 +854,7 @@ async fn switching_protocols_over_every_transport() {
     assert!(ex.notes[0].contains("HTTP_1_1_REQUIRED"), "{:?}", ex.notes);
     assert_eq!(ex.protocol, "HTTP/1.1");
     assert_eq!(ex.final_response.unwrap().status, 426);
-    let mut request = teapot_check::Request {
-        method: "GET".into(),
-        url: url::Url::parse(&format!("{base}/101")).unwrap(),
-        headers: Vec::new(),
-        body: bytes::Bytes::new(),
-        insecure: false,
-        http: teapot_check::Http::Http2,
-    };
+    let mut request = check_request(&format!("{base}/101"), teapot_check::Http::Http2);
     let ex =
         teapot_check::client::exchange(&request, Duration::from_secs(5), Duration::from_millis(50))
             .await
@@ -894,14 +893,9 @@ async fn an_h2c_upgrade_carries_the_request_whole() {
             (format!("X-Len-{n}"), value)
         })
         .collect();
-    let request = teapot_check::Request {
-        method: "GET".into(),
-        url: url::Url::parse(&format!("{}/headers?x=1&y=%20", server.base_url())).unwrap(),
-        headers: headers.clone(),
-        body: bytes::Bytes::new(),
-        insecure: false,
-        http: teapot_check::Http::Http2,
-    };
+    let url = format!("{}/headers?x=1&y=%20", server.base_url());
+    let mut request = check_request(&url, teapot_check::Http::Http2);
+    request.headers = headers.clone();
     let ex =
         teapot_check::client::exchange(&request, Duration::from_secs(5), Duration::from_millis(20))
             .await
