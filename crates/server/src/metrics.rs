@@ -32,6 +32,11 @@ struct KindLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ProtocolLabel {
+    protocol: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct FaultLabel {
     fault: &'static str,
 }
@@ -51,6 +56,7 @@ fn code_label(status: Option<u16>) -> &'static str {
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
+    protocols: Family<ProtocolLabel, Counter>,
     duration: Family<KindLabel, Histogram>,
     connections: Gauge,
     connections_total: Counter,
@@ -70,6 +76,7 @@ impl Default for Metrics {
     fn default() -> Metrics {
         let mut registry = Registry::with_prefix("teapot");
         let requests = Family::<RequestLabels, Counter>::default();
+        let protocols = Family::<ProtocolLabel, Counter>::default();
         let duration =
             Family::<KindLabel, Histogram>::new_with_constructor(histogram as fn() -> Histogram);
         let connections = Gauge::default();
@@ -81,6 +88,11 @@ impl Default for Metrics {
             "requests",
             "Exchanges answered, by final status and endpoint kind",
             requests.clone(),
+        );
+        registry.register(
+            "protocol_requests",
+            "Exchanges by the protocol of the request (HTTP/1.0, HTTP/1.1, HTTP/2)",
+            protocols.clone(),
         );
         registry.register(
             "request_duration_seconds",
@@ -115,6 +127,7 @@ impl Default for Metrics {
         Metrics {
             registry,
             requests,
+            protocols,
             duration,
             connections,
             connections_total,
@@ -168,6 +181,10 @@ impl Observe for Metrics {
                 code: code_label(r.status),
                 kind,
             })
+            .inc();
+        let protocol = r.version.map_or("unknown", |v| v.as_str());
+        self.protocols
+            .get_or_create(&ProtocolLabel { protocol })
             .inc();
         self.duration
             .get_or_create(&KindLabel { kind })
@@ -236,6 +253,7 @@ mod tests {
         m.exchange(&Record {
             method: None,
             path: Some("/fault/reset"),
+            version: Some(teapot_wire::Version::Http2),
             status: None,
             interim: 2,
             bytes: 0,
@@ -248,6 +266,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("teapot_faults_total{fault=\"reset\"} 1"));
+        assert!(text.contains("teapot_protocol_requests_total{protocol=\"HTTP/2\"} 1"));
         assert!(text.contains("teapot_interim_responses_total 2"));
         assert!(text.contains("teapot_open_connections 1"));
         assert!(text.ends_with("# EOF\n"));

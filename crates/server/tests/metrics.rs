@@ -105,3 +105,45 @@ async fn health_and_readiness() {
         (200, "{\"status\":\"ready\"}\n")
     );
 }
+
+/// Exchanges are counted by the protocol they came in: HTTP/2 streams
+/// (prior knowledge, and the stream 1 of an h2c upgrade) and HTTP/1.1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exchanges_are_counted_by_protocol() {
+    let server = common::server().await;
+    let before = scrape(&server).await;
+    let ask = |http: teapot_check::Http| {
+        let request = teapot_check::Request {
+            method: "GET".into(),
+            url: url::Url::parse(&format!("{}/418", server.base_url())).unwrap(),
+            headers: Vec::new(),
+            body: bytes::Bytes::new(),
+            insecure: false,
+            http,
+        };
+        async move {
+            let d = std::time::Duration::from_millis(10);
+            teapot_check::client::exchange(&request, std::time::Duration::from_secs(5), d)
+                .await
+                .unwrap()
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(ask(teapot_check::Http::Http2Only).await.protocol, "HTTP/2");
+    }
+    assert_eq!(ask(teapot_check::Http::Http2).await.protocol, "HTTP/2");
+    assert_eq!(ask(teapot_check::Http::Http1).await.protocol, "HTTP/1.1");
+    let after = scrape(&server).await;
+    let delta = |name: &str| sample(&after, name) - sample(&before, name);
+    assert_eq!(
+        delta("teapot_protocol_requests_total{protocol=\"HTTP/2\"}"),
+        4.0
+    );
+    // One HTTP/1.1 request, the 101 of the upgrade, and the scrape before
+    // this one.
+    assert_eq!(
+        delta("teapot_protocol_requests_total{protocol=\"HTTP/1.1\"}"),
+        3.0
+    );
+    server.shutdown().await;
+}

@@ -603,7 +603,7 @@ async fn answer<S: Service>(
         Err(e) => {
             refuse(&mut respond, e);
             if let Some(o) = &config.observer {
-                o.exchange(&Record::refused(e.status(), started));
+                o.exchange(&Record::refused(e.status(), started, Some(Version::Http2)));
             }
             return;
         }

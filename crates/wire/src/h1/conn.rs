@@ -94,6 +94,8 @@ pub struct Record<'a> {
     pub method: Option<Method>,
     /// The path, when the head could be read.
     pub path: Option<&'a str>,
+    /// The protocol the request came in, when known.
+    pub version: Option<Version>,
     /// The final status (or 101), when one went out.
     pub status: Option<u16>,
     /// Interim responses sent.
@@ -108,10 +110,15 @@ pub struct Record<'a> {
 
 impl Record<'_> {
     /// An exchange the engine refused before any handler saw it.
-    pub(crate) fn refused(status: u16, started: Instant) -> Record<'static> {
+    pub(crate) fn refused(
+        status: u16,
+        started: Instant,
+        version: Option<Version>,
+    ) -> Record<'static> {
         Record {
             method: None,
             path: None,
+            version,
             status: Some(status),
             interim: 0,
             bytes: 0,
@@ -837,6 +844,7 @@ impl<'c, T: Transport> Exchange<'c, T> {
         Record {
             method: Some(self.req.method()),
             path: Some(self.req.path()),
+            version: Some(self.req.version()),
             status: self.status,
             interim: self.interim_sent,
             bytes: self.bytes_out,
@@ -1073,7 +1081,7 @@ async fn serve_requests<T: Transport, S: Service>(
                 let started = Instant::now();
                 refuse_unparsed(conn, e).await;
                 if let Some(o) = &config.observer {
-                    o.exchange(&Record::refused(e.status(), started));
+                    o.exchange(&Record::refused(e.status(), started, None));
                 }
                 break;
             }
@@ -1088,6 +1096,7 @@ async fn serve_requests<T: Transport, S: Service>(
                         o.exchange(&Record {
                             method: Some(req.method()),
                             path: Some(req.path()),
+                            version: Some(req.version()),
                             status: Some(101),
                             interim: 0,
                             bytes: 0,
