@@ -357,8 +357,10 @@ pub(crate) fn preface(buf: &[u8]) -> Option<bool> {
 /// in base64url, and no body. Anything less is answered over HTTP/1.1, as
 /// a server may always decline an upgrade.
 pub(crate) fn wants_h2c(req: &Request, secure: bool) -> Option<Bytes> {
-    if secure
-        || req.version() != Version::Http11
+    // `wants_upgrade` (HTTP/1.1, `Upgrade`, and `upgrade` in `Connection`)
+    // was worked out by the parser: most requests stop at it.
+    if !req.wants_upgrade()
+        || secure
         || !req.has_token("upgrade", "h2c")
         || req.has_token("upgrade", "websocket")
         || !req.has_token("connection", "upgrade")
