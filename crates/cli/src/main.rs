@@ -64,7 +64,9 @@ enum Command {
     /// rules for its status. Exit 0 when clean, 1 on MUST findings (any
     /// finding with --strict), 2 when the check could not run.
     Check(check::CheckArgs),
-    /// Run the status-code server (until SIGINT or SIGTERM).
+    /// Run the status-code server (until SIGINT or SIGTERM): HTTP/1.1, and
+    /// HTTP/2 by prior knowledge or Upgrade: h2c; with TLS, HTTP/2 or
+    /// HTTP/1.1 by ALPN.
     Serve(serve::ServeArgs),
 }
 
