@@ -55,8 +55,15 @@ pub struct Request {
     pub http: Http,
 }
 
+/// Milliseconds from `since` to now, to a hundredth.
 pub(crate) fn ms(since: Instant) -> f64 {
-    (since.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0
+    ms_between(since, Instant::now())
+}
+
+/// Milliseconds from `since` to `at`, to a hundredth.
+pub(crate) fn ms_between(since: Instant, at: Instant) -> f64 {
+    let d = at.saturating_duration_since(since);
+    (d.as_secs_f64() * 1000.0 * 100.0).round() / 100.0
 }
 
 /// Sends `req` and records the exchange. Fails only when no exchange could

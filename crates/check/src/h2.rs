@@ -13,7 +13,7 @@ use h2::Reason;
 use teapot_wire::Rewind;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::client::{ms, Request, MAX_BODY};
+use crate::client::{ms, ms_between, Request, MAX_BODY};
 use crate::exchange::{Exchange, Framing, Response, SentRequest, Timing};
 use crate::CheckError;
 
@@ -206,11 +206,6 @@ where
         ex.reusable = !closed;
     }
     Ok(Outcome::Done(Box::new(ex)))
-}
-
-fn ms_between(started: Instant, at: Instant) -> f64 {
-    let d = at.saturating_duration_since(started);
-    (d.as_secs_f64() * 1000.0 * 100.0).round() / 100.0
 }
 
 /// What came back on the stream.

@@ -136,14 +136,9 @@ fn http2_to_a_server_that_speaks_only_http1() {
 }
 
 fn cannot_check(args: &[&str], message: &str) {
-    check()
-        .args(args)
-        .assert()
-        .code(2)
-        .stdout(predicate::str::is_empty())
-        .stderr(predicate::str::starts_with("error: "))
-        .stderr(predicate::str::contains(message))
-        .stderr(predicate::function(|s: &str| s.lines().count() == 1));
+    let mut cmd = check();
+    cmd.args(args);
+    common::fails_with(cmd, message);
 }
 
 #[test]

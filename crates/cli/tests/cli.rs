@@ -1,5 +1,7 @@
 //! The real `teapot` binary, run for each form of `explain` and `list`.
 
+mod common;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
@@ -181,14 +183,9 @@ fn color_always_paints_and_never_does_not() {
 }
 
 fn fails_with(args: &[&str], message: &str) {
-    teapot()
-        .args(args)
-        .assert()
-        .code(2)
-        .stdout(predicate::str::is_empty())
-        .stderr(predicate::str::starts_with("error: "))
-        .stderr(predicate::str::contains(message))
-        .stderr(predicate::function(|s: &str| s.lines().count() == 1));
+    let mut cmd = teapot();
+    cmd.args(args);
+    common::fails_with(cmd, message);
 }
 
 #[test]

@@ -6,6 +6,16 @@
 
 use serde_json::{json, Map, Value};
 
+/// What `/bytes/{n}` and `/range/{n}` both answer.
+const RANGED: &[(u16, &str)] = &[
+    (200, "The bytes."),
+    (206, "Part of them."),
+    (304, "Not modified."),
+    (412, "A failed precondition."),
+    (416, "No range lies within."),
+    (400, "n over 100 KiB."),
+];
+
 /// One documented path.
 pub struct Operation {
     /// The path template, OpenAPI style (`/redirect/{n}`).
@@ -351,14 +361,7 @@ pub const OPERATIONS: &[Operation] = &[
         tag: "ranges",
         summary: "n random bytes (the same for the same seed), with Range support.",
         query: &[("seed", "A whole number.")],
-        responses: &[
-            (200, "The bytes."),
-            (206, "Part of them."),
-            (304, "Not modified."),
-            (412, "A failed precondition."),
-            (416, "No range lies within."),
-            (400, "n over 100 KiB."),
-        ],
+        responses: RANGED,
     },
     Operation {
         path: "/range/{n}",
@@ -366,14 +369,7 @@ pub const OPERATIONS: &[Operation] = &[
         tag: "ranges",
         summary: "n bytes of the alphabet, with Range and If-Range.",
         query: &[],
-        responses: &[
-            (200, "The bytes."),
-            (206, "Part of them."),
-            (304, "Not modified."),
-            (412, "A failed precondition."),
-            (416, "No range lies within."),
-            (400, "n over 100 KiB."),
-        ],
+        responses: RANGED,
     },
     Operation {
         path: "/etag/{etag}",

@@ -2,7 +2,7 @@
 
 mod common;
 
-use teapot_testkit::{Client, Response};
+use teapot_testkit::{request, Client, Response};
 
 async fn dav(
     server: &teapot_server::Running,
@@ -12,12 +12,7 @@ async fn dav(
     body: &str,
 ) -> Response {
     let mut c = Client::connect(server.addr()).await;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: t\r\n");
-    for (n, v) in headers {
-        req.push_str(&format!("{n}: {v}\r\n"));
-    }
-    req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-    c.send(req).await;
+    c.send(request(method, path, headers, body)).await;
     c.response(method == "HEAD").await
 }
 

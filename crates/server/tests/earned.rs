@@ -3,20 +3,7 @@
 mod common;
 
 use serde_json::Value;
-use teapot_testkit::{get, Client, Response};
-
-fn req(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> String {
-    let mut s = format!("{method} {path} HTTP/1.1\r\nHost: t\r\n");
-    for (n, v) in headers {
-        s.push_str(&format!("{n}: {v}\r\n"));
-    }
-    if !body.is_empty() || method == "POST" || method == "PUT" {
-        s.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    s.push_str("\r\n");
-    s.push_str(body);
-    s
-}
+use teapot_testkit::{get, request as req, Client, Response};
 
 async fn ask(c: &mut Client, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
     c.send(req(method, path, headers, "")).await;

@@ -249,3 +249,19 @@ impl Client {
 pub fn get(path: &str) -> String {
     format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n")
 }
+
+/// A request with `Host`, the given fields and `body`. `Content-Length` is
+/// added when there is a body, and for methods other than GET, HEAD,
+/// DELETE and OPTIONS (which say nothing when they carry none).
+pub fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> String {
+    let mut s = format!("{method} {path} HTTP/1.1\r\nHost: t\r\n");
+    for (n, v) in headers {
+        s.push_str(&format!("{n}: {v}\r\n"));
+    }
+    if !body.is_empty() || !matches!(method, "GET" | "HEAD" | "DELETE" | "OPTIONS") {
+        s.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    s.push_str("\r\n");
+    s.push_str(body);
+    s
+}

@@ -7,6 +7,19 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// Runs `cmd` and holds it to the contract for what cannot be done: exit
+/// status 2, nothing on stdout, one `error:` line on stderr that says
+/// `message`.
+pub fn fails_with(mut cmd: assert_cmd::Command, message: &str) {
+    use predicates::prelude::*;
+    cmd.assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::starts_with("error: "))
+        .stderr(predicate::str::contains(message))
+        .stderr(predicate::function(|s: &str| s.lines().count() == 1));
+}
+
 pub struct Serve {
     child: Child,
     pub addr: String,
