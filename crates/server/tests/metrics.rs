@@ -147,3 +147,31 @@ async fn exchanges_are_counted_by_protocol() {
     );
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_body_cut_short_is_a_400_and_no_server_error() {
+    let server = common::server().await;
+    let before = scrape(&server).await;
+    let cut = [
+        "POST /post HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nhello",
+        "POST /anything HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+        "POST /items HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n{\"a\":",
+        "PUT /upload HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\nabc",
+    ];
+    for request in cut {
+        let mut c = Client::connect(server.addr()).await;
+        c.send(request).await;
+        c.finish_sending().await;
+        let r = c.response(false).await;
+        assert_eq!(r.status, 400, "{request:?}: {}", r.text());
+        assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    }
+    let after = scrape(&server).await;
+    let errors = |text: &str| {
+        text.lines()
+            .filter(|l| l.starts_with("teapot_requests_total{code=\"500\""))
+            .count()
+    };
+    assert_eq!(errors(&before), 0);
+    assert_eq!(errors(&after), 0, "{after}");
+}

@@ -76,6 +76,11 @@ impl Client {
         self.stream.write_all(bytes.as_ref()).await.expect("write");
     }
 
+    /// Ends the sending side (TCP FIN); the client can still read.
+    pub async fn finish_sending(&mut self) {
+        self.stream.shutdown().await.expect("shutdown");
+    }
+
     /// Writes bytes; returns false if the server has already gone.
     pub async fn try_send(&mut self, bytes: impl AsRef<[u8]>) -> bool {
         self.stream.write_all(bytes.as_ref()).await.is_ok()

@@ -54,6 +54,9 @@ pub enum RequestError {
     BodyTooLarge,
     /// Malformed chunked framing.
     BadChunk,
+    /// The client ended its side of the connection before the whole body
+    /// (its declared length, or the last chunk) had arrived.
+    IncompleteBody,
     /// The request (head or body) did not arrive within `request_timeout`.
     Timeout,
     /// A body was required to carry `Content-Length`.
@@ -78,7 +81,8 @@ impl RequestError {
             | LengthAndTransferEncoding
             | ChunkedNotLast
             | TransferEncodingOnHttp10
-            | BadChunk => 400,
+            | BadChunk
+            | IncompleteBody => 400,
             Timeout => 408,
             LengthRequired => 411,
             BodyTooLarge => 413,
@@ -115,6 +119,7 @@ impl RequestError {
             UnknownExpectation => "The only expectation this server can meet is Expect: 100-continue.",
             BodyTooLarge => "The request body is larger than this server accepts (see --max-body).",
             BadChunk => "The chunked body is malformed.",
+            IncompleteBody => "The connection ended before the whole request body arrived (its Content-Length, or the last chunk).",
             Timeout => "The request was not received in time (see --request-timeout).",
             LengthRequired => "This resource needs a Content-Length; chunked uploads are not accepted here.",
         }

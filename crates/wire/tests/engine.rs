@@ -636,3 +636,46 @@ async fn engine_errors_are_plain_text_when_asked() {
         r.text()
     );
 }
+
+#[tokio::test]
+async fn a_body_cut_short_by_the_client_is_its_fault() {
+    let server = TestServer::default().await;
+    for request in [
+        &b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhello"[..],
+        b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+        b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+    ] {
+        let mut c = client(&server).await;
+        c.send(request).await;
+        c.finish_sending().await;
+        let r = c.response(false).await;
+        let shown = String::from_utf8_lossy(request);
+        assert_eq!(
+            (r.status, r.reason.as_str()),
+            (400, "Bad Request"),
+            "{shown:?}"
+        );
+        assert!(
+            r.text().contains("whole request body"),
+            "{shown:?}: {}",
+            r.text()
+        );
+        assert_eq!(r.header("connection"), Some("close"));
+        assert!(c.is_closed().await);
+    }
+}
+
+#[tokio::test]
+async fn chunk_lines_outside_the_grammar_are_refused() {
+    let server = TestServer::default().await;
+    for line in ["5 ", "5;a=\"b", "5;", "5\t"] {
+        let request = format!(
+            "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n{line}\r\nhello\r\n0\r\n\r\n"
+        );
+        refused(&server, request.as_bytes(), 400, "Bad Request").await;
+    }
+    let mut c = client(&server).await;
+    c.send("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5 ; a = \"b c\"\r\nhello\r\n0\r\n\r\n").await;
+    let r = c.response(false).await;
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"hello"[..]));
+}

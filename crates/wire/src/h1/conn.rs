@@ -341,9 +341,11 @@ impl<'c, T: Transport> Exchange<'c, T> {
                         return Ok(None);
                     }
                     Err(e) => {
-                        if let BodyError::Request(r) = e {
-                            self.body_error = Some(r);
-                        }
+                        self.body_error = Some(match e {
+                            BodyError::Request(r) => r,
+                            // The stream was reset or the connection lost.
+                            BodyError::Io(_) => RequestError::IncompleteBody,
+                        });
                         return Err(e);
                     }
                 }
@@ -374,12 +376,16 @@ impl<'c, T: Transport> Exchange<'c, T> {
             }
             let read = tokio::time::timeout(timeout, read_more(&mut conn.io, &mut conn.rbuf)).await;
             match read {
+                // The client's fault, not the handler's: the engine answers
+                // 400 if the client still reads, and closes.
                 Ok(Ok(0)) => {
+                    self.body_error = Some(RequestError::IncompleteBody);
                     self.close = true;
-                    return Err(BodyError::Io(io::ErrorKind::UnexpectedEof.into()));
+                    return Err(BodyError::Request(RequestError::IncompleteBody));
                 }
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => {
+                    self.body_error = Some(RequestError::IncompleteBody);
                     self.close = true;
                     return Err(BodyError::Io(e));
                 }

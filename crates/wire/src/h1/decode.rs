@@ -240,20 +240,67 @@ fn parse_chunk_line(line: &[u8]) -> Result<u64, RequestError> {
             .and_then(|s| s.checked_add(u64::from(d)))
             .ok_or(RequestError::BadChunk)?;
     }
-    let ext = &line[digits..];
-    let ext_start = ext
-        .iter()
-        .position(|&b| b != b' ' && b != b'\t')
-        .unwrap_or(ext.len());
-    let ext = &ext[ext_start..];
-    if !ext.is_empty() {
-        // Extensions are ignored, but must look like extensions: they start
-        // with ';' and hold no control characters (a bare CR among them).
-        if ext[0] != b';' || ext.iter().any(|&b| b < 0x20 && b != b'\t' || b == 0x7f) {
-            return Err(RequestError::BadChunk);
-        }
+    if !chunk_ext(&line[digits..]) {
+        return Err(RequestError::BadChunk);
     }
     Ok(size)
+}
+
+/// Whether `ext` is a well-formed `chunk-ext` (RFC 9112 §7.1.1):
+/// `*( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] )`.
+/// Extensions are ignored, but one that does not parse (whitespace with no
+/// extension after it, an unclosed quoted string, a control character)
+/// is a framing error like any other.
+fn chunk_ext(mut ext: &[u8]) -> bool {
+    fn bws(s: &[u8]) -> &[u8] {
+        let n = s.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+        &s[n..]
+    }
+    fn token(s: &[u8]) -> Option<&[u8]> {
+        let n = s
+            .iter()
+            .take_while(|&&b| crate::h1::role::is_tchar(b))
+            .count();
+        (n > 0).then(|| &s[n..])
+    }
+    fn quoted(s: &[u8]) -> Option<&[u8]> {
+        let mut i = 1;
+        while i < s.len() {
+            match s[i] {
+                b'"' => return Some(&s[i + 1..]),
+                b'\\' => match s.get(i + 1) {
+                    Some(&b) if b == b'\t' || b >= 0x20 && b != 0x7f => i += 2,
+                    _ => return None,
+                },
+                b'\t' | b' ' | 0x21 | 0x23..=0x5b | 0x5d..=0x7e | 0x80..=0xff => i += 1,
+                _ => return None,
+            }
+        }
+        None
+    }
+    while !ext.is_empty() {
+        let Some(rest) = bws(ext).strip_prefix(b";") else {
+            return false;
+        };
+        let Some(rest) = token(bws(rest)) else {
+            return false;
+        };
+        ext = rest;
+        let after = bws(rest);
+        if let Some(value) = after.strip_prefix(b"=") {
+            let value = bws(value);
+            let rest = if value.first() == Some(&b'"') {
+                quoted(value)
+            } else {
+                token(value)
+            };
+            match rest {
+                Some(rest) => ext = rest,
+                None => return false,
+            }
+        }
+    }
+    true
 }
 
 #[cfg(test)]
@@ -328,12 +375,40 @@ mod tests {
             b"10000000000000000\r\n",
             b"0\r\nX: a\nY: b\r\n\r\n",
             b"0\r\nBad Name: a\r\n\r\n",
+            // RFC 9112 §7.1.1: whitespace only before an extension, and a
+            // quoted string must close.
+            b"5 \r\nhello\r\n0\r\n\r\n",
+            b"5\t\r\nhello\r\n0\r\n\r\n",
+            b"5;a=\"b\r\nhello\r\n0\r\n\r\n",
+            b"5;a=\"b\\\"\r\nhello\r\n0\r\n\r\n",
+            b"5;\r\nhello\r\n0\r\n\r\n",
+            b"5;a=\r\nhello\r\n0\r\n\r\n",
+            b"5;a \r\nhello\r\n0\r\n\r\n",
+            b"5;a=b c\r\nhello\r\n0\r\n\r\n",
+            b"5;a=b;\r\nhello\r\n0\r\n\r\n",
+            b"5;(a)\r\nhello\r\n0\r\n\r\n",
         ] {
             assert!(
                 run(bad, 64, &l).is_err(),
                 "{:?}",
                 String::from_utf8_lossy(bad)
             );
+        }
+    }
+
+    #[test]
+    fn well_formed_chunk_extensions_are_read_past() {
+        let l = Limits::default();
+        for good in [
+            &b"5;a\r\nhello\r\n0\r\n\r\n"[..],
+            b"5 ;a\r\nhello\r\n0\r\n\r\n",
+            b"5 ; a = b\r\nhello\r\n0\r\n\r\n",
+            b"5;a=b;c;d=\"e f;\\\"g\"\r\nhello\r\n0\r\n\r\n",
+            b"5;a=\"\"\r\nhello\r\n0;last=1\r\n\r\n",
+        ] {
+            let (body, _, _) = run(good, 64, &l)
+                .unwrap_or_else(|e| panic!("{:?}: {e:?}", String::from_utf8_lossy(good)));
+            assert_eq!(body, b"hello");
         }
     }
 
