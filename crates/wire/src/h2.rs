@@ -334,19 +334,48 @@ impl Stream<'_> {
     }
 }
 
-/// Whether the first bytes of a connection are (so far) the HTTP/2
-/// preface: `Some(true)` when all of it is there, `None` while what has
-/// arrived could still become it, `Some(false)` when it cannot.
-pub(crate) fn preface(buf: &[u8]) -> Option<bool> {
+/// What the first bytes of a cleartext connection say about HTTP/2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Preface {
+    /// The whole preface: the client speaks HTTP/2 by prior knowledge.
+    Complete,
+    /// What has arrived could still become the preface.
+    Partial,
+    /// The preface's first line, `PRI * HTTP/2.0`, then something else: an
+    /// HTTP/2 client with a broken preface, answered as HTTP/2 would.
+    Broken,
+    /// Not HTTP/2: an HTTP/1 request line.
+    No,
+}
+
+/// The length of the preface's first line, `PRI * HTTP/2.0\r\n`.
+const PREFACE_LINE: usize = 16;
+
+/// Reads the first bytes of a cleartext connection against the preface.
+pub(crate) fn preface(buf: &[u8]) -> Preface {
     let n = buf.len().min(PREFACE.len());
-    if buf[..n] != PREFACE[..n] {
-        Some(false)
-    } else if n == PREFACE.len() {
-        Some(true)
+    if buf[..n] == PREFACE[..n] {
+        if n == PREFACE.len() {
+            Preface::Complete
+        } else {
+            Preface::Partial
+        }
+    } else if n >= PREFACE_LINE && buf[..PREFACE_LINE] == PREFACE[..PREFACE_LINE] {
+        Preface::Broken
     } else {
-        None
+        Preface::No
     }
 }
+
+/// What the server sends to a client whose preface is broken (RFC 9113
+/// §3.4): its own preface (an empty SETTINGS frame), then `GOAWAY` with last
+/// stream 0 and `PROTOCOL_ERROR`.
+pub(crate) const BROKEN_PREFACE_ANSWER: [u8; 26] = [
+    0, 0, 0, 0x4, 0, 0, 0, 0, 0, // SETTINGS, empty, stream 0
+    0, 0, 8, 0x7, 0, 0, 0, 0, 0, // GOAWAY, 8 bytes, stream 0
+    0, 0, 0, 0, // last stream id 0
+    0, 0, 0, 0x1, // PROTOCOL_ERROR
+];
 
 /// When `req` asks to switch to cleartext HTTP/2 in a way the server
 /// accepts, the HPACK header block that carries it on as stream 1.

@@ -366,6 +366,49 @@ async fn a_broken_preface_or_frame_ends_only_that_connection() {
     server.join().await;
 }
 
+/// A connection whose first line is the preface's (`PRI * HTTP/2.0`) but
+/// whose rest is not is an HTTP/2 client with a broken preface: it gets
+/// SETTINGS and `GOAWAY(PROTOCOL_ERROR)`, never an HTTP/1.1 505.
+#[tokio::test]
+async fn a_preface_broken_after_its_first_line_gets_goaway() {
+    let server = TestServer::default().await;
+    for rest in [
+        &b"\r\nXX\r\n\r\n"[..],
+        b"Host: a\r\n\r\n",
+        b"\r\nSM\r\n\r\x00",
+    ] {
+        let mut raw = TcpStream::connect(server.addr).await.unwrap();
+        raw.write_all(b"PRI * HTTP/2.0\r\n").await.unwrap();
+        raw.write_all(rest).await.unwrap();
+        let mut seen = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(2), raw.read_to_end(&mut seen)).await;
+        assert!(read.is_ok(), "the server must close the connection");
+        assert!(
+            !seen.starts_with(b"HTTP/1.1"),
+            "{:?}",
+            String::from_utf8_lossy(&seen)
+        );
+        // SETTINGS (type 4) on stream 0, then GOAWAY (type 7) with last
+        // stream 0 and PROTOCOL_ERROR (1).
+        assert_eq!(&seen[..9], &[0, 0, 0, 4, 0, 0, 0, 0, 0]);
+        assert_eq!(&seen[9..18], &[0, 0, 8, 7, 0, 0, 0, 0, 0]);
+        assert_eq!(&seen[18..26], &[0, 0, 0, 0, 0, 0, 0, 1]);
+    }
+    // A request line with another version is still HTTP/1.1's to answer.
+    let mut raw = TcpStream::connect(server.addr).await.unwrap();
+    raw.write_all(b"GET / HTTP/2.0\r\nHost: a\r\n\r\n")
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(2), raw.read_to_end(&mut seen)).await;
+    assert!(
+        seen.starts_with(b"HTTP/1.1 505 "),
+        "{:?}",
+        String::from_utf8_lossy(&seen)
+    );
+    server.join().await;
+}
+
 /// `Upgrade: h2c` (RFC 7540 §3.2): a complete offer gets 101 and then the
 /// server's SETTINGS; an incomplete one, or one with a body, is declined
 /// and answered over HTTP/1.1, as a server may always decline.

@@ -994,6 +994,9 @@ enum Next {
     /// The HTTP/2 connection preface: the client speaks HTTP/2 by prior
     /// knowledge (RFC 9113 §3.3).
     Preface,
+    /// The preface's first line followed by something else: answered as
+    /// HTTP/2 answers a broken preface, then closed.
+    BrokenPreface,
     Close,
 }
 
@@ -1091,6 +1094,15 @@ async fn serve_requests<T: Transport, S: Service>(
                 }
                 break;
             }
+            Next::BrokenPreface => {
+                tracing::debug!("broken HTTP/2 preface; GOAWAY with PROTOCOL_ERROR");
+                if conn.io.write_all(&h2::BROKEN_PREFACE_ANSWER).await.is_ok()
+                    && conn.io.flush().await.is_ok()
+                {
+                    linger_close(conn).await;
+                }
+                break;
+            }
             Next::Preface | Next::Close => break,
         };
         first = false;
@@ -1185,10 +1197,11 @@ async fn read_head<T: Transport>(
     loop {
         if first && cleartext {
             match h2::preface(&conn.rbuf) {
-                Some(true) => return Next::Preface,
+                h2::Preface::Complete => return Next::Preface,
                 // Could still be the preface: read on.
-                None => {}
-                Some(false) => match role::parse_request(&mut conn.rbuf, limits) {
+                h2::Preface::Partial => {}
+                h2::Preface::Broken => return Next::BrokenPreface,
+                h2::Preface::No => match role::parse_request(&mut conn.rbuf, limits) {
                     Ok(Some(req)) => return Next::Request(req),
                     Ok(None) => {}
                     Err(e) => return Next::Refuse(e),
