@@ -143,3 +143,57 @@ async fn plain_http_to_the_tls_port_fails_cleanly() {
     .await;
     assert_eq!(text(&healthy), "200");
 }
+
+/// Every URL the server builds carries the scheme the request came on:
+/// over TLS, `https://`, on both HTTP versions, and `-L` follows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn urls_built_over_tls_say_https() {
+    let made = tls::self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    let server = common::server_with(|c| c.tls = Some(made)).await;
+    let base = server.base_url();
+    let authority = base.trim_start_matches("https://").to_owned();
+    for version in ["--http1.1", "--http2"] {
+        let out = curl(&[
+            "-k",
+            version,
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{redirect_url}",
+            &format!("{base}/absolute-redirect/2"),
+        ])
+        .await;
+        assert_eq!(
+            text(&out),
+            format!("https://{authority}/absolute-redirect/1"),
+            "{version}"
+        );
+        let out = curl(&["-k", version, &format!("{base}/get?a=1")]).await;
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            doc["url"],
+            format!("https://{authority}/get?a=1"),
+            "{version}"
+        );
+        let out = curl(&[
+            "-k",
+            version,
+            "-L",
+            "-w",
+            "%{url_effective}",
+            &format!("{base}/redirect/3?absolute=true"),
+        ])
+        .await;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            text(&out).ends_with(&format!("https://{authority}/get")),
+            "{}",
+            text(&out)
+        );
+    }
+    server.shutdown().await;
+}

@@ -530,13 +530,23 @@ pub async fn serve<I, S>(
     config: &Config,
     shutdown: Shutdown,
 ) where
-    I: AsyncRead + AsyncWrite + Unpin + Send,
+    I: Transport,
     S: Service,
 {
     if let Some(o) = &config.observer {
         o.connection_opened();
     }
-    serve_inner(io, remote, service, config, shutdown, Start::PriorKnowledge).await;
+    let secure = io.is_secure();
+    serve_inner(
+        io,
+        remote,
+        secure,
+        service,
+        config,
+        shutdown,
+        Start::PriorKnowledge,
+    )
+    .await;
     if let Some(o) = &config.observer {
         o.connection_closed();
     }
@@ -549,6 +559,7 @@ pub async fn serve<I, S>(
 pub(crate) async fn serve_inner<I, S>(
     io: I,
     remote: Option<SocketAddr>,
+    secure: bool,
     service: &S,
     config: &Config,
     mut shutdown: Shutdown,
@@ -587,7 +598,7 @@ pub(crate) async fn serve_inner<I, S>(
                 }
                 Some(Ok((request, respond))) => {
                     let upgraded = start == Start::Upgraded && respond.stream_id().as_u32() == 1;
-                    streams.push(answer(request, respond, upgraded, remote, service, config, &signals));
+                    streams.push(answer(request, respond, upgraded, remote, secure, service, config, &signals));
                 }
                 Some(Err(e)) => {
                     tracing::debug!("HTTP/2 connection error: {e}");
@@ -622,6 +633,7 @@ async fn answer<S: Service>(
     mut respond: SendResponse<Bytes>,
     upgraded: bool,
     remote: Option<SocketAddr>,
+    secure: bool,
     service: &S,
     config: &Config,
     signals: &Signals,
@@ -650,7 +662,7 @@ async fn answer<S: Service>(
         signals,
     };
     let mut ex: Exchange<'_, Multiplexed> =
-        Exchange::new(Wire::H2(stream), &config.limits, remote, req);
+        Exchange::new(Wire::H2(stream), &config.limits, remote, secure, req);
     run_exchange(&mut ex, service, config).await;
     log_exchange(&ex, started, config);
     if ex.wants_close() {

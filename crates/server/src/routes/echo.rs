@@ -270,8 +270,7 @@ fn url<T: Transport>(ex: &Exchange<'_, T>) -> String {
     if target.starts_with("http://") || target.starts_with("https://") {
         return target.to_string();
     }
-    let host = req.header_str("host").unwrap_or("localhost");
-    format!("http://{host}{target}")
+    super::absolute_url(ex, target)
 }
 
 /// `data`, `files`, `form` and `json` as httpbin fills them.

@@ -211,6 +211,17 @@ pub fn lock_token() -> String {
 }
 
 /// Answers an I/O error on the way out: nothing more can be sent.
+/// `path` (an origin-form target) as an absolute URL on this server, with
+/// the scheme the request arrived on and the authority it named.
+pub fn absolute_url<T: Transport>(ex: &Exchange<'_, T>, path: &str) -> String {
+    let host = ex
+        .request()
+        .header_str("host")
+        .filter(|h| !h.is_empty())
+        .unwrap_or("localhost");
+    format!("{}://{host}{path}", ex.scheme())
+}
+
 pub fn sent(r: std::io::Result<()>) -> Outcome {
     if let Err(e) = r {
         tracing::debug!("write failed: {e}");

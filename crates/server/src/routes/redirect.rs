@@ -16,7 +16,7 @@ pub const MAX_HOPS: u32 = 100;
 pub enum Form {
     /// `/relative-redirect/{n-1}`
     Relative,
-    /// `http://host/absolute-redirect/{n-1}`
+    /// `http://host/absolute-redirect/{n-1}` (`https://` over TLS)
     Absolute,
 }
 
@@ -55,14 +55,7 @@ pub async fn chain<T: Transport>(ex: &mut Exchange<'_, T>, n: &str, form: Option
     };
     let location = match form {
         Form::Relative => next,
-        Form::Absolute => {
-            let host = ex
-                .request()
-                .header_str("host")
-                .filter(|h| !h.is_empty())
-                .unwrap_or("localhost");
-            format!("http://{host}{next}")
-        }
+        Form::Absolute => super::absolute_url(ex, &next),
     };
     redirect(ex, 302, location).await
 }

@@ -210,6 +210,7 @@ pub struct Exchange<'c, T> {
     wire: Wire<'c, T>,
     limits: &'c Limits,
     remote: Option<SocketAddr>,
+    secure: bool,
     req: Request,
     trailers: Vec<(String, Bytes)>,
     continue_sent: bool,
@@ -235,12 +236,14 @@ impl<'c, T: Transport> Exchange<'c, T> {
         wire: Wire<'c, T>,
         limits: &'c Limits,
         remote: Option<SocketAddr>,
+        secure: bool,
         req: Request,
     ) -> Exchange<'c, T> {
         Exchange {
             wire,
             limits,
             remote,
+            secure,
             req,
             trailers: Vec::new(),
             continue_sent: false,
@@ -261,6 +264,21 @@ impl<'c, T: Transport> Exchange<'c, T> {
     /// The peer's address, when the transport has one.
     pub fn remote_addr(&self) -> Option<SocketAddr> {
         self.remote
+    }
+
+    /// Whether the request arrived over TLS.
+    pub fn is_secure(&self) -> bool {
+        self.secure
+    }
+
+    /// The scheme the request arrived on, `https` or `http`: the one every
+    /// URL built for the client must carry.
+    pub fn scheme(&self) -> &'static str {
+        if self.secure {
+            "https"
+        } else {
+            "http"
+        }
     }
 
     /// Whether the request is HEAD (the engine drops any content written).
@@ -1030,7 +1048,8 @@ pub async fn serve_connection<T: Transport, S: Service>(
             io: &mut conn.io,
             pre,
         };
-        h2::serve_inner(io, remote, service, config, shutdown, to_h2).await;
+        let secure = io.io.is_secure();
+        h2::serve_inner(io, remote, secure, service, config, shutdown, to_h2).await;
     }
     if let Some(o) = &config.observer {
         o.connection_closed();
@@ -1144,12 +1163,13 @@ async fn serve_requests<T: Transport, S: Service>(
             BodyKind::Length(n) => Decoder::length(n),
             BodyKind::Chunked => Decoder::chunked(),
         };
+        let secure = conn.io.is_secure();
         let wire = Wire::H1 {
             conn: &mut *conn,
             shutdown: &*shutdown,
             decoder,
         };
-        let mut ex = Exchange::new(wire, limits, remote, req);
+        let mut ex = Exchange::new(wire, limits, remote, secure, req);
         let keep = run_exchange(&mut ex, service, config).await;
         log_exchange(&ex, started, config);
         let ended_wire = matches!(ex.state, State::Faulted | State::Switched);
