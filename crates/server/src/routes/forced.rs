@@ -399,21 +399,67 @@ async fn switch<T: Transport>(ex: &mut Exchange<'_, T>, opts: &Options) -> Outco
     let mut config = WebSocketConfig::default();
     config.max_message_size = Some(1 << 20);
     config.max_frame_size = Some(1 << 20);
-    let mut ws = WebSocketStream::from_raw_socket(upgraded, Role::Server, Some(config)).await;
-    // Echo until the client closes, errs, or stays silent for a minute.
-    while let Ok(Some(Ok(msg))) = tokio::time::timeout(Duration::from_secs(60), ws.next()).await {
-        match msg {
-            Message::Text(_) | Message::Binary(_) => {
+    let ws = WebSocketStream::from_raw_socket(upgraded, Role::Server, Some(config)).await;
+    echo(ws).await;
+    Ok(())
+}
+
+/// How long a WebSocket may stay silent before the server closes it.
+const WS_IDLE: Duration = Duration::from_secs(60);
+
+/// How long the server waits for the client's Close after sending its own.
+const WS_CLOSING: Duration = Duration::from_secs(2);
+
+/// Echoes text and binary messages until the client closes, breaks the
+/// protocol, or stays silent for a minute, and closes as RFC 6455 §5.5.1
+/// and §7.4.1 say: a client's Close is answered with a Close carrying the
+/// same code; a protocol error (an unmasked frame among others) is closed
+/// with 1002, a text message that is not UTF-8 with 1007, a message over
+/// the size limit with 1009, silence with 1001. The server then closes the
+/// TCP connection first (§7.1.1).
+async fn echo<S>(mut ws: WebSocketStream<S>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+    use tokio_tungstenite::tungstenite::Error;
+    let (code, reason) = loop {
+        match tokio::time::timeout(WS_IDLE, ws.next()).await {
+            Err(_) => break (CloseCode::Away, "idle for too long"),
+            Ok(None) => return,
+            Ok(Some(Ok(msg @ (Message::Text(_) | Message::Binary(_))))) => {
                 if ws.send(msg).await.is_err() {
-                    break;
+                    return;
                 }
             }
-            Message::Close(_) => break,
-            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+            Ok(Some(Ok(Message::Close(_)))) => {
+                // The echo of the client's Close is queued: send it.
+                let _ = ws.flush().await;
+                return;
+            }
+            Ok(Some(Ok(_))) => {}
+            Ok(Some(Err(Error::Utf8(_)))) => {
+                break (CloseCode::Invalid, "a text message must be UTF-8")
+            }
+            Ok(Some(Err(Error::Protocol(_)))) => break (CloseCode::Protocol, "protocol error"),
+            Ok(Some(Err(Error::Capacity(_)))) => break (CloseCode::Size, "message too big"),
+            // The connection is gone.
+            Ok(Some(Err(_))) => return,
         }
+    };
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    if ws.close(Some(frame)).await.is_err() {
+        return;
     }
-    let _ = ws.close(None).await;
-    Ok(())
+    // Wait a little for the client's Close, reading past anything else.
+    let _ = tokio::time::timeout(WS_CLOSING, async {
+        while let Some(Ok(_)) = ws.next().await {}
+    })
+    .await;
 }
 
 fn is_websocket_key(key: &str) -> bool {
