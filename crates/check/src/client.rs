@@ -321,7 +321,9 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
         max_header_bytes: 64 * 1024,
         ..Limits::default()
     };
-    let mut reader = ResponseReader::new(stream, limits);
+    // Lenient, so that folded fields and whitespace before a colon are
+    // read and reported by their own rules rather than as no response.
+    let mut reader = ResponseReader::new(stream, limits).lenient();
     let head_request = req.method.eq_ignore_ascii_case("HEAD");
     let read = tokio::time::timeout(
         timeout,
@@ -451,6 +453,7 @@ fn record(head: &ResponseHead) -> Response {
         body_bytes: 0,
         truncated: false,
         bad_chunking: false,
+        raw_head: head.raw.to_vec(),
     }
 }
 

@@ -87,6 +87,10 @@ pub struct Response {
     pub truncated: bool,
     /// Whether the chunked framing was broken.
     pub bad_chunking: bool,
+    /// The head's bytes as received (HTTP/1.x only; empty over HTTP/2,
+    /// whose fields arrive as HPACK).
+    #[serde(skip)]
+    pub raw_head: Vec<u8>,
 }
 
 impl Response {

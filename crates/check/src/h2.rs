@@ -63,6 +63,7 @@ fn record(status: http::StatusCode, fields: &http::HeaderMap) -> Response {
         body_bytes: 0,
         truncated: false,
         bad_chunking: false,
+        raw_head: Vec::new(),
     }
 }
 

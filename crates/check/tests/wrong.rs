@@ -35,6 +35,15 @@ fn wrong(head: &str) -> Reply {
         "/garbage" => close("\x16\x03\x01 this is not HTTP\r\n\r\n".into()),
         "/closed" => close(String::new()),
         "/silent" => Reply::Silence(Duration::from_secs(3)),
+        "/205-body" => bytes(format!("HTTP/1.1 205 Reset Content\r\n{d}Content-Length: 5\r\n\r\nhello")),
+        "/length-list" => bytes(format!("HTTP/1.1 200 OK\r\n{d}Content-Length: 5, 5\r\n\r\nhello")),
+        "/length-twice" => bytes(format!("HTTP/1.1 200 OK\r\n{d}Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello")),
+        "/gzip-close" => close(format!("HTTP/1.1 200 OK\r\n{d}Transfer-Encoding: gzip\r\n\r\nnot really gzip")),
+        "/bare-lf" => bytes("HTTP/1.1 200 OK\nDate: Thu, 26 Nov 2026 18:00:00 GMT\nContent-Length: 2\n\nok".into()),
+        "/obs-fold" => bytes(format!("HTTP/1.1 200 OK\r\n{d}X-Folded: one\r\n two\r\nContent-Length: 2\r\n\r\nok")),
+        "/space-colon" => bytes(format!("HTTP/1.1 200 OK\r\n{d}X-Spaced : one\r\nContent-Length: 2\r\n\r\nok")),
+        "/303-no-location" => bytes(format!("HTTP/1.1 303 See Other\r\n{d}Content-Length: 0\r\n\r\n")),
+        "/301-no-location" => bytes(format!("HTTP/1.1 301 Moved Permanently\r\n{d}Content-Length: 0\r\n\r\n")),
         "/408-open" => bytes(format!("HTTP/1.1 408 Request Timeout\r\n{d}Content-Length: 0\r\n\r\n")),
         "/cached" => {
             if head.to_ascii_lowercase().contains("if-none-match") {
@@ -111,6 +120,16 @@ async fn each_wrong_answer_gets_its_finding() {
             "/408-open",
             &[("required-header", Should), ("closes", Should)],
         ),
+        ("/205-body", &[("empty-content", Must)]),
+        ("/length-list", &[("content-length-value", Must)]),
+        ("/length-twice", &[("content-length-value", Must)]),
+        ("/gzip-close", &[("unrequested-transfer-coding", Must)]),
+        ("/bare-lf", &[("bare-lf", Must)]),
+        ("/obs-fold", &[("obs-fold", Must)]),
+        ("/space-colon", &[("space-before-colon", Must)]),
+        // RFC 9110 §15.4: Location on a redirect is one level for all.
+        ("/303-no-location", &[("required-header", Should)]),
+        ("/301-no-location", &[("required-header", Should)]),
     ];
     for (path, expected) in cases {
         assert_eq!(&rules(&f, path, &[]).await, expected, "{path}");

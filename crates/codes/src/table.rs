@@ -331,7 +331,7 @@ pub static TABLE: [Entry; 63] = [
         rfc(9110, "15.4.4"),
         rules(
             Allowed,
-            &[h("Location", Must, "the code means nothing without it")],
+            &[h("Location", Should, "the resource to fetch with GET")],
             Explicit,
             FollowWithGet,
         ),

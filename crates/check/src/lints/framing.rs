@@ -142,9 +142,132 @@ pub const INVALID_FRAMING: Rule = Rule {
     },
 };
 
+/// `Content-Length` is one field line holding one number (RFC 9110 §8.6).
+/// A list of equal values, or the field repeated with the same value, may
+/// be accepted by a recipient, but a sender must not send either.
+pub const CONTENT_LENGTH_VALUE: Rule = Rule {
+    id: "content-length-value",
+    doc: "Content-Length is sent once, as one decimal number.",
+    check: |cx| {
+        let Some(r) = cx.last() else {
+            return Vec::new();
+        };
+        // Values a client cannot use at all are invalid-framing's.
+        if r.framing == Framing::Invalid {
+            return Vec::new();
+        }
+        let values: Vec<&str> = r.headers_named("content-length").collect();
+        let mut out = Vec::new();
+        if values.len() > 1 {
+            out.push(finding(
+                "content-length-value",
+                Severity::Must,
+                "RFC 9110 §5.3, §8.6",
+                format!(
+                    "Content-Length is sent {} times; it is a single value and a sender must not repeat it, even with the same number.",
+                    values.len()
+                ),
+            ));
+        }
+        if let Some(bad) = values
+            .iter()
+            .find(|v| v.trim().is_empty() || !v.trim().bytes().all(|b| b.is_ascii_digit()))
+        {
+            out.push(finding(
+                "content-length-value",
+                Severity::Must,
+                "RFC 9110 §8.6",
+                format!(
+                    "Content-Length: {bad:?} is not a decimal number; a list of equal values may be read by a lenient recipient, but a sender must send one number."
+                ),
+            ));
+        }
+        out
+    },
+};
+
+/// A code whose content must be empty (205) has none.
+pub const EMPTY_CONTENT: Rule = Rule {
+    id: "empty-content",
+    doc: "A 205 response has no content.",
+    check: |cx| {
+        let Some(r) = cx.last() else {
+            return Vec::new();
+        };
+        let empty_only = Status::from_u16(r.status)
+            .ok()
+            .and_then(|s| s.entry())
+            .is_some_and(|e| e.rules.content == Content::Empty);
+        let declared = r
+            .header("content-length")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        if !empty_only || (r.body_bytes == 0 && declared == 0) {
+            return Vec::new();
+        }
+        vec![finding(
+            "empty-content",
+            Severity::Must,
+            super::source_of(r.status),
+            format!(
+                "The {} response carries content ({} bytes); a server must not generate content in it.",
+                r.status,
+                r.body_bytes.max(declared as usize)
+            ),
+        )]
+    },
+};
+
+/// Transfer codings other than `chunked` only when the request asked for
+/// them in `TE`.
+pub const UNREQUESTED_TRANSFER_CODING: Rule = Rule {
+    id: "unrequested-transfer-coding",
+    doc: "Transfer codings other than chunked are used only when the request's TE lists them.",
+    check: |cx| {
+        let Some(r) = cx.last() else {
+            return Vec::new();
+        };
+        let offered: Vec<String> = cx
+            .exchange
+            .request
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("te"))
+            .flat_map(|(_, v)| v.split(','))
+            .filter_map(|c| c.split(';').next())
+            .map(|c| c.trim().to_ascii_lowercase())
+            .collect();
+        let unwanted: Vec<String> = r
+            .headers_named("transfer-encoding")
+            .flat_map(|v| v.split(','))
+            .filter_map(|c| c.split(';').next())
+            .map(|c| c.trim().to_ascii_lowercase())
+            .filter(|c| !c.is_empty() && c != "chunked" && !offered.contains(c))
+            .collect();
+        if unwanted.is_empty() {
+            return Vec::new();
+        }
+        let close = if r.framing == Framing::Close {
+            " The content then runs to the close of the connection."
+        } else {
+            ""
+        };
+        vec![finding(
+            "unrequested-transfer-coding",
+            Severity::Must,
+            "RFC 9112 §6.1, §7.4",
+            format!(
+                "The response applies the transfer coding {} that the request did not offer in TE; only chunked may be assumed, so the client cannot decode the content.{close}",
+                unwanted.join(", ")
+            ),
+        )]
+    },
+};
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::{exchange, ids, response, DATE};
+    use crate::exchange::Framing;
 
     #[test]
     fn no_content_codes_with_length_fields() {
@@ -168,6 +291,37 @@ mod tests {
             response(200, &[DATE, ("Content-Length", "2")], "ok"),
         );
         assert!(ids(&ex).is_empty(), "{:?}", ids(&ex));
+    }
+
+    #[test]
+    fn content_length_sent_once_as_a_number() {
+        let r = response(200, &[DATE, ("Content-Length", "5, 5")], "hello");
+        assert_eq!(ids(&exchange("GET", &[], r)), ["content-length-value"]);
+        let r = response(
+            200,
+            &[DATE, ("Content-Length", "5"), ("Content-Length", "5")],
+            "hello",
+        );
+        assert_eq!(ids(&exchange("GET", &[], r)), ["content-length-value"]);
+    }
+
+    #[test]
+    fn reset_content_is_empty() {
+        let r = response(205, &[DATE, ("Content-Length", "5")], "hello");
+        assert_eq!(ids(&exchange("POST", &[], r)), ["empty-content"]);
+        let r = response(205, &[DATE, ("Content-Length", "0")], "");
+        assert!(ids(&exchange("POST", &[], r)).is_empty());
+    }
+
+    #[test]
+    fn transfer_codings_only_when_offered() {
+        let mut r = response(200, &[DATE, ("Transfer-Encoding", "gzip")], "x");
+        r.framing = Framing::Close;
+        assert_eq!(
+            ids(&exchange("GET", &[], r.clone())),
+            ["unrequested-transfer-coding"]
+        );
+        assert!(ids(&exchange("GET", &[("TE", "gzip;q=0.5, trailers")], r)).is_empty());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 mod framing;
 mod headers;
 mod status;
+mod syntax;
 
 use serde::Serialize;
 use teapot_codes::Status;
@@ -82,6 +83,12 @@ pub static RULES: &[Rule] = &[
     framing::LENGTH_MISMATCH,
     framing::LENGTH_AND_CHUNKED,
     framing::INVALID_FRAMING,
+    framing::CONTENT_LENGTH_VALUE,
+    framing::EMPTY_CONTENT,
+    framing::UNREQUESTED_TRANSFER_CODING,
+    syntax::BARE_LF,
+    syntax::OBS_FOLD,
+    syntax::SPACE_BEFORE_COLON,
     headers::DATE,
     headers::REQUIRED,
     headers::ALLOW,
@@ -148,6 +155,7 @@ pub(crate) mod testing {
             body_bytes: body.len(),
             truncated: false,
             bad_chunking: false,
+            raw_head: Vec::new(),
         }
     }
 

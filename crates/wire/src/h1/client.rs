@@ -86,6 +86,7 @@ pub struct ResponseReader<R> {
     io: R,
     buf: BytesMut,
     limits: Limits,
+    lenient: bool,
 }
 
 impl<R: AsyncRead + Unpin> ResponseReader<R> {
@@ -96,7 +97,17 @@ impl<R: AsyncRead + Unpin> ResponseReader<R> {
             io,
             buf: BytesMut::with_capacity(8192),
             limits,
+            lenient: false,
         }
+    }
+
+    /// Also reads heads that break the field-line grammar in ways a
+    /// recipient can still make sense of: folded values (obs-fold, kept in
+    /// the value as received) and whitespace between a field name and its
+    /// colon. A checker reads them to report them; a gateway must not.
+    pub fn lenient(mut self) -> ResponseReader<R> {
+        self.lenient = true;
+        self
     }
 
     /// The transport.
@@ -141,7 +152,15 @@ impl<R: AsyncRead + Unpin> ResponseReader<R> {
         loop {
             let mut headers = [httparse::EMPTY_HEADER; 128];
             let mut res = httparse::Response::new(&mut headers);
-            match res.parse(&self.buf) {
+            let parsed = if self.lenient {
+                httparse::ParserConfig::default()
+                    .allow_obsolete_multiline_headers_in_responses(true)
+                    .allow_spaces_after_header_name_in_responses(true)
+                    .parse_response(&mut res, &self.buf)
+            } else {
+                res.parse(&self.buf)
+            };
+            match parsed {
                 Ok(httparse::Status::Complete(n)) => {
                     let version = match res.version {
                         Some(0) => "HTTP/1.0",
