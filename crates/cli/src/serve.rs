@@ -201,7 +201,17 @@ async fn signal() {
 
 fn init_logging(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("TEAPOT_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // The h2 library warns once per hostile connection (a reset flood gives
+    // thousands of lines a second); the server counts those in /metrics
+    // and sums them up in its own log instead. TEAPOT_LOG can name h2 to
+    // hear it all the same.
+    let spec = std::env::var("TEAPOT_LOG").unwrap_or_else(|_| "info".to_string());
+    let spec = if spec.contains("h2") {
+        spec
+    } else {
+        format!("{spec},h2=error")
+    };
+    let filter = EnvFilter::try_new(&spec).unwrap_or_else(|_| EnvFilter::new("info,h2=error"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -141,3 +141,40 @@ fn tls_flags_go_together() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.starts_with("error: cannot read /no/such.pem"), "{err}");
 }
+
+/// Hostile HTTP/2 connections (reset floods) do not flood the log: the h2
+/// library's warning per connection is not printed, and the server sums
+/// the floods up in one line (at most one every ten seconds), while
+/// `/metrics` counts each.
+#[test]
+fn attack_noise_is_summed_up_in_the_log() {
+    let server = Serve::start(&[], &[]);
+    let mut frames = Vec::new();
+    frames.extend_from_slice(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+    frames.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
+    for i in 0..200u32 {
+        let id = (2 * i + 1).to_be_bytes();
+        frames.extend_from_slice(&[0, 0, 3, 1, 5, id[0], id[1], id[2], id[3], 0x82, 0x86, 0x84]);
+        frames.extend_from_slice(&[0, 0, 4, 3, 0, id[0], id[1], id[2], id[3], 0, 0, 0, 8]);
+    }
+    for _ in 0..20 {
+        use std::io::{Read, Write};
+        let mut tcp = std::net::TcpStream::connect(&server.addr).unwrap();
+        tcp.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        let _ = tcp.write_all(&frames);
+        let mut sink = Vec::new();
+        let _ = tcp.read_to_end(&mut sink);
+    }
+    let metrics = server.request("GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    assert!(
+        metrics.contains("teapot_defenses_total{defense=\"h2_reset_flood\"} 20"),
+        "{metrics}"
+    );
+    let (code, log) = server.terminate_with_log();
+    assert_eq!(code, 0);
+    let noisy: Vec<&String> = log.iter().filter(|l| l.contains("reached limit")).collect();
+    assert!(noisy.is_empty(), "{noisy:?}");
+    let summaries = log.iter().filter(|l| l.contains("bounds enforced")).count();
+    assert_eq!(summaries, 1, "{log:?}");
+}

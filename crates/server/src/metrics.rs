@@ -14,7 +14,10 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
-use teapot_wire::{Ending, Observe, Record, Version};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use teapot_wire::{Defense, Ending, Observe, Record, Version};
 
 /// The content type of `/metrics`.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -34,6 +37,21 @@ struct KindLabel {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ProtocolLabel {
     protocol: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DefenseLabel {
+    defense: &'static str,
+}
+
+/// How often, at most, the log tells of the bounds enforced.
+const DEFENSE_LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// Defenses since the log last told of them.
+#[derive(Debug)]
+struct DefenseLog {
+    last: Option<Instant>,
+    since: [u64; Defense::ALL.len()],
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -65,6 +83,9 @@ pub struct Metrics {
     interim: Counter,
     faults: Family<FaultLabel, Counter>,
     state_errors: Counter,
+    /// One counter per kind of defense, made once, in `Defense::ALL` order.
+    defenses: [Counter; Defense::ALL.len()],
+    defense_log: Mutex<DefenseLog>,
     /// Exchanges seen, for tests and readiness.
     seen: AtomicU64,
 }
@@ -86,6 +107,7 @@ impl Default for Metrics {
         let interim = Counter::default();
         let faults = Family::<FaultLabel, Counter>::default();
         let state_errors = Counter::default();
+        let defenses = Family::<DefenseLabel, Counter>::default();
         registry.register(
             "requests",
             "Exchanges answered, by final status and endpoint kind",
@@ -126,6 +148,18 @@ impl Default for Metrics {
             "Operations the state store could not carry out",
             state_errors.clone(),
         );
+        registry.register(
+            "defenses",
+            "Bounds enforced against a peer (floods, stalls, limits), by kind",
+            defenses.clone(),
+        );
+        let defenses = Defense::ALL.map(|d| {
+            defenses
+                .get_or_create(&DefenseLabel {
+                    defense: d.as_str(),
+                })
+                .clone()
+        });
         let protocols = ["HTTP/1.0", "HTTP/1.1", "HTTP/2", "unknown"]
             .map(|protocol| protocols.get_or_create(&ProtocolLabel { protocol }).clone());
         Metrics {
@@ -138,6 +172,11 @@ impl Default for Metrics {
             interim,
             faults,
             state_errors,
+            defenses,
+            defense_log: Mutex::new(DefenseLog {
+                last: None,
+                since: [0; Defense::ALL.len()],
+            }),
             seen: AtomicU64::new(0),
         }
     }
@@ -172,6 +211,39 @@ impl Observe for Metrics {
 
     fn connection_closed(&self) {
         self.connections.dec();
+    }
+
+    /// Counted always; told in the log at most once every ten seconds, as
+    /// one line that sums up what happened since the last, so a flood of
+    /// hostile connections cannot flood the log.
+    fn defended(&self, defense: Defense) {
+        let i = Defense::ALL.iter().position(|d| *d == defense).unwrap_or(0);
+        self.defenses[i].inc();
+        let Ok(mut log) = self.defense_log.lock() else {
+            return;
+        };
+        log.since[i] += 1;
+        let now = Instant::now();
+        if log
+            .last
+            .is_some_and(|t| now.duration_since(t) < DEFENSE_LOG_EVERY)
+        {
+            return;
+        }
+        log.last = Some(now);
+        let summary: Vec<String> = Defense::ALL
+            .iter()
+            .zip(log.since)
+            .filter(|(_, n)| *n > 0)
+            .map(|(d, n)| format!("{}={n}", d.as_str()))
+            .collect();
+        log.since = [0; Defense::ALL.len()];
+        drop(log);
+        tracing::warn!(
+            target: "teapot::defense",
+            "bounds enforced against peers since the last report: {} (see teapot_defenses_total)",
+            summary.join(" ")
+        );
     }
 
     fn exchange(&self, r: &Record<'_>) {

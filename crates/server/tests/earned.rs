@@ -364,6 +364,29 @@ async fn ranges() {
     let d = ask(&mut c, "GET", "/bytes/64?seed=8", &[]).await;
     assert_ne!(a.body, d.body);
     assert_eq!(ask(&mut c, "GET", "/bytes/999999", &[]).await.status, 400);
+    // Made piece by piece as sent: a range is the same bytes as the slice
+    // of the whole, at any offset.
+    let whole = ask(&mut c, "GET", "/bytes/100000?seed=3", &[]).await;
+    assert_eq!(whole.body.len(), 100_000);
+    for (a, b) in [
+        (0usize, 0usize),
+        (5, 16_390),
+        (50_001, 99_998),
+        (99_999, 99_999),
+    ] {
+        let r = ask(
+            &mut c,
+            "GET",
+            "/bytes/100000?seed=3",
+            &[("Range", &format!("bytes={a}-{b}"))],
+        )
+        .await;
+        assert_eq!(r.status, 206);
+        assert_eq!(r.body, whole.body[a..=b], "{a}-{b}");
+    }
+    let r = ask(&mut c, "GET", "/range/70000", &[("Range", "bytes=69990-")]).await;
+    let alphabet: Vec<u8> = (69_990..70_000u64).map(|i| b'a' + (i % 26) as u8).collect();
+    assert_eq!(r.body, alphabet);
 }
 
 #[tokio::test]

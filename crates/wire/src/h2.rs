@@ -23,7 +23,8 @@ use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -36,8 +37,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use crate::error::{BodyError, RequestError};
 use crate::h1::conn::{
-    log_exchange, misuse, problem, run_exchange, wait_shutdown, Config, Conn, Exchange, Record,
-    Service, Shutdown, Transport, Wire,
+    log_exchange, misuse, problem, run_exchange, wait_shutdown, Config, Conn, Defense, Exchange,
+    Observe, Record, Service, Shutdown, Transport, Wire,
 };
 use crate::h1::encode::{self, Framing};
 use crate::h1::role::{self, BodyKind, Request, Version};
@@ -123,6 +124,20 @@ impl AsyncWrite for Multiplexed {
 
 impl Transport for Multiplexed {}
 
+/// Response bytes one connection may hold while they wait for the
+/// client's flow control. Content made ahead of the window (a whole body
+/// given to `respond`) counts while it waits; past this a stream that
+/// would wait is reset (`ENHANCE_YOUR_CALM`), so a client that opens no
+/// window cannot make the server hold many bodies. Content made as the
+/// window allows ([`Exchange::ready`]) holds nothing while it waits.
+pub const MAX_HELD: usize = 1024 * 1024;
+
+/// How long a connection that was sent `GOAWAY` may take to finish with
+/// it (acknowledge the PING of a graceful shutdown, and close) once no
+/// stream is left; then it is closed whatever the peer does. Never longer
+/// than the request timeout.
+const GOAWAY_WAIT: Duration = Duration::from_secs(5);
+
 /// What streams tell their connection.
 #[derive(Debug, Default)]
 pub(crate) struct Signals {
@@ -132,6 +147,53 @@ pub(crate) struct Signals {
     /// A stream asked to end the connection now, with this error code
     /// (plus one; zero for none).
     abort: AtomicU32,
+    /// Response bytes held while waiting for flow control, all streams.
+    held: AtomicUsize,
+    /// Told about the bounds enforced.
+    observer: Option<Arc<dyn Observe>>,
+}
+
+impl Signals {
+    fn defended(&self, defense: Defense) {
+        if let Some(o) = &self.observer {
+            o.defended(defense);
+        }
+    }
+}
+
+/// Bytes counted in [`Signals::held`] while a send waits; given back when
+/// dropped.
+struct Held<'a> {
+    signals: &'a Signals,
+    bytes: usize,
+}
+
+impl<'a> Held<'a> {
+    /// Counts `bytes` as held, unless the connection already holds others
+    /// and would go over [`MAX_HELD`]. One stream alone may always wait.
+    fn take(signals: &'a Signals, bytes: usize) -> Option<Held<'a>> {
+        let before = signals.held.fetch_add(bytes, Ordering::Relaxed);
+        if before > 0 && before + bytes > MAX_HELD {
+            signals.held.fetch_sub(bytes, Ordering::Relaxed);
+            return None;
+        }
+        Some(Held { signals, bytes })
+    }
+
+    fn set(&mut self, bytes: usize) {
+        if bytes < self.bytes {
+            self.signals
+                .held
+                .fetch_sub(self.bytes - bytes, Ordering::Relaxed);
+            self.bytes = bytes;
+        }
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.signals.held.fetch_sub(self.bytes, Ordering::Relaxed);
+    }
 }
 
 /// One HTTP/2 stream as an exchange sees it.
@@ -280,15 +342,35 @@ impl Stream<'_> {
         Ok(())
     }
 
-    /// Sends content as the client's flow control allows. A client that
-    /// opens no window for `stall` has the stream reset (as nginx's
-    /// `send_timeout` gives up on a reader that stopped).
+    /// Waits until the client's flow control lets at least one byte of
+    /// content go, and returns how many (at most `want`) may be sent now
+    /// without being buffered. A client that opens no window for `stall`
+    /// has the stream reset.
+    pub(crate) async fn ready(&mut self, want: usize, stall: Duration) -> io::Result<usize> {
+        let send = self
+            .send
+            .as_mut()
+            .ok_or_else(|| misuse("content needs a final response"))?;
+        let want = want.clamp(1, SEND_BUFFER);
+        send.reserve_capacity(want);
+        let mut granted = send.capacity();
+        if granted == 0 {
+            granted = wait_capacity(send, stall, self.signals).await?;
+        }
+        Ok(granted.min(want))
+    }
+
+    /// Sends content as the client's flow control allows. Content that has
+    /// to wait for a window counts against the connection's [`MAX_HELD`];
+    /// a client that opens no window for `stall` has the stream reset (as
+    /// nginx's `send_timeout` gives up on a reader that stopped).
     pub(crate) async fn send_data(
         &mut self,
         mut data: Bytes,
         end: bool,
         stall: Duration,
     ) -> io::Result<()> {
+        let signals = self.signals;
         let send = self
             .send
             .as_mut()
@@ -296,20 +378,26 @@ impl Stream<'_> {
         if data.is_empty() {
             return send.send_data(data, end).map_err(h2_io);
         }
+        let mut held: Option<Held<'_>> = None;
         while !data.is_empty() {
             send.reserve_capacity(data.len().min(SEND_BUFFER));
-            let granted =
-                match tokio::time::timeout(stall, poll_fn(|cx| send.poll_capacity(cx))).await {
-                    Ok(Some(Ok(n))) => n,
-                    Ok(Some(Err(e))) => return Err(h2_io(e)),
-                    Ok(None) => return Err(io::ErrorKind::BrokenPipe.into()),
-                    Err(_) => {
-                        send.send_reset(Reason::CANCEL);
-                        return Err(io::ErrorKind::TimedOut.into());
-                    }
-                };
+            let mut granted = send.capacity();
             if granted == 0 {
-                continue;
+                match &mut held {
+                    Some(h) => h.set(data.len()),
+                    None => match Held::take(signals, data.len()) {
+                        Some(h) => held = Some(h),
+                        None => {
+                            send.send_reset(Reason::ENHANCE_YOUR_CALM);
+                            signals.defended(Defense::HeldBytes);
+                            return Err(io::Error::new(
+                                io::ErrorKind::OutOfMemory,
+                                "the connection holds too much content waiting for flow control",
+                            ));
+                        }
+                    },
+                }
+                granted = wait_capacity(send, stall, signals).await?;
             }
             let piece = data.split_to(granted.min(data.len()));
             send.send_data(piece, end && data.is_empty())
@@ -331,6 +419,27 @@ impl Stream<'_> {
             .abort
             .store(u32::from(reason) + 1, Ordering::Relaxed);
         self.reset(reason);
+    }
+}
+
+/// Waits for the connection to assign the stream some send capacity.
+async fn wait_capacity(
+    send: &mut SendStream<Bytes>,
+    stall: Duration,
+    signals: &Signals,
+) -> io::Result<usize> {
+    loop {
+        match tokio::time::timeout(stall, poll_fn(|cx| send.poll_capacity(cx))).await {
+            Ok(Some(Ok(0))) => continue,
+            Ok(Some(Ok(n))) => return Ok(n),
+            Ok(Some(Err(e))) => return Err(h2_io(e)),
+            Ok(None) => return Err(io::ErrorKind::BrokenPipe.into()),
+            Err(_) => {
+                send.send_reset(Reason::CANCEL);
+                signals.defended(Defense::StalledReader);
+                return Err(io::ErrorKind::TimedOut.into());
+            }
+        }
     }
 }
 
@@ -586,21 +695,37 @@ pub(crate) async fn serve_inner<I, S>(
             }
             Err(_) => return,
         };
-    let signals = Signals::default();
+    let signals = Signals {
+        observer: config.observer.clone(),
+        ..Signals::default()
+    };
     let mut streams = FuturesUnordered::new();
-    let mut draining = false;
+    // Once set, the connection has been sent GOAWAY: when no stream is
+    // left and this passes, it closes whatever the peer does.
+    let mut closing: Option<tokio::time::Instant> = None;
+    let goaway_wait = GOAWAY_WAIT.min(limits.request_timeout);
+    let far = tokio::time::Instant::now() + Duration::from_secs(86_400);
     loop {
         let idle = streams.is_empty();
+        let draining = closing.is_some();
         tokio::select! {
             accepted = conn.accept() => match accepted {
                 Some(Ok((_, mut respond))) if streams.len() >= MAX_ANSWERING => {
                     respond.send_reset(Reason::REFUSED_STREAM);
+                    signals.defended(Defense::RefusedStream);
                 }
                 Some(Ok((request, respond))) => {
                     let upgraded = start == Start::Upgraded && respond.stream_id().as_u32() == 1;
-                    streams.push(answer(request, respond, upgraded, remote, secure, service, config, &signals));
+                    streams.push(answer(request, respond, upgraded, Peer { remote, secure }, service, config, &signals));
                 }
                 Some(Err(e)) => {
+                    if e.is_library() || e.is_reset() && !e.is_remote() {
+                        signals.defended(if e.reason() == Some(Reason::ENHANCE_YOUR_CALM) {
+                            Defense::ResetFlood
+                        } else {
+                            Defense::ProtocolError
+                        });
+                    }
                     tracing::debug!("HTTP/2 connection error: {e}");
                     break;
                 }
@@ -609,22 +734,34 @@ pub(crate) async fn serve_inner<I, S>(
             Some(()) = streams.next(), if !streams.is_empty() => {}
             _ = tokio::time::sleep(limits.keep_alive_timeout), if idle && !draining => {
                 conn.graceful_shutdown();
-                draining = true;
+                closing = Some(tokio::time::Instant::now() + goaway_wait);
+            }
+            _ = tokio::time::sleep_until(closing.unwrap_or(far)), if idle && draining => {
+                signals.defended(Defense::GoawayTimeout);
+                tracing::debug!("HTTP/2 peer did not finish after GOAWAY; closing");
+                break;
             }
             _ = wait_shutdown(&mut shutdown), if !draining => {
                 conn.graceful_shutdown();
-                draining = true;
+                closing = Some(tokio::time::Instant::now() + goaway_wait);
             }
         }
         let abort = signals.abort.swap(0, Ordering::Relaxed);
         if abort > 0 {
             conn.abrupt_shutdown(Reason::from(abort - 1));
-            draining = true;
-        } else if !draining && signals.goaway.load(Ordering::Relaxed) {
+            closing.get_or_insert(tokio::time::Instant::now() + goaway_wait);
+        } else if closing.is_none() && signals.goaway.load(Ordering::Relaxed) {
             conn.graceful_shutdown();
-            draining = true;
+            closing = Some(tokio::time::Instant::now() + goaway_wait);
         }
     }
+}
+
+/// Who is on the other end of a connection.
+#[derive(Clone, Copy)]
+struct Peer {
+    remote: Option<SocketAddr>,
+    secure: bool,
 }
 
 /// Answers one stream.
@@ -632,12 +769,12 @@ async fn answer<S: Service>(
     request: ::http::Request<RecvStream>,
     mut respond: SendResponse<Bytes>,
     upgraded: bool,
-    remote: Option<SocketAddr>,
-    secure: bool,
+    peer: Peer,
     service: &S,
     config: &Config,
     signals: &Signals,
 ) {
+    let Peer { remote, secure } = peer;
     let started = Instant::now();
     let (parts, recv) = request.into_parts();
     let has_body = !recv.is_end_stream();

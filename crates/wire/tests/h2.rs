@@ -521,6 +521,123 @@ async fn a_reader_that_stalls_is_reset() {
     server.join().await;
 }
 
+/// A client that opens no window: bodies made ahead of the window count
+/// against the connection's `MAX_HELD`, and streams past it are reset
+/// (`ENHANCE_YOUR_CALM`) rather than held; bodies made as the window
+/// allows (`Exchange::ready`) hold nothing, so none is reset. Once the
+/// window opens, every stream not reset completes.
+#[tokio::test]
+async fn content_waiting_for_a_window_is_bounded() {
+    let server = TestServer::default().await;
+    for (path, max_resets, min_resets) in [
+        (
+            "/big",
+            40,
+            40 - (teapot_wire::h2::MAX_HELD / common::BIG + 1),
+        ),
+        ("/made", 0, 0),
+    ] {
+        let tcp = TcpStream::connect(server.addr).await.unwrap();
+        let (client, mut connection) = h2::client::Builder::new()
+            .initial_window_size(0)
+            .handshake::<_, Bytes>(tcp)
+            .await
+            .unwrap();
+        let (open, opened) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = &mut connection => return,
+                _ = opened => {}
+            }
+            connection.set_initial_window_size(1 << 20).unwrap();
+            let _ = connection.await;
+        });
+        let (headed, mut heads) = tokio::sync::mpsc::unbounded_channel::<()>();
+        let mut bodies = Vec::new();
+        for _ in 0..40 {
+            let mut ready = client.clone().ready().await.unwrap();
+            let (response, _) = ready.send_request(get(path), true).unwrap();
+            let headed = headed.clone();
+            bodies.push(tokio::spawn(async move {
+                let response = response.await;
+                let _ = headed.send(());
+                let mut body = response?.into_body();
+                let mut n = 0;
+                while let Some(chunk) = body.data().await {
+                    let chunk = chunk?;
+                    let _ = body.flow_control().release_capacity(chunk.len());
+                    n += chunk.len();
+                }
+                Ok::<usize, h2::Error>(n)
+            }));
+        }
+        // Every head is out: each handler has held its content, been reset,
+        // or is waiting to make more.
+        for _ in 0..40 {
+            heads.recv().await.unwrap();
+        }
+        open.send(()).unwrap();
+        let (mut resets, mut whole) = (0, 0);
+        for b in bodies {
+            match tokio::time::timeout(Duration::from_secs(10), b)
+                .await
+                .unwrap()
+                .unwrap()
+            {
+                Ok(n) => {
+                    assert_eq!(n, common::BIG, "{path}");
+                    whole += 1;
+                }
+                Err(e) => {
+                    assert_eq!(e.reason(), Some(Reason::ENHANCE_YOUR_CALM), "{path}");
+                    resets += 1;
+                }
+            }
+        }
+        assert!(
+            (min_resets..=max_resets).contains(&resets),
+            "{path}: {resets} resets, {whole} whole"
+        );
+        assert!(whole >= 1, "{path}");
+    }
+    server.join().await;
+}
+
+/// A peer sent GOAWAY that never answers the PING of a graceful shutdown
+/// (nor closes) is closed all the same, soon after.
+#[tokio::test]
+async fn a_peer_that_ignores_goaway_is_closed() {
+    let server = TestServer::start(Limits {
+        keep_alive_timeout: Duration::from_millis(200),
+        request_timeout: Duration::from_millis(500),
+        ..Limits::default()
+    })
+    .await;
+    let mut raw = TcpStream::connect(server.addr).await.unwrap();
+    raw.write_all(teapot_wire::h2::PREFACE).await.unwrap();
+    raw.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).await.unwrap();
+    // Read everything and answer nothing.
+    let mut seen = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), raw.read_to_end(&mut seen)).await;
+    assert!(read.is_ok(), "the connection must be closed");
+    let types = frame_types(&seen);
+    assert!(types.contains(&7), "GOAWAY in {types:?}");
+    assert!(types.contains(&6), "PING in {types:?}");
+    server.join().await;
+}
+
+/// The frame types in a run of server frames.
+fn frame_types(mut bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while bytes.len() >= 9 {
+        let len =
+            (usize::from(bytes[0]) << 16) | (usize::from(bytes[1]) << 8) | usize::from(bytes[2]);
+        out.push(bytes[3]);
+        bytes = &bytes[(9 + len).min(bytes.len())..];
+    }
+    out
+}
+
 /// Streams the client resets while their handlers still wait are still
 /// work; past `MAX_ANSWERING` per connection new streams are refused
 /// (`REFUSED_STREAM`) instead of piling up, and once the waiting handlers

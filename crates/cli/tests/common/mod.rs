@@ -99,6 +99,16 @@ impl Serve {
         None
     }
 
+    /// Stops the server (SIGTERM) and returns its exit status and every
+    /// log line not yet read.
+    pub fn terminate_with_log(mut self) -> (i32, Vec<String>) {
+        let mut lines = self.early.take();
+        let log = std::mem::replace(&mut self.log, std::sync::mpsc::channel().1);
+        let code = self.terminate();
+        lines.extend(log.iter());
+        (code, lines)
+    }
+
     pub fn terminate(mut self) -> i32 {
         let pid = self.child.id().to_string();
         assert!(Command::new("kill")

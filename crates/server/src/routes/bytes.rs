@@ -47,18 +47,37 @@ pub async fn random_bytes<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, n: 
         Some(s) => fastrand::Rng::with_seed(s),
         None => fastrand::Rng::new(),
     };
-    let mut data = vec![0u8; n as usize];
-    rng.fill(&mut data);
     let etag = match seed {
         Some(s) => format!("\"bytes-{n}-{s}\""),
         // Unseeded bytes differ every time: their tag does too.
-        None => format!("\"bytes-{n}-{}\"", rng.u64(..)),
+        None => format!("\"bytes-{n}-{}\"", fastrand::u64(..)),
     };
     let v = Validators {
         etag,
         last_modified: Some(app.started),
     };
-    serve_ranged(ex, Bytes::from(data), &v, "application/octet-stream", None).await
+    // The bytes of `rng.fill` over the whole length, made piece by piece.
+    let mut spare = [0u8; 8];
+    let mut spare_len = 0usize;
+    let fill = move |buf: &mut [u8]| {
+        let mut i = 0;
+        while i < buf.len() {
+            if spare_len == 0 {
+                spare = rng.u64(..).to_le_bytes();
+                spare_len = 8;
+            }
+            let k = spare_len.min(buf.len() - i);
+            let from = 8 - spare_len;
+            buf[i..i + k].copy_from_slice(&spare[from..from + k]);
+            spare_len -= k;
+            i += k;
+        }
+    };
+    let content = Content::Made {
+        len: n,
+        fill: Box::new(fill),
+    };
+    serve_ranged(ex, content, &v, "application/octet-stream", None).await
 }
 
 /// `/range/{n}`: `n` bytes of the alphabet, repeated; honours `Range` and
@@ -66,12 +85,106 @@ pub async fn random_bytes<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, n: 
 pub async fn range<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, n: &str) -> Outcome {
     only(ex, &[Method::Get])?;
     let n = size(n)?;
-    let data: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
     let v = Validators {
         etag: format!("\"range{n}\""),
         last_modified: Some(app.started),
     };
-    serve_ranged(ex, Bytes::from(data), &v, "application/octet-stream", None).await
+    let mut at = 0u64;
+    let fill = move |buf: &mut [u8]| {
+        for b in buf {
+            *b = b'a' + (at % 26) as u8;
+            at += 1;
+        }
+    };
+    let content = Content::Made {
+        len: n,
+        fill: Box::new(fill),
+    };
+    serve_ranged(ex, content, &v, "application/octet-stream", None).await
+}
+
+/// Makes the next bytes of generated content, in order.
+pub type Fill = Box<dyn FnMut(&mut [u8]) + Send>;
+
+/// The content of a ranged resource.
+pub enum Content {
+    /// Made already.
+    Whole(Bytes),
+    /// `len` bytes that `fill` makes in order, each call the next ones: made
+    /// only as fast as the client takes them (see `Exchange::ready`), so a
+    /// client that reads slowly, or not at all, makes the server hold
+    /// nothing.
+    Made { len: u64, fill: Fill },
+}
+
+impl Content {
+    fn len(&self) -> u64 {
+        match self {
+            Content::Whole(b) => b.len() as u64,
+            Content::Made { len, .. } => *len,
+        }
+    }
+
+    /// All of it, made now (for multipart ranges; the sizes are bounded by
+    /// [`MAX_BYTES`]).
+    fn whole(self) -> Bytes {
+        match self {
+            Content::Whole(b) => b,
+            Content::Made { len, mut fill } => {
+                let mut out = vec![0u8; len as usize];
+                fill(&mut out);
+                Bytes::from(out)
+            }
+        }
+    }
+}
+
+/// Sends bytes `from..=to` of `content` as the content of `head`.
+async fn send_part<T: Transport>(
+    ex: &mut Exchange<'_, T>,
+    head: Head,
+    content: Content,
+    from: u64,
+    to: u64,
+) -> Outcome {
+    let (len, mut fill) = match content {
+        Content::Whole(b) => {
+            let part = if b.is_empty() {
+                b
+            } else {
+                b.slice(from as usize..=to as usize)
+            };
+            return sent(ex.respond(head, part).await);
+        }
+        Content::Made { len, fill } => (len, fill),
+    };
+    let count = if len == 0 { 0 } else { to - from + 1 };
+    if let Err(e) = ex.start(head, Some(count)).await {
+        return sent(Err(e));
+    }
+    if ex.is_head() {
+        return sent(ex.finish().await);
+    }
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut skip = from;
+    while skip > 0 {
+        let k = skip.min(buf.len() as u64) as usize;
+        fill(&mut buf[..k]);
+        skip -= k as u64;
+    }
+    let mut left = count;
+    while left > 0 {
+        let n = match ex.ready(left.min(buf.len() as u64) as usize).await {
+            Ok(n) => n,
+            Err(e) => return sent(Err(e)),
+        };
+        fill(&mut buf[..n]);
+        if let Err(e) = ex.write(&buf[..n]).await {
+            return sent(Err(e));
+        }
+        left -= n as u64;
+    }
+    sent(ex.finish().await)
 }
 
 /// `/etag/{etag}`: a JSON resource whose entity-tag is `"{etag}"`.
@@ -87,7 +200,14 @@ pub async fn etag<T: Transport>(ex: &mut Exchange<'_, T>, tag: &str) -> Outcome 
         last_modified: None,
     };
     let body = serde_json::to_vec_pretty(&json!({ "etag": tag })).unwrap_or_default();
-    serve_ranged(ex, Bytes::from(body), &v, "application/json", None).await
+    serve_ranged(
+        ex,
+        Content::Whole(Bytes::from(body)),
+        &v,
+        "application/json",
+        None,
+    )
+    .await
 }
 
 /// `/cache`: validators for a conditional GET; `/cache/{seconds}`:
@@ -116,7 +236,14 @@ pub async fn cache<T: Transport>(
     };
     let body = serde_json::to_vec_pretty(&json!({ "cached": true, "cache_control": control }))
         .unwrap_or_default();
-    serve_ranged(ex, Bytes::from(body), &v, "application/json", Some(control)).await
+    serve_ranged(
+        ex,
+        Content::Whole(Bytes::from(body)),
+        &v,
+        "application/json",
+        Some(control),
+    )
+    .await
 }
 
 /// Serves `data` with its validators: 304 or 412 when the preconditions
@@ -125,7 +252,7 @@ pub async fn cache<T: Transport>(
 /// absence aside, `Cache-Control`.
 pub async fn serve_ranged<T: Transport>(
     ex: &mut Exchange<'_, T>,
-    data: Bytes,
+    data: Content,
     v: &Validators,
     content_type: &str,
     cache_control: Option<String>,
@@ -155,7 +282,7 @@ pub async fn serve_ranged<T: Transport>(
         head_fields.push(("Last-Modified", httpdate::fmt_http_date(last_second(m))));
     }
     head_fields.push(("Accept-Ranges", "bytes".into()));
-    let len = data.len() as u64;
+    let len = data.len();
     let range = ex.request().header_str("range").map(str::to_owned);
     let if_range = ex.request().header_str("if-range").map(str::to_owned);
     let use_range = ex.request().method() == Method::Get
@@ -167,7 +294,7 @@ pub async fn serve_ranged<T: Transport>(
     match asked {
         Ranges::Full => {
             let head = with(200, &head_fields).header("Content-Type", content_type.to_string());
-            sent(ex.respond(head, data).await)
+            send_part(ex, head, data, 0, len.saturating_sub(1)).await
         }
         Ranges::Unsatisfiable => Err(Problem::new(
             416,
@@ -176,19 +303,17 @@ pub async fn serve_ranged<T: Transport>(
         .header("Content-Range", format!("bytes */{len}"))),
         Ranges::Partial(parts) => {
             let mut head = with(206, &head_fields);
-            let body = if let [(a, b)] = parts[..] {
+            if let [(a, b)] = parts[..] {
                 head.add("Content-Type", content_type.to_string());
                 head.add("Content-Range", format!("bytes {a}-{b}/{len}"));
-                data.slice(a as usize..=b as usize)
-            } else {
-                let (body, boundary) = ranges::multipart(&data, &parts, content_type);
-                head.add(
-                    "Content-Type",
-                    format!("multipart/byteranges; boundary={boundary}"),
-                );
-                Bytes::from(body)
-            };
-            sent(ex.respond(head, body).await)
+                return send_part(ex, head, data, a, b).await;
+            }
+            let (body, boundary) = ranges::multipart(&data.whole(), &parts, content_type);
+            head.add(
+                "Content-Type",
+                format!("multipart/byteranges; boundary={boundary}"),
+            );
+            sent(ex.respond(head, Bytes::from(body)).await)
         }
     }
 }

@@ -139,6 +139,66 @@ pub trait Observe: Send + Sync + std::fmt::Debug {
     fn exchange(&self, record: &Record<'_>) {
         let _ = record;
     }
+    /// The engine held a peer to a bound: a flood, a stall, a limit.
+    fn defended(&self, defense: Defense) {
+        let _ = defense;
+    }
+}
+
+/// A bound the engine enforced against a peer, for counting: each is what
+/// a hostile or broken client meets instead of the server's memory or time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Defense {
+    /// HTTP/2: a connection ended for resetting too many streams (the
+    /// "rapid reset" flood; `GOAWAY` with `ENHANCE_YOUR_CALM`).
+    ResetFlood,
+    /// HTTP/2: a connection ended for another protocol error of the peer's.
+    ProtocolError,
+    /// HTTP/2: a stream refused because the connection already had as many
+    /// being answered as it may (`REFUSED_STREAM`).
+    RefusedStream,
+    /// HTTP/2: a response reset because the client opened no flow-control
+    /// window for it in time.
+    StalledReader,
+    /// HTTP/2: a response reset because the connection already held as
+    /// many bytes waiting for flow control as it may.
+    HeldBytes,
+    /// HTTP/2: a connection closed because its peer did not finish the
+    /// `GOAWAY` exchange in time.
+    GoawayTimeout,
+    /// An idle keep-alive connection closed to make room for a new one at
+    /// the connection limit.
+    IdleEvicted,
+    /// A connection turned away (503) at the connection limit.
+    ConnectionLimit,
+}
+
+impl Defense {
+    /// Every kind, for making label sets up front.
+    pub const ALL: [Defense; 8] = [
+        Defense::ResetFlood,
+        Defense::ProtocolError,
+        Defense::RefusedStream,
+        Defense::StalledReader,
+        Defense::HeldBytes,
+        Defense::GoawayTimeout,
+        Defense::IdleEvicted,
+        Defense::ConnectionLimit,
+    ];
+
+    /// A short name, for labels and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Defense::ResetFlood => "h2_reset_flood",
+            Defense::ProtocolError => "h2_protocol_error",
+            Defense::RefusedStream => "h2_refused_stream",
+            Defense::StalledReader => "h2_stalled_reader",
+            Defense::HeldBytes => "h2_held_bytes",
+            Defense::GoawayTimeout => "h2_goaway_timeout",
+            Defense::IdleEvicted => "idle_evicted",
+            Defense::ConnectionLimit => "connection_limit",
+        }
+    }
 }
 
 /// A shutdown signal: `true` once the server is stopping.
@@ -555,6 +615,26 @@ impl<'c, T: Transport> Exchange<'c, T> {
                 flush_wbuf(conn).await
             }
             Wire::H2(s) => s.send_head(&head, framing, discard),
+        }
+    }
+
+    /// Waits until content can go out without piling up in the server, and
+    /// returns how many bytes (at least 1, at most `want`) the next
+    /// [`write`](Exchange::write) can send at once. A handler that makes
+    /// its content as it goes (ask, make that many bytes, write) holds
+    /// nothing while a slow client reads. Over HTTP/2 this is the client's
+    /// flow-control window (a client that opens none for the keep-alive
+    /// timeout has the stream reset); over HTTP/1.x the socket's own
+    /// back-pressure applies in `write`, and this returns at once with
+    /// `want`, at most 16 KiB.
+    pub async fn ready(&mut self, want: usize) -> io::Result<usize> {
+        let State::Streaming { discard, .. } = self.state else {
+            return Err(misuse("ready needs a started response"));
+        };
+        let want = want.clamp(1, 16 * 1024);
+        match &mut self.wire {
+            Wire::H2(s) if !discard => s.ready(want, self.limits.keep_alive_timeout).await,
+            _ => Ok(want),
         }
     }
 

@@ -16,6 +16,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+/// The size of `/big` and `/made`.
+pub const BIG: usize = 100 * 1024;
+
 pub fn status(n: u16) -> Status {
     Status::from_u16(n).unwrap()
 }
@@ -90,6 +93,27 @@ impl Service for TestService {
             "/short" => {
                 let _ = ex.start(Head::new(status(200)), Some(10)).await;
                 let _ = ex.write(b"abc").await;
+            }
+            "/big" => {
+                let _ = ex.respond(Head::new(status(200)), vec![b'x'; BIG]).await;
+            }
+            "/made" => {
+                // The same content, made only as the client takes it.
+                if ex
+                    .start(Head::new(status(200)), Some(BIG as u64))
+                    .await
+                    .is_ok()
+                {
+                    let mut left = BIG;
+                    while left > 0 {
+                        let Ok(n) = ex.ready(left).await else { return };
+                        if ex.write(&vec![b'x'; n]).await.is_err() {
+                            return;
+                        }
+                        left -= n;
+                    }
+                    let _ = ex.finish().await;
+                }
             }
             "/nothing" => {}
             "/panic" => panic!("a handler bug"),

@@ -1,0 +1,140 @@
+//! Hostile clients on loopback, in small bounded numbers: each shows that a
+//! bound holds and is counted in `/metrics`.
+
+mod common;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use teapot_testkit::Client;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// The value of one sample line of `/metrics`.
+async fn sample(server: &teapot_server::Running, name: &str) -> f64 {
+    let mut c = Client::connect(server.addr()).await;
+    c.send("GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .await;
+    let text = c.response(false).await.text();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .map_or(0.0, |v| v.trim().parse().unwrap())
+}
+
+/// A "rapid reset" flood: streams opened and reset before the server took
+/// them. The h2 library ends such a connection (`GOAWAY` with
+/// `ENHANCE_YOUR_CALM`); the server counts it, once per connection.
+#[tokio::test]
+async fn a_reset_flood_ends_the_connection_and_is_counted() {
+    let server = common::server().await;
+    let name = "teapot_defenses_total{defense=\"h2_reset_flood\"}";
+    assert_eq!(sample(&server, name).await, 0.0);
+    for _ in 0..3 {
+        let mut raw = TcpStream::connect(server.addr()).await.unwrap();
+        let mut out = Vec::new();
+        out.extend_from_slice(teapot_wire::h2::PREFACE);
+        out.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
+        for i in 0..500u32 {
+            let id = (2 * i + 1).to_be_bytes();
+            // HEADERS: GET, http, "/", END_STREAM | END_HEADERS.
+            out.extend_from_slice(&[0, 0, 3, 1, 5, id[0], id[1], id[2], id[3], 0x82, 0x86, 0x84]);
+            // RST_STREAM with CANCEL.
+            out.extend_from_slice(&[0, 0, 4, 3, 0, id[0], id[1], id[2], id[3], 0, 0, 0, 8]);
+        }
+        let _ = raw.write_all(&out).await;
+        let mut seen = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(5), raw.read_to_end(&mut seen)).await;
+        assert!(read.is_ok(), "the server must end the connection");
+        // GOAWAY with ENHANCE_YOUR_CALM (0xb) is among what came back.
+        assert!(
+            seen.windows(4).any(|w| w == [0, 0, 0, 0xb]),
+            "no ENHANCE_YOUR_CALM in {} bytes",
+            seen.len()
+        );
+    }
+    // The connection tasks count as they end: wait for the third.
+    let mut counted = 0.0;
+    for _ in 0..100 {
+        counted = sample(&server, name).await;
+        if counted >= 3.0 {
+            break;
+        }
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(counted, 3.0);
+    // And the server serves on.
+    let mut c = Client::connect(server.addr()).await;
+    c.send(teapot_testkit::get("/418")).await;
+    assert_eq!(c.response(false).await.status, 418);
+    server.shutdown().await;
+}
+
+/// A client that opens no flow-control window and asks for the largest
+/// `/bytes` on every stream it may open: the bytes are made only as the
+/// window allows, so the server holds none of them and resets none for
+/// holding too much; once the window opens, every stream completes.
+#[tokio::test]
+async fn a_zero_window_holds_no_generated_content() {
+    let server = common::server().await;
+    let tcp = TcpStream::connect(server.addr()).await.unwrap();
+    let (client, mut connection) = h2::client::Builder::new()
+        .initial_window_size(0)
+        .handshake::<_, Bytes>(tcp)
+        .await
+        .unwrap();
+    let (open, opened) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = &mut connection => return,
+            _ = opened => {}
+        }
+        connection.set_initial_window_size(1 << 20).unwrap();
+        let _ = connection.await;
+    });
+    let streams = teapot_wire::h2::MAX_STREAMS as usize;
+    let (headed, mut heads) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let mut bodies = Vec::new();
+    for i in 0..streams {
+        let mut ready = client.clone().ready().await.unwrap();
+        let path = if i % 2 == 0 {
+            "/bytes/102400"
+        } else {
+            "/range/102400"
+        };
+        let req = http::Request::get(format!("http://t{path}"))
+            .body(())
+            .unwrap();
+        let (response, _) = ready.send_request(req, true).unwrap();
+        let headed = headed.clone();
+        bodies.push(tokio::spawn(async move {
+            let response = response.await;
+            let _ = headed.send(());
+            let response = response?;
+            assert_eq!(response.status(), 200);
+            let mut body = response.into_body();
+            let mut n = 0;
+            while let Some(chunk) = body.data().await {
+                let chunk = chunk?;
+                let _ = body.flow_control().release_capacity(chunk.len());
+                n += chunk.len();
+            }
+            Ok::<usize, h2::Error>(n)
+        }));
+    }
+    for _ in 0..streams {
+        heads.recv().await.unwrap();
+    }
+    open.send(()).unwrap();
+    for b in bodies {
+        let n = tokio::time::timeout(Duration::from_secs(20), b)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(n, 102_400);
+    }
+    let held = "teapot_defenses_total{defense=\"h2_held_bytes\"}";
+    assert_eq!(sample(&server, held).await, 0.0);
+    server.shutdown().await;
+}
