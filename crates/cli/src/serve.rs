@@ -55,6 +55,17 @@ pub struct ServeArgs {
     )]
     max_inflight: usize,
 
+    /// Most open connections. At the limit the connection idle longest is
+    /// closed to make room for a new one; when none is idle, the new one
+    /// gets 503 with Retry-After (over TLS it is closed).
+    #[arg(
+        long,
+        env = "TEAPOT_MAX_CONNECTIONS",
+        default_value_t = 10_000,
+        value_name = "N"
+    )]
+    max_connections: usize,
+
     /// The state store of the stateful scenarios: memory (embedded) or a
     /// redis:// URL shared by several instances.
     #[arg(
@@ -116,6 +127,9 @@ pub enum LogFormat {
 /// Runs the server until SIGINT or SIGTERM.
 pub fn serve(args: ServeArgs) -> Result<()> {
     init_logging(args.log_format);
+    if args.max_connections == 0 {
+        bail!("--max-connections must be at least 1");
+    }
     if args.max_inflight == 0 {
         bail!("--max-inflight must be at least 1");
     }
@@ -153,6 +167,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         },
         max_delay: args.max_delay,
         max_inflight: args.max_inflight,
+        max_connections: args.max_connections,
         state: args.state,
         state_ttl: args.state_ttl,
         tls,

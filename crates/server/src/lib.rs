@@ -54,8 +54,9 @@ pub struct Config {
     pub max_delay: Duration,
     /// Most exchanges in flight at once; one more gets 503. Default 10 000.
     pub max_inflight: usize,
-    /// Most open connections; further ones wait in the listen backlog.
-    /// Default 10 000.
+    /// Most open connections. At the limit the connection idle longest is
+    /// closed to make room for a new one; when none is idle, the new one is
+    /// answered 503 with `Retry-After` and closed. Default 10 000.
     pub max_connections: usize,
     /// How long in-flight exchanges get to finish at shutdown. Default 10 s.
     pub grace: Duration,

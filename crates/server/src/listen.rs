@@ -8,8 +8,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot, watch, Semaphore};
+use teapot_wire::idle::IdleSet;
+use teapot_wire::{Defense, Observe};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::tls::TlsIo;
@@ -20,12 +23,23 @@ use crate::{App, Config};
 struct Shared {
     app: Arc<App>,
     wire: Arc<teapot_wire::Config>,
+    /// A permit per open connection (`max_connections`).
     conns: Arc<Semaphore>,
+    /// A permit per connection over the limit being dealt with (waiting for
+    /// room, or being told 503); past these, such connections are dropped.
+    overflow: Arc<Semaphore>,
     stop: watch::Receiver<bool>,
     /// Each connection task holds a sender; `recv` on the receiver returns
     /// None once the last one is gone.
     done: mpsc::Sender<()>,
 }
+
+/// How long a connection over the limit waits for the room an evicted
+/// idle connection leaves.
+const ROOM_WAIT: Duration = Duration::from_millis(500);
+
+/// Connections over the limit dealt with at once.
+const MAX_OVERFLOW: usize = 256;
 
 /// Serves `listener` until `shutdown` completes, then drains. With TLS
 /// configured, the listener speaks TLS, and a second, plain listener on a
@@ -50,6 +64,7 @@ pub async fn run(
         limits: config.limits.clone(),
         inflight: Some(Arc::new(Semaphore::new(config.max_inflight))),
         observer: Some(app.metrics.clone()),
+        idle: Some(Arc::new(IdleSet::new())),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
@@ -57,6 +72,7 @@ pub async fn run(
         app,
         wire,
         conns: Arc::new(Semaphore::new(config.max_connections)),
+        overflow: Arc::new(Semaphore::new(MAX_OVERFLOW)),
         stop: stop_rx.clone(),
         done: done_tx,
     };
@@ -89,6 +105,12 @@ pub async fn run(
 }
 
 /// Accepts until `stop` completes: a permit per connection, one task each.
+///
+/// At the connection limit the server keeps accepting: it closes the
+/// connection that has been idle longest to make room for the new one,
+/// and when none is idle it answers the new one 503 with `Retry-After`
+/// and closes it (over TLS it closes it at once). So a server held full
+/// by idle or slow clients still answers.
 async fn accept_loop(
     listener: TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
@@ -98,13 +120,6 @@ async fn accept_loop(
     tokio::pin!(stop);
     let mut backoff = Duration::from_millis(5);
     loop {
-        let permit = tokio::select! {
-            p = shared.conns.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-            _ = &mut stop => break,
-        };
         let (stream, remote) = tokio::select! {
             r = listener.accept() => match r {
                 Ok(pair) => {
@@ -124,43 +139,104 @@ async fn accept_loop(
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         let tls = tls.clone();
+        if let Ok(permit) = shared.conns.clone().try_acquire_owned() {
+            tokio::spawn(serve(stream, remote, tls, shared, permit));
+            continue;
+        }
+        let Ok(slot) = shared.overflow.clone().try_acquire_owned() else {
+            shared.app.metrics.defended(Defense::ConnectionLimit);
+            continue;
+        };
+        let made_room = shared.wire.idle.as_ref().is_some_and(|s| s.evict_oldest());
         tokio::spawn(async move {
-            let Shared {
-                app,
-                wire,
-                stop,
-                done,
-                ..
-            } = shared;
-            match tls {
-                None => {
-                    teapot_wire::serve_connection(stream, Some(remote), &*app, &wire, stop).await
+            let permit = if made_room {
+                tokio::time::timeout(ROOM_WAIT, shared.conns.clone().acquire_owned())
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+            } else {
+                None
+            };
+            match permit {
+                Some(permit) => {
+                    drop(slot);
+                    serve(stream, remote, tls, shared, permit).await;
                 }
-                Some(acceptor) => {
-                    // A handshake gets as long as a request head; a client
-                    // that is not speaking TLS is dropped without harm.
-                    let handshake =
-                        tokio::time::timeout(wire.limits.request_timeout, acceptor.accept(stream))
-                            .await;
-                    match handshake {
-                        Ok(Ok(tls)) => {
-                            let io = TlsIo(tls);
-                            if io.is_h2() {
-                                teapot_wire::h2::serve(io, Some(remote), &*app, &wire, stop).await;
-                            } else {
-                                teapot_wire::serve_connection(io, Some(remote), &*app, &wire, stop)
-                                    .await;
-                            }
-                        }
-                        Ok(Err(e)) => tracing::debug!("TLS handshake with {remote} failed: {e}"),
-                        Err(_) => tracing::debug!("TLS handshake with {remote} timed out"),
+                None => {
+                    shared.app.metrics.defended(Defense::ConnectionLimit);
+                    if tls.is_none() {
+                        turn_away(stream).await;
                     }
+                    drop(slot);
                 }
             }
-            drop(permit);
-            drop(done);
         });
     }
+}
+
+/// Serves one accepted connection, holding its permit to the end.
+async fn serve(
+    stream: TcpStream,
+    remote: SocketAddr,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shared: Shared,
+    permit: OwnedSemaphorePermit,
+) {
+    let Shared {
+        app,
+        wire,
+        stop,
+        done,
+        ..
+    } = shared;
+    match tls {
+        None => teapot_wire::serve_connection(stream, Some(remote), &*app, &wire, stop).await,
+        Some(acceptor) => {
+            // A handshake gets as long as a request head; a client that is
+            // not speaking TLS is dropped without harm.
+            let handshake =
+                tokio::time::timeout(wire.limits.request_timeout, acceptor.accept(stream)).await;
+            match handshake {
+                Ok(Ok(tls)) => {
+                    let io = TlsIo(tls);
+                    if io.is_h2() {
+                        teapot_wire::h2::serve(io, Some(remote), &*app, &wire, stop).await;
+                    } else {
+                        teapot_wire::serve_connection(io, Some(remote), &*app, &wire, stop).await;
+                    }
+                }
+                Ok(Err(e)) => tracing::debug!("TLS handshake with {remote} failed: {e}"),
+                Err(_) => tracing::debug!("TLS handshake with {remote} timed out"),
+            }
+        }
+    }
+    drop(permit);
+    drop(done);
+}
+
+/// Tells a connection over the limit to come back later: 503 with
+/// `Retry-After` and problem details, then a close in stages (so that the
+/// request it may have sent does not turn the close into a reset that
+/// destroys the answer). Bounded in time.
+async fn turn_away(mut stream: TcpStream) {
+    let body = "{\"type\":\"about:blank\",\"title\":\"Service Unavailable\",\"status\":503,\"detail\":\"The server is at its limit of open connections; retry shortly.\"}\n";
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nDate: {}\r\nRetry-After: 1\r\nContent-Type: application/problem+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        httpdate::fmt_http_date(std::time::SystemTime::now()),
+        body.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        if stream.write_all(answer.as_bytes()).await.is_ok() {
+            let _ = stream.shutdown().await;
+            let mut scratch = [0u8; 4096];
+            while let Ok(n) = stream.read(&mut scratch).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        }
+    })
+    .await;
 }
 
 /// A server running in the background on a loopback port.

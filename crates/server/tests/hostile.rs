@@ -138,3 +138,100 @@ async fn a_zero_window_holds_no_generated_content() {
     assert_eq!(sample(&server, held).await, 0.0);
     server.shutdown().await;
 }
+
+async fn idle_http1(server: &teapot_server::Running) -> Client {
+    let mut c = Client::connect(server.addr()).await;
+    c.send(teapot_testkit::get("/200")).await;
+    assert_eq!(c.response(false).await.status, 200);
+    c
+}
+
+/// At the connection limit, a new client is served: the connection idle
+/// longest is closed to make room (and only that one).
+#[tokio::test]
+async fn at_the_connection_limit_the_oldest_idle_connection_makes_room() {
+    let server = common::server_with(|c| c.max_connections = 8).await;
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        held.push(idle_http1(&server).await);
+    }
+    // Idle for longer than a connection needs to count as idle (the
+    // subject here is time itself).
+    tokio::time::sleep(teapot_wire::idle::EVICTABLE_AFTER + Duration::from_millis(300)).await;
+    let mut fresh = Client::connect(server.addr()).await;
+    fresh
+        .send("GET /418 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .await;
+    assert_eq!(fresh.response(false).await.status, 418);
+    // The first connection made was the one closed; the others still
+    // serve.
+    assert!(held[0].is_closed().await);
+    for c in &mut held[1..] {
+        c.send(teapot_testkit::get("/204")).await;
+        assert_eq!(c.response(false).await.status, 204);
+    }
+    drop(held);
+    let evicted = "teapot_defenses_total{defense=\"idle_evicted\"}";
+    assert_eq!(sample(&server, evicted).await, 1.0);
+    server.shutdown().await;
+}
+
+/// At the limit with no idle connection to close (every one is in the
+/// middle of sending a request), a new client is told 503 with
+/// `Retry-After` at once, not left waiting.
+#[tokio::test]
+async fn at_the_connection_limit_with_none_idle_a_new_client_gets_503() {
+    let server = common::server_with(|c| c.max_connections = 4).await;
+    let mut slow = Vec::new();
+    for _ in 0..4 {
+        let mut c = Client::connect(server.addr()).await;
+        c.send("GET /200 HTTP/1.1\r\nHost: t\r\n").await;
+        slow.push(c);
+    }
+    let mut fresh = Client::connect(server.addr()).await;
+    fresh.send(teapot_testkit::get("/200")).await;
+    let r = tokio::time::timeout(Duration::from_secs(3), fresh.response(false))
+        .await
+        .expect("an answer, not a wait");
+    assert_eq!(r.status, 503);
+    assert_eq!(r.header("retry-after"), Some("1"));
+    assert_eq!(r.header("connection"), Some("close"));
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    assert!(r.header("date").is_some());
+    assert!(fresh.is_closed().await);
+    // The slow ones finish their requests and are answered.
+    for c in &mut slow {
+        c.send("\r\n").await;
+        assert_eq!(c.response(false).await.status, 200);
+    }
+    drop(slow);
+    server.shutdown().await;
+}
+
+/// Idle HTTP/2 connections make room the same way: GOAWAY, then closed.
+#[tokio::test]
+async fn idle_http2_connections_make_room_too() {
+    let server = common::server_with(|c| c.max_connections = 2).await;
+    let mut h2s = Vec::new();
+    for _ in 0..2 {
+        let tcp = TcpStream::connect(server.addr()).await.unwrap();
+        let (client, connection) = h2::client::handshake(tcp).await.unwrap();
+        let done = tokio::spawn(connection);
+        let mut ready = client.clone().ready().await.unwrap();
+        let req = http::Request::get("http://t/200").body(()).unwrap();
+        let (response, _) = ready.send_request(req, true).unwrap();
+        assert_eq!(response.await.unwrap().status(), 200);
+        h2s.push((client, done));
+    }
+    tokio::time::sleep(teapot_wire::idle::EVICTABLE_AFTER + Duration::from_millis(300)).await;
+    let mut fresh = Client::connect(server.addr()).await;
+    fresh
+        .send("GET /418 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .await;
+    assert_eq!(fresh.response(false).await.status, 418);
+    // The older HTTP/2 connection ends (GOAWAY, then closed).
+    let (_, first) = h2s.remove(0);
+    let ended = tokio::time::timeout(Duration::from_secs(3), first).await;
+    assert!(ended.is_ok(), "the idle connection must be closed");
+    server.shutdown().await;
+}

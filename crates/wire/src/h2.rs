@@ -37,11 +37,12 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use crate::error::{BodyError, RequestError};
 use crate::h1::conn::{
-    log_exchange, misuse, problem, run_exchange, wait_shutdown, Config, Conn, Defense, Exchange,
-    Observe, Record, Service, Shutdown, Transport, Wire,
+    evicted, log_exchange, misuse, problem, run_exchange, wait_shutdown, Config, Conn, Defense,
+    Exchange, Observe, Record, Service, Shutdown, Transport, Wire,
 };
 use crate::h1::encode::{self, Framing};
 use crate::h1::role::{self, BodyKind, Request, Version};
+use crate::idle::{Idle, EVICTABLE_AFTER};
 use crate::response::Head;
 
 /// The client connection preface (RFC 9113 §3.4).
@@ -705,6 +706,11 @@ pub(crate) async fn serve_inner<I, S>(
     let mut closing: Option<tokio::time::Instant> = None;
     let goaway_wait = GOAWAY_WAIT.min(limits.request_timeout);
     let far = tokio::time::Instant::now() + Duration::from_secs(86_400);
+    // When the connection last had no stream, and its registration as idle
+    // (made after EVICTABLE_AFTER of that) for a server that needs room.
+    let mut idle_since = tokio::time::Instant::now();
+    let mut registered: Option<Idle<'_>> = None;
+    let evictable = config.idle.is_some();
     loop {
         let idle = streams.is_empty();
         let draining = closing.is_some();
@@ -715,6 +721,7 @@ pub(crate) async fn serve_inner<I, S>(
                     signals.defended(Defense::RefusedStream);
                 }
                 Some(Ok((request, respond))) => {
+                    registered = None;
                     let upgraded = start == Start::Upgraded && respond.stream_id().as_u32() == 1;
                     streams.push(answer(request, respond, upgraded, Peer { remote, secure }, service, config, &signals));
                 }
@@ -731,10 +738,22 @@ pub(crate) async fn serve_inner<I, S>(
                 }
                 None => break,
             },
-            Some(()) = streams.next(), if !streams.is_empty() => {}
-            _ = tokio::time::sleep(limits.keep_alive_timeout), if idle && !draining => {
+            Some(()) = streams.next(), if !streams.is_empty() => {
+                idle_since = tokio::time::Instant::now();
+            }
+            _ = tokio::time::sleep_until(idle_since + limits.keep_alive_timeout), if idle && !draining => {
                 conn.graceful_shutdown();
                 closing = Some(tokio::time::Instant::now() + goaway_wait);
+            }
+            _ = tokio::time::sleep_until(idle_since + EVICTABLE_AFTER), if idle && !draining && evictable && registered.is_none() => {
+                registered = config.idle.as_ref().map(|set| set.register());
+            }
+            _ = evicted(&registered), if idle && !draining && registered.is_some() => {
+                signals.defended(Defense::IdleEvicted);
+                registered = None;
+                conn.graceful_shutdown();
+                // Long enough to send GOAWAY; the peer has nothing in flight.
+                closing = Some(tokio::time::Instant::now() + Duration::from_millis(100));
             }
             _ = tokio::time::sleep_until(closing.unwrap_or(far)), if idle && draining => {
                 signals.defended(Defense::GoawayTimeout);

@@ -28,6 +28,7 @@
 pub mod error;
 pub mod h1;
 pub mod h2;
+pub mod idle;
 pub mod limits;
 pub mod response;
 

@@ -431,7 +431,7 @@ async fn over_max_inflight_gives_503_with_retry_after() {
     let server = TestServer::start_with(Config {
         limits: Limits::default(),
         inflight: Some(Arc::new(Semaphore::new(0))),
-        observer: None,
+        ..Config::default()
     })
     .await;
     let mut c = client(&server).await;

@@ -28,6 +28,7 @@ use crate::h1::decode::{Decoded, Decoder};
 use crate::h1::encode::{self, Framing};
 use crate::h1::role::{self, BodyKind, Method, Request, Version};
 use crate::h2;
+use crate::idle::{Idle, IdleSet, EVICTABLE_AFTER};
 use crate::limits::Limits;
 use crate::response::Head;
 
@@ -70,6 +71,9 @@ pub struct Config {
     pub inflight: Option<Arc<Semaphore>>,
     /// When set, told about every connection and exchange (metrics).
     pub observer: Option<Arc<dyn Observe>>,
+    /// When set, connections idle between requests register here, so that
+    /// a server at its connection limit can close the one idle longest.
+    pub idle: Option<Arc<IdleSet>>,
 }
 
 /// How an exchange ended.
@@ -1181,7 +1185,7 @@ async fn serve_requests<T: Transport, S: Service>(
     let limits = &config.limits;
     let mut first = true;
     loop {
-        let next = read_head(conn, limits, first, shutdown).await;
+        let next = read_head(conn, config, first, shutdown).await;
         let req = match next {
             Next::Request(req) => req,
             Next::Preface if first => return Some(h2::Start::PriorKnowledge),
@@ -1281,18 +1285,26 @@ pub(crate) fn log_exchange<T: Transport>(ex: &Exchange<'_, T>, started: Instant,
 }
 
 /// Reads until a whole head is parsed, the peer leaves, a limit is hit, or
-/// the server shuts down while the connection is idle.
+/// the server shuts down (or needs the room) while the connection is idle.
+///
+/// A connection that waits [`EVICTABLE_AFTER`] for its next request gives
+/// back its buffers and registers as idle, so that a server at its
+/// connection limit may close it to make room.
 async fn read_head<T: Transport>(
     conn: &mut Conn<T>,
-    limits: &Limits,
+    config: &Config,
     first: bool,
     shutdown: &mut Shutdown,
 ) -> Next {
+    let limits = &config.limits;
+    let now = tokio::time::Instant::now();
     let mut deadline = if first || !conn.rbuf.is_empty() {
-        Some(tokio::time::Instant::now() + limits.request_timeout)
+        Some(now + limits.request_timeout)
     } else {
         None
     };
+    let keep_alive = now + limits.keep_alive_timeout;
+    let mut idle: Option<Idle<'_>> = None;
     let cleartext = !conn.io.is_secure();
     loop {
         if first && cleartext {
@@ -1314,22 +1326,52 @@ async fn read_head<T: Transport>(
                 Err(e) => return Next::Refuse(e),
             }
         }
-        let until =
-            deadline.unwrap_or_else(|| tokio::time::Instant::now() + limits.keep_alive_timeout);
+        // Between requests, wake once after EVICTABLE_AFTER to register as
+        // idle; then wait out the keep-alive timeout.
+        let until = match deadline {
+            Some(d) => d,
+            None if idle.is_none() && config.idle.is_some() => {
+                keep_alive.min(now + EVICTABLE_AFTER)
+            }
+            None => keep_alive,
+        };
         let read = tokio::select! {
             r = tokio::time::timeout_at(until, read_more(&mut conn.io, &mut conn.rbuf)) => r,
             _ = wait_shutdown(shutdown), if conn.rbuf.is_empty() => return Next::Close,
+            _ = evicted(&idle), if idle.is_some() => {
+                if let Some(o) = &config.observer {
+                    o.defended(Defense::IdleEvicted);
+                }
+                return Next::Close;
+            }
         };
         match read {
             Ok(Ok(0)) | Ok(Err(_)) => return Next::Close,
             Ok(Ok(_)) => {
+                idle = None;
                 if deadline.is_none() {
                     deadline = Some(tokio::time::Instant::now() + limits.request_timeout);
+                }
+            }
+            Err(_) if deadline.is_none() && until < keep_alive && idle.is_none() => {
+                if let Some(set) = &config.idle {
+                    idle = Some(set.register());
+                    // An idle connection holds no buffers.
+                    conn.rbuf = BytesMut::new();
+                    conn.wbuf = Vec::new();
                 }
             }
             Err(_) if deadline.is_none() => return Next::Close,
             Err(_) => return Next::Refuse(RequestError::Timeout),
         }
+    }
+}
+
+/// Completes when the idle registration asks the connection to close.
+pub(crate) async fn evicted(idle: &Option<Idle<'_>>) {
+    match idle {
+        Some(i) => i.evicted().await,
+        None => std::future::pending().await,
     }
 }
 

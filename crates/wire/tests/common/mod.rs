@@ -165,8 +165,7 @@ impl TestServer {
     pub async fn start(limits: Limits) -> TestServer {
         Self::start_with(Config {
             limits,
-            inflight: None,
-            observer: None,
+            ..Config::default()
         })
         .await
     }
