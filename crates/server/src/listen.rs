@@ -189,25 +189,33 @@ async fn serve(
         done,
         ..
     } = shared;
+    // Each task is as large as the largest state its future can be in, for
+    // as long as the connection lives: the TLS and HTTP/2 states are
+    // boxed, so a plain HTTP/1.1 connection carries only its own.
     match tls {
         None => teapot_wire::serve_connection(stream, Some(remote), &*app, &wire, stop).await,
         Some(acceptor) => {
-            // A handshake gets as long as a request head; a client that is
-            // not speaking TLS is dropped without harm.
-            let handshake =
-                tokio::time::timeout(wire.limits.request_timeout, acceptor.accept(stream)).await;
-            match handshake {
-                Ok(Ok(tls)) => {
-                    let io = TlsIo(tls);
-                    if io.is_h2() {
-                        teapot_wire::h2::serve(io, Some(remote), &*app, &wire, stop).await;
-                    } else {
-                        teapot_wire::serve_connection(io, Some(remote), &*app, &wire, stop).await;
+            Box::pin(async {
+                // A handshake gets as long as a request head; a client that is
+                // not speaking TLS is dropped without harm.
+                let handshake =
+                    tokio::time::timeout(wire.limits.request_timeout, acceptor.accept(stream))
+                        .await;
+                match handshake {
+                    Ok(Ok(tls)) => {
+                        let io = TlsIo(tls);
+                        if io.is_h2() {
+                            teapot_wire::h2::serve(io, Some(remote), &*app, &wire, stop).await;
+                        } else {
+                            teapot_wire::serve_connection(io, Some(remote), &*app, &wire, stop)
+                                .await;
+                        }
                     }
+                    Ok(Err(e)) => tracing::debug!("TLS handshake with {remote} failed: {e}"),
+                    Err(_) => tracing::debug!("TLS handshake with {remote} timed out"),
                 }
-                Ok(Err(e)) => tracing::debug!("TLS handshake with {remote} failed: {e}"),
-                Err(_) => tracing::debug!("TLS handshake with {remote} timed out"),
-            }
+            })
+            .await
         }
     }
     drop(permit);

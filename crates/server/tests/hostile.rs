@@ -235,3 +235,21 @@ async fn idle_http2_connections_make_room_too() {
     assert!(ended.is_ok(), "the idle connection must be closed");
     server.shutdown().await;
 }
+
+/// What an idle HTTP/1.1 connection costs is mostly the future of its
+/// task, which is as large as the largest state it can be in: the TLS,
+/// HTTP/2 and all but the forced-status handlers are boxed so that it
+/// stays small (bench/idle measures the whole: about 5 KiB a connection).
+#[tokio::test]
+async fn a_plain_connection_carries_a_small_future() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let tcp = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let app = teapot_server::App::new(&teapot_server::Config::default(), None).unwrap();
+    let config = teapot_wire::Config::default();
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    let future = teapot_wire::serve_connection(tcp, None, &app, &config, stopped);
+    let size = std::mem::size_of_val(&future);
+    assert!(size <= 4096, "a connection's future is {size} bytes");
+}

@@ -33,12 +33,33 @@ pub use fault::KINDS as FAULT_KINDS;
 pub type Outcome = Result<(), Problem>;
 
 /// Routes one request.
+///
+/// Forced status, the endpoint load tests hammer, is answered inline; every
+/// other handler runs boxed, so that the future of each connection is only
+/// as large as the forced handler's while it waits for its next request
+/// (idle connections cost that much memory each).
 pub async fn dispatch<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outcome {
+    let path = ex.request().path();
+    let first = [path.trim_start_matches('/').split('/').next().unwrap_or("")];
+    match first {
+        [code, ..] if code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()) => {
+            let code = code.to_owned();
+            forced::forced(app, ex, &code).await
+        }
+        _ => Box::pin(dispatch_named(app, ex)).await,
+    }
+}
+
+/// Routes a request whose path does not start with a status code.
+async fn dispatch_named<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outcome {
     let path = ex.request().path().to_owned();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segments.as_slice() {
         [""] => page::home(ex).await,
-        ["try", code] => page::try_code(app, ex, code).await,
+        // The two handlers that act as clients have futures several times
+        // the size of all others (the checker's client, the response
+        // reader): boxed on their own.
+        ["try", code] => Box::pin(page::try_code(app, ex, code)).await,
         ["static", "page.js"] => page::script(ex).await,
         ["healthz"] => health::healthz(ex).await,
         ["readyz"] => health::readyz(app, ex).await,
@@ -86,7 +107,7 @@ pub async fn dispatch<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outc
                 .trim_start_matches('/')
                 .strip_prefix("gateway")
                 .unwrap_or("");
-            gateway::gateway(app, ex, rest.trim_start_matches('/')).await
+            Box::pin(gateway::gateway(app, ex, rest.trim_start_matches('/'))).await
         }
         ["processing"] => scenarios::processing(app, ex).await,
         ["early-hints"] => scenarios::early_hints(ex).await,
@@ -112,9 +133,6 @@ pub async fn dispatch<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outc
         ["items", id] => items::item(app, ex, id).await,
         ["limit", key] => stateful::limit(app, ex, key).await,
         ["status" | "random", spec, ..] => forced::forced(app, ex, spec).await,
-        [code, ..] if code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()) => {
-            forced::forced(app, ex, code).await
-        }
         ["static", "teapot.css"] => assets::stylesheet(ex).await,
         _ => Err(Problem::not_found(&path)),
     }

@@ -982,9 +982,16 @@ fn write_h1_head<T>(conn: &mut Conn<T>, head: &Head, framing: Framing, close: bo
     encode::write_head(&mut conn.wbuf, head, framing, fields);
 }
 
+/// The most write buffer a connection keeps between writes; a larger one
+/// (a big response written whole) is given back.
+const WRITE_KEEP: usize = 16 * 1024;
+
 async fn flush_wbuf<T: Transport>(conn: &mut Conn<T>) -> io::Result<()> {
     let r = conn.io.write_all(&conn.wbuf).await;
     conn.wbuf.clear();
+    if conn.wbuf.capacity() > WRITE_KEEP {
+        conn.wbuf = Vec::new();
+    }
     r?;
     conn.io.flush().await
 }
@@ -1083,9 +1090,18 @@ impl<R: AsyncWrite + Unpin> AsyncWrite for Rewind<R> {
     }
 }
 
+/// The read buffer a connection starts with (and gets back after it was
+/// idle): enough for the request heads most clients send; it grows when a
+/// head or body needs more.
+const READ_START: usize = 2048;
+
 async fn read_more<T: Transport>(io: &mut T, buf: &mut BytesMut) -> io::Result<usize> {
-    if buf.capacity() - buf.len() < 4096 {
-        buf.reserve(8192);
+    if buf.capacity() - buf.len() < 1024 {
+        buf.reserve(if buf.capacity() == 0 {
+            READ_START
+        } else {
+            8192
+        });
     }
     io.read_buf(buf).await
 }
@@ -1119,8 +1135,8 @@ pub async fn serve_connection<T: Transport, S: Service>(
 ) {
     let mut conn = Conn {
         io,
-        rbuf: BytesMut::with_capacity(8192),
-        wbuf: Vec::with_capacity(1024),
+        rbuf: BytesMut::with_capacity(READ_START),
+        wbuf: Vec::new(),
     };
     if let Some(o) = &config.observer {
         o.connection_opened();
@@ -1133,7 +1149,12 @@ pub async fn serve_connection<T: Transport, S: Service>(
             pre,
         };
         let secure = io.io.is_secure();
-        h2::serve_inner(io, remote, secure, service, config, shutdown, to_h2).await;
+        // Boxed: the HTTP/2 state would otherwise make every connection's
+        // future as large as its own.
+        Box::pin(h2::serve_inner(
+            io, remote, secure, service, config, shutdown, to_h2,
+        ))
+        .await;
     }
     if let Some(o) = &config.observer {
         o.connection_closed();
@@ -1414,7 +1435,9 @@ async fn refuse_unparsed<T: Transport>(conn: &mut Conn<T>, e: RequestError) {
 async fn linger_close<T: Transport>(conn: &mut Conn<T>) {
     let _ = conn.io.shutdown().await;
     let deadline = tokio::time::Instant::now() + Duration::from_millis(500);
-    let mut scratch = [0u8; 4096];
+    // On the heap: an array here would be part of every connection's
+    // future for as long as the connection lives.
+    let mut scratch = vec![0u8; 4096];
     let mut total = 0usize;
     while total < 256 * 1024 {
         match tokio::time::timeout_at(deadline, conn.io.read(&mut scratch)).await {
