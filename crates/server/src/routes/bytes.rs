@@ -165,21 +165,27 @@ async fn send_part<T: Transport>(
     if ex.is_head() {
         return sent(ex.finish().await);
     }
-    let mut buf = vec![0u8; 16 * 1024];
-    let mut skip = from;
-    while skip > 0 {
-        let k = skip.min(buf.len() as u64) as usize;
-        fill(&mut buf[..k]);
-        skip -= k as u64;
+    const PIECE: u64 = 16 * 1024;
+    if from > 0 {
+        let mut scratch = vec![0u8; from.min(PIECE) as usize];
+        let mut skip = from;
+        while skip > 0 {
+            let k = skip.min(PIECE) as usize;
+            fill(&mut scratch[..k]);
+            skip -= k as u64;
+        }
     }
+    // Each piece is made once the client can take it, and dropped once
+    // written: while the client's window is shut the stream holds none.
     let mut left = count;
     while left > 0 {
-        let n = match ex.ready(left.min(buf.len() as u64) as usize).await {
+        let n = match ex.ready(left.min(PIECE) as usize).await {
             Ok(n) => n,
             Err(e) => return sent(Err(e)),
         };
-        fill(&mut buf[..n]);
-        if let Err(e) = ex.write(&buf[..n]).await {
+        let mut piece = vec![0u8; n];
+        fill(&mut piece);
+        if let Err(e) = ex.write(&piece).await {
             return sent(Err(e));
         }
         left -= n as u64;
