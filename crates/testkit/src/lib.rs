@@ -4,6 +4,7 @@
 //! fixture server that answers exactly the bytes a test gives it.
 
 pub mod fixture;
+pub mod h2;
 pub mod redis;
 
 use std::net::SocketAddr;

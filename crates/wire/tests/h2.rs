@@ -11,6 +11,7 @@ use bytes::Bytes;
 use common::TestServer;
 use h2::client::SendRequest;
 use h2::Reason;
+use teapot_testkit::h2::ShutWindow;
 use teapot_wire::Limits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -537,46 +538,15 @@ async fn content_waiting_for_a_window_is_bounded() {
         ),
         ("/made", 0, 0),
     ] {
-        let tcp = TcpStream::connect(server.addr).await.unwrap();
-        let (client, mut connection) = h2::client::Builder::new()
-            .initial_window_size(0)
-            .handshake::<_, Bytes>(tcp)
-            .await
-            .unwrap();
-        let (open, opened) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            tokio::select! {
-                _ = &mut connection => return,
-                _ = opened => {}
-            }
-            connection.set_initial_window_size(1 << 20).unwrap();
-            let _ = connection.await;
-        });
-        let (headed, mut heads) = tokio::sync::mpsc::unbounded_channel::<()>();
+        let mut client = ShutWindow::connect(server.addr).await;
         let mut bodies = Vec::new();
         for _ in 0..40 {
-            let mut ready = client.clone().ready().await.unwrap();
-            let (response, _) = ready.send_request(get(path), true).unwrap();
-            let headed = headed.clone();
-            bodies.push(tokio::spawn(async move {
-                let response = response.await;
-                let _ = headed.send(());
-                let mut body = response?.into_body();
-                let mut n = 0;
-                while let Some(chunk) = body.data().await {
-                    let chunk = chunk?;
-                    let _ = body.flow_control().release_capacity(chunk.len());
-                    n += chunk.len();
-                }
-                Ok::<usize, h2::Error>(n)
-            }));
+            bodies.push(client.get(path).await);
         }
         // Every head is out: each handler has held its content, been reset,
         // or is waiting to make more.
-        for _ in 0..40 {
-            heads.recv().await.unwrap();
-        }
-        open.send(()).unwrap();
+        client.heads(40).await;
+        client.open();
         let (mut resets, mut whole) = (0, 0);
         for b in bodies {
             match tokio::time::timeout(Duration::from_secs(10), b)
