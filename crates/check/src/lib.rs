@@ -25,6 +25,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use serde::Serialize;
+use teapot_codes::{Action, Status};
 use url::Url;
 
 pub use client::{Http, Request};
@@ -176,21 +177,21 @@ async fn reference_for(
         .ok()
 }
 
-/// The request a client makes after a redirect (RFC 9110 §15.4): 303 turns
-/// any method but HEAD into GET; 301 and 302 turn POST into GET (as
-/// browsers and curl do); 307 and 308 keep method and content.
+/// The request a client makes after a redirect (RFC 9110 §15.4), as the
+/// registry's client action for the code says: follow with GET (303: any
+/// method but HEAD becomes GET), follow where POST may become GET (301 and
+/// 302, as browsers and curl do), or follow with the same method and
+/// content (307, 308).
 fn next_request(request: &Request, exchange: &Exchange) -> Option<(Request, u16)> {
     let r = exchange.final_response.as_ref()?;
-    if !matches!(r.status, 301 | 302 | 303 | 307 | 308) {
-        return None;
-    }
+    let to_get = match Status::from_u16(r.status).ok()?.action()? {
+        Action::FollowWithGet => !request.method.eq_ignore_ascii_case("HEAD"),
+        Action::FollowMayUseGet => request.method.eq_ignore_ascii_case("POST"),
+        Action::FollowSameMethod => false,
+        _ => return None,
+    };
     let location = r.header("location")?;
     let url = request.url.join(location).ok()?;
-    let to_get = match r.status {
-        303 => !request.method.eq_ignore_ascii_case("HEAD"),
-        301 | 302 => request.method.eq_ignore_ascii_case("POST"),
-        _ => false,
-    };
     let mut next = request.clone();
     next.url = url;
     if to_get {

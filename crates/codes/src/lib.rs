@@ -94,6 +94,23 @@ impl Status {
     }
 
     /// Whether a response with this status may carry content, by the
+    /// registry's rule; a code the registry lacks follows its class (none
+    /// for 1xx).
+    pub fn content(self) -> Content {
+        match self.entry() {
+            Some(e) => e.rules.content,
+            None if self.is_interim() => Content::Never,
+            None => Content::Allowed,
+        }
+    }
+
+    /// What the registry expects a client to do with this status, if the
+    /// code is registered.
+    pub fn action(self) -> Option<Action> {
+        self.entry().map(|e| e.rules.action)
+    }
+
+    /// Whether a response with this status may carry content, by the
     /// registry's rule or, for an unregistered code, by its class.
     pub fn allows_content(self) -> bool {
         match self.entry() {
@@ -162,6 +179,230 @@ impl fmt::Display for InvalidStatusCode {
 }
 
 impl std::error::Error for InvalidStatusCode {}
+
+/// A named constant for every code of the registry, named after the reason
+/// phrase teapot sends (`Status::IM_A_TEAPOT` is 418). A test holds these
+/// to the table: one per entry, each named from its entry's phrase.
+impl Status {
+    /// 100 Continue.
+    pub const CONTINUE: Status = Status(100);
+    /// 101 Switching Protocols.
+    pub const SWITCHING_PROTOCOLS: Status = Status(101);
+    /// 102 Processing.
+    pub const PROCESSING: Status = Status(102);
+    /// 103 Early Hints.
+    pub const EARLY_HINTS: Status = Status(103);
+    /// 200 OK.
+    pub const OK: Status = Status(200);
+    /// 201 Created.
+    pub const CREATED: Status = Status(201);
+    /// 202 Accepted.
+    pub const ACCEPTED: Status = Status(202);
+    /// 203 Non-Authoritative Information.
+    pub const NON_AUTHORITATIVE_INFORMATION: Status = Status(203);
+    /// 204 No Content.
+    pub const NO_CONTENT: Status = Status(204);
+    /// 205 Reset Content.
+    pub const RESET_CONTENT: Status = Status(205);
+    /// 206 Partial Content.
+    pub const PARTIAL_CONTENT: Status = Status(206);
+    /// 207 Multi-Status.
+    pub const MULTI_STATUS: Status = Status(207);
+    /// 208 Already Reported.
+    pub const ALREADY_REPORTED: Status = Status(208);
+    /// 226 IM Used.
+    pub const IM_USED: Status = Status(226);
+    /// 300 Multiple Choices.
+    pub const MULTIPLE_CHOICES: Status = Status(300);
+    /// 301 Moved Permanently.
+    pub const MOVED_PERMANENTLY: Status = Status(301);
+    /// 302 Found.
+    pub const FOUND: Status = Status(302);
+    /// 303 See Other.
+    pub const SEE_OTHER: Status = Status(303);
+    /// 304 Not Modified.
+    pub const NOT_MODIFIED: Status = Status(304);
+    /// 305 Use Proxy.
+    pub const USE_PROXY: Status = Status(305);
+    /// 306 (Unused).
+    pub const UNUSED: Status = Status(306);
+    /// 307 Temporary Redirect.
+    pub const TEMPORARY_REDIRECT: Status = Status(307);
+    /// 308 Permanent Redirect.
+    pub const PERMANENT_REDIRECT: Status = Status(308);
+    /// 400 Bad Request.
+    pub const BAD_REQUEST: Status = Status(400);
+    /// 401 Unauthorized.
+    pub const UNAUTHORIZED: Status = Status(401);
+    /// 402 Payment Required.
+    pub const PAYMENT_REQUIRED: Status = Status(402);
+    /// 403 Forbidden.
+    pub const FORBIDDEN: Status = Status(403);
+    /// 404 Not Found.
+    pub const NOT_FOUND: Status = Status(404);
+    /// 405 Method Not Allowed.
+    pub const METHOD_NOT_ALLOWED: Status = Status(405);
+    /// 406 Not Acceptable.
+    pub const NOT_ACCEPTABLE: Status = Status(406);
+    /// 407 Proxy Authentication Required.
+    pub const PROXY_AUTHENTICATION_REQUIRED: Status = Status(407);
+    /// 408 Request Timeout.
+    pub const REQUEST_TIMEOUT: Status = Status(408);
+    /// 409 Conflict.
+    pub const CONFLICT: Status = Status(409);
+    /// 410 Gone.
+    pub const GONE: Status = Status(410);
+    /// 411 Length Required.
+    pub const LENGTH_REQUIRED: Status = Status(411);
+    /// 412 Precondition Failed.
+    pub const PRECONDITION_FAILED: Status = Status(412);
+    /// 413 Payload Too Large.
+    pub const PAYLOAD_TOO_LARGE: Status = Status(413);
+    /// 414 URI Too Long.
+    pub const URI_TOO_LONG: Status = Status(414);
+    /// 415 Unsupported Media Type.
+    pub const UNSUPPORTED_MEDIA_TYPE: Status = Status(415);
+    /// 416 Range Not Satisfiable.
+    pub const RANGE_NOT_SATISFIABLE: Status = Status(416);
+    /// 417 Expectation Failed.
+    pub const EXPECTATION_FAILED: Status = Status(417);
+    /// 418 I'm a teapot.
+    pub const IM_A_TEAPOT: Status = Status(418);
+    /// 421 Misdirected Request.
+    pub const MISDIRECTED_REQUEST: Status = Status(421);
+    /// 422 Unprocessable Entity.
+    pub const UNPROCESSABLE_ENTITY: Status = Status(422);
+    /// 423 Locked.
+    pub const LOCKED: Status = Status(423);
+    /// 424 Failed Dependency.
+    pub const FAILED_DEPENDENCY: Status = Status(424);
+    /// 425 Too Early.
+    pub const TOO_EARLY: Status = Status(425);
+    /// 426 Upgrade Required.
+    pub const UPGRADE_REQUIRED: Status = Status(426);
+    /// 428 Precondition Required.
+    pub const PRECONDITION_REQUIRED: Status = Status(428);
+    /// 429 Too Many Requests.
+    pub const TOO_MANY_REQUESTS: Status = Status(429);
+    /// 431 Request Header Fields Too Large.
+    pub const REQUEST_HEADER_FIELDS_TOO_LARGE: Status = Status(431);
+    /// 451 Unavailable For Legal Reasons.
+    pub const UNAVAILABLE_FOR_LEGAL_REASONS: Status = Status(451);
+    /// 500 Internal Server Error.
+    pub const INTERNAL_SERVER_ERROR: Status = Status(500);
+    /// 501 Not Implemented.
+    pub const NOT_IMPLEMENTED: Status = Status(501);
+    /// 502 Bad Gateway.
+    pub const BAD_GATEWAY: Status = Status(502);
+    /// 503 Service Unavailable.
+    pub const SERVICE_UNAVAILABLE: Status = Status(503);
+    /// 504 Gateway Timeout.
+    pub const GATEWAY_TIMEOUT: Status = Status(504);
+    /// 505 HTTP Version Not Supported.
+    pub const HTTP_VERSION_NOT_SUPPORTED: Status = Status(505);
+    /// 506 Variant Also Negotiates.
+    pub const VARIANT_ALSO_NEGOTIATES: Status = Status(506);
+    /// 507 Insufficient Storage.
+    pub const INSUFFICIENT_STORAGE: Status = Status(507);
+    /// 508 Loop Detected.
+    pub const LOOP_DETECTED: Status = Status(508);
+    /// 510 Not Extended.
+    pub const NOT_EXTENDED: Status = Status(510);
+    /// 511 Network Authentication Required.
+    pub const NETWORK_AUTHENTICATION_REQUIRED: Status = Status(511);
+}
+
+/// Every named constant with its name, in the order of the table.
+pub const NAMED: &[(Status, &str)] = &[
+    (Status::CONTINUE, "CONTINUE"),
+    (Status::SWITCHING_PROTOCOLS, "SWITCHING_PROTOCOLS"),
+    (Status::PROCESSING, "PROCESSING"),
+    (Status::EARLY_HINTS, "EARLY_HINTS"),
+    (Status::OK, "OK"),
+    (Status::CREATED, "CREATED"),
+    (Status::ACCEPTED, "ACCEPTED"),
+    (
+        Status::NON_AUTHORITATIVE_INFORMATION,
+        "NON_AUTHORITATIVE_INFORMATION",
+    ),
+    (Status::NO_CONTENT, "NO_CONTENT"),
+    (Status::RESET_CONTENT, "RESET_CONTENT"),
+    (Status::PARTIAL_CONTENT, "PARTIAL_CONTENT"),
+    (Status::MULTI_STATUS, "MULTI_STATUS"),
+    (Status::ALREADY_REPORTED, "ALREADY_REPORTED"),
+    (Status::IM_USED, "IM_USED"),
+    (Status::MULTIPLE_CHOICES, "MULTIPLE_CHOICES"),
+    (Status::MOVED_PERMANENTLY, "MOVED_PERMANENTLY"),
+    (Status::FOUND, "FOUND"),
+    (Status::SEE_OTHER, "SEE_OTHER"),
+    (Status::NOT_MODIFIED, "NOT_MODIFIED"),
+    (Status::USE_PROXY, "USE_PROXY"),
+    (Status::UNUSED, "UNUSED"),
+    (Status::TEMPORARY_REDIRECT, "TEMPORARY_REDIRECT"),
+    (Status::PERMANENT_REDIRECT, "PERMANENT_REDIRECT"),
+    (Status::BAD_REQUEST, "BAD_REQUEST"),
+    (Status::UNAUTHORIZED, "UNAUTHORIZED"),
+    (Status::PAYMENT_REQUIRED, "PAYMENT_REQUIRED"),
+    (Status::FORBIDDEN, "FORBIDDEN"),
+    (Status::NOT_FOUND, "NOT_FOUND"),
+    (Status::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
+    (Status::NOT_ACCEPTABLE, "NOT_ACCEPTABLE"),
+    (
+        Status::PROXY_AUTHENTICATION_REQUIRED,
+        "PROXY_AUTHENTICATION_REQUIRED",
+    ),
+    (Status::REQUEST_TIMEOUT, "REQUEST_TIMEOUT"),
+    (Status::CONFLICT, "CONFLICT"),
+    (Status::GONE, "GONE"),
+    (Status::LENGTH_REQUIRED, "LENGTH_REQUIRED"),
+    (Status::PRECONDITION_FAILED, "PRECONDITION_FAILED"),
+    (Status::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+    (Status::URI_TOO_LONG, "URI_TOO_LONG"),
+    (Status::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE"),
+    (Status::RANGE_NOT_SATISFIABLE, "RANGE_NOT_SATISFIABLE"),
+    (Status::EXPECTATION_FAILED, "EXPECTATION_FAILED"),
+    (Status::IM_A_TEAPOT, "IM_A_TEAPOT"),
+    (Status::MISDIRECTED_REQUEST, "MISDIRECTED_REQUEST"),
+    (Status::UNPROCESSABLE_ENTITY, "UNPROCESSABLE_ENTITY"),
+    (Status::LOCKED, "LOCKED"),
+    (Status::FAILED_DEPENDENCY, "FAILED_DEPENDENCY"),
+    (Status::TOO_EARLY, "TOO_EARLY"),
+    (Status::UPGRADE_REQUIRED, "UPGRADE_REQUIRED"),
+    (Status::PRECONDITION_REQUIRED, "PRECONDITION_REQUIRED"),
+    (Status::TOO_MANY_REQUESTS, "TOO_MANY_REQUESTS"),
+    (
+        Status::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "REQUEST_HEADER_FIELDS_TOO_LARGE",
+    ),
+    (
+        Status::UNAVAILABLE_FOR_LEGAL_REASONS,
+        "UNAVAILABLE_FOR_LEGAL_REASONS",
+    ),
+    (Status::INTERNAL_SERVER_ERROR, "INTERNAL_SERVER_ERROR"),
+    (Status::NOT_IMPLEMENTED, "NOT_IMPLEMENTED"),
+    (Status::BAD_GATEWAY, "BAD_GATEWAY"),
+    (Status::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
+    (Status::GATEWAY_TIMEOUT, "GATEWAY_TIMEOUT"),
+    (
+        Status::HTTP_VERSION_NOT_SUPPORTED,
+        "HTTP_VERSION_NOT_SUPPORTED",
+    ),
+    (Status::VARIANT_ALSO_NEGOTIATES, "VARIANT_ALSO_NEGOTIATES"),
+    (Status::INSUFFICIENT_STORAGE, "INSUFFICIENT_STORAGE"),
+    (Status::LOOP_DETECTED, "LOOP_DETECTED"),
+    (Status::NOT_EXTENDED, "NOT_EXTENDED"),
+    (
+        Status::NETWORK_AUTHENTICATION_REQUIRED,
+        "NETWORK_AUTHENTICATION_REQUIRED",
+    ),
+];
+
+/// The content rule for any number a server may send as its status: the
+/// registry's for a valid code, [`Content::Allowed`] for a number outside
+/// `100..=599` (a client reads such a response by its framing).
+pub fn content_of(code: u16) -> Content {
+    Status::from_u16(code).map_or(Content::Allowed, Status::content)
+}
 
 /// The class of a status code: its first digit (RFC 9110 §15).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

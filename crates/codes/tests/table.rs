@@ -355,3 +355,29 @@ fn standings() {
     assert_eq!(standing(510), Standing::Obsoleted);
     assert_eq!(standing(200), Standing::Active);
 }
+
+/// The named constants are the table's: one per entry, in its order, each
+/// named after the entry's reason phrase (apostrophes dropped, every other
+/// run of non-alphanumerics an underscore, upper case).
+#[test]
+fn named_constants_come_from_the_table() {
+    let name = |reason: &str| {
+        let mut out = String::new();
+        for c in reason.chars().filter(|c| *c != '\'') {
+            if c.is_ascii_alphanumeric() {
+                out.push(c.to_ascii_uppercase());
+            } else if !out.is_empty() && !out.ends_with('_') {
+                out.push('_');
+            }
+        }
+        out.trim_end_matches('_').to_string()
+    };
+    let entries: Vec<_> = teapot_codes::entries().collect();
+    assert_eq!(teapot_codes::NAMED.len(), entries.len());
+    for (entry, (status, named)) in entries.iter().zip(teapot_codes::NAMED) {
+        assert_eq!(status.as_u16(), entry.code, "{named}");
+        assert_eq!(*named, name(entry.reason), "{}", entry.code);
+    }
+    assert_eq!(teapot_codes::Status::IM_A_TEAPOT.as_u16(), 418);
+    assert_eq!(teapot_codes::Status::PAYLOAD_TOO_LARGE.as_u16(), 413);
+}

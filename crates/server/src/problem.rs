@@ -23,8 +23,7 @@ struct Inner {
 impl Problem {
     /// A problem with the registry's reason as its title.
     pub fn new(status: u16, detail: impl Into<String>) -> Problem {
-        let status = Status::from_u16(status)
-            .unwrap_or_else(|_| Status::from_u16(500).expect("500 is valid"));
+        let status = Status::from_u16(status).unwrap_or(Status::INTERNAL_SERVER_ERROR);
         Problem(Box::new(Inner {
             status,
             kind: None,

@@ -583,8 +583,7 @@ pub(crate) async fn switch_h2c<T: Transport>(
     block: Bytes,
     timeout: Duration,
 ) -> io::Result<()> {
-    let head =
-        Head::new(Status::from_u16(101).map_err(|_| misuse("101"))?).header("Upgrade", "h2c");
+    let head = Head::new(Status::SWITCHING_PROTOCOLS).header("Upgrade", "h2c");
     let mut out = Vec::with_capacity(128);
     let fields = encode::ConnectionField {
         upgrade: true,

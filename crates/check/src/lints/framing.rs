@@ -6,10 +6,7 @@ use super::{finding, Rule, Severity};
 use crate::exchange::{Framing, Response};
 
 fn no_content(status: u16) -> bool {
-    Status::from_u16(status).ok().map_or(status < 200, |s| {
-        s.entry()
-            .map_or(s.is_interim(), |e| e.rules.content == Content::Never)
-    })
+    teapot_codes::content_of(status) == Content::Never
 }
 
 /// 1xx and 204 carry neither `Content-Length` nor `Transfer-Encoding`; a 304
@@ -21,7 +18,9 @@ pub const NO_CONTENT_FIELDS: Rule = Rule {
         let mut out = Vec::new();
         let all = cx.exchange.interim.iter().chain(cx.last());
         for r in all {
-            if !(r.status < 200 || r.status == 204) {
+            // Of the codes without content, 304 alone may say how long its
+            // 200 would be (RFC 9110 §8.6).
+            if !no_content(r.status) || r.status == 304 {
                 continue;
             }
             for field in ["Content-Length", "Transfer-Encoding"] {

@@ -11,7 +11,7 @@ const CSS: &str = include_str!("../../assets/teapot.css");
 /// the 103 early hints announce).
 pub async fn stylesheet<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
     only_get(ex)?;
-    let head = Head::new(Status::from_u16(200).expect("valid"))
+    let head = Head::new(Status::OK)
         .header("Content-Type", "text/css; charset=utf-8")
         .header("Cache-Control", "public, max-age=3600");
     sent(ex.respond(head, CSS).await)

@@ -7,9 +7,9 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use serde_json::json;
-use teapot_wire::{Exchange, Head, Method, Transport};
+use teapot_wire::{Exchange, Head, Method, Status, Transport};
 
-use super::{only, reply_json, status, Outcome};
+use super::{only, reply_json, Outcome};
 use crate::problem::Problem;
 
 const REALM: &str = "Basic realm=\"teapot\", charset=\"UTF-8\"";
@@ -84,7 +84,7 @@ pub async fn basic<T: Transport>(
     let detail = match &creds {
         Credentials::Basic(u, p) if u == user && p == passwd => {
             let doc = json!({ "authenticated": true, "user": user });
-            return reply_json(ex, Head::new(status(200)), &doc).await;
+            return reply_json(ex, Head::new(Status::OK), &doc).await;
         }
         Credentials::Basic(..) => "The user name or password is wrong.".to_string(),
         Credentials::Missing => "This resource needs HTTP Basic credentials.".to_string(),
@@ -105,7 +105,7 @@ pub async fn bearer<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
     match credentials(ex.request().header("authorization")) {
         Credentials::Bearer(token) => {
             let doc = json!({ "authenticated": true, "token": token });
-            reply_json(ex, Head::new(status(200)), &doc).await
+            reply_json(ex, Head::new(Status::OK), &doc).await
         }
         Credentials::Missing => Err(refused(
             401,
@@ -137,7 +137,7 @@ pub async fn proxy<T: Transport>(ex: &mut Exchange<'_, T>, user: &str, passwd: &
     let detail = match &creds {
         Credentials::Basic(u, p) if u == user && p == passwd => {
             let doc = json!({ "authenticated": true, "user": user });
-            return reply_json(ex, Head::new(status(200)), &doc).await;
+            return reply_json(ex, Head::new(Status::OK), &doc).await;
         }
         Credentials::Missing => {
             "The proxy needs Basic credentials in Proxy-Authorization.".to_string()
@@ -169,7 +169,7 @@ pub async fn role<T: Transport>(ex: &mut Exchange<'_, T>, role: &str) -> Outcome
                 .collect();
             if roles.contains(&role) {
                 let doc = json!({ "authenticated": true, "authorized": true, "role": role, "roles": roles });
-                reply_json(ex, Head::new(status(200)), &doc).await
+                reply_json(ex, Head::new(Status::OK), &doc).await
             } else {
                 Err(Problem::new(
                     403,

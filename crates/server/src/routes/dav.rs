@@ -17,7 +17,7 @@ use bytes::Bytes;
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
-use teapot_wire::{Exchange, Head, Method, Transport};
+use teapot_wire::{Exchange, Head, Method, Status, Transport};
 
 use super::{sent, status, Outcome};
 use crate::problem::Problem;
@@ -286,7 +286,7 @@ pub async fn dav<T: Transport>(
     }
     match method {
         Method::Options => {
-            let head = Head::new(status(200))
+            let head = Head::new(Status::OK)
                 .header("DAV", "1, 2, bind")
                 .header(
                     "Allow",
@@ -322,7 +322,7 @@ pub async fn dav<T: Transport>(
                  <D:locktype><D:write/></D:locktype><D:lockscope><D:exclusive/></D:lockscope><D:depth>infinity</D:depth>\
                  <D:locktoken><D:href>{token}</D:href></D:locktoken></D:activelock></D:lockdiscovery></D:prop>\n"
             );
-            let head = Head::new(status(200))
+            let head = Head::new(Status::OK)
                 .header("Lock-Token", format!("<{token}>"))
                 .header("Content-Type", "application/xml; charset=utf-8");
             sent(ex.respond(head, body).await)
@@ -341,7 +341,7 @@ pub async fn dav<T: Transport>(
                 _ => false,
             })?;
             if released {
-                sent(ex.respond(Head::new(status(204)), "").await)
+                sent(ex.respond(Head::new(Status::NO_CONTENT), "").await)
             } else {
                 Err(dav_error(
                     409,
@@ -735,7 +735,7 @@ async fn mkcol<T: Transport>(
     match outcome {
         201 => sent(
             ex.respond(
-                Head::new(status(201))
+                Head::new(Status::CREATED)
                     .header("Location", format!("/dav/{}{}", target.ns, target.path)),
                 "",
             )
@@ -833,7 +833,7 @@ async fn get<T: Transport>(store: &Dav, ex: &mut Exchange<'_, T>, target: &Targe
         )),
         Some(Ok(content)) => sent(
             ex.respond(
-                Head::new(status(200)).header("Content-Type", "text/plain"),
+                Head::new(Status::OK).header("Content-Type", "text/plain"),
                 content,
             )
             .await,
@@ -842,7 +842,7 @@ async fn get<T: Transport>(store: &Dav, ex: &mut Exchange<'_, T>, target: &Targe
             let text = names.join("\n") + "\n";
             sent(
                 ex.respond(
-                    Head::new(status(200)).header("Content-Type", "text/plain; charset=utf-8"),
+                    Head::new(Status::OK).header("Content-Type", "text/plain; charset=utf-8"),
                     text,
                 )
                 .await,
@@ -866,7 +866,7 @@ async fn delete<T: Transport>(
         Some(())
     })?;
     match done {
-        Some(()) => sent(ex.respond(Head::new(status(204)), "").await),
+        Some(()) => sent(ex.respond(Head::new(Status::NO_CONTENT), "").await),
         None => Err(Problem::new(
             404,
             format!("Nothing at {} in this namespace.", target.path),

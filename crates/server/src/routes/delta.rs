@@ -3,9 +3,9 @@
 //! the difference (226 IM Used), one that holds the current one gets 304,
 //! and any other gets the whole (200).
 
-use teapot_wire::{Exchange, Head, Method, Transport};
+use teapot_wire::{Exchange, Head, Method, Status, Transport};
 
-use super::{only, sent, status, Outcome};
+use super::{only, sent, Outcome};
 
 /// The versions, oldest first: (entity-tag, content).
 const VERSIONS: [(&str, &str); 3] = [
@@ -44,7 +44,7 @@ pub async fn delta<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
         })
     });
     if held.iter().any(|t| t == current_tag || t == "*") {
-        let head = Head::new(status(304))
+        let head = Head::new(Status::NOT_MODIFIED)
             .header("ETag", current_tag)
             .header("Cache-Control", "no-cache");
         return sent(ex.respond(head, "").await);
@@ -52,7 +52,7 @@ pub async fn delta<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
     let base = DIFFE.iter().find(|(tag, _)| held.iter().any(|h| h == tag));
     match (accepts_diffe, base) {
         (true, Some((base_tag, script))) => {
-            let head = Head::new(status(226))
+            let head = Head::new(Status::IM_USED)
                 .header("ETag", current_tag)
                 .header("IM", "diffe")
                 .header("Delta-Base", *base_tag)
@@ -61,7 +61,7 @@ pub async fn delta<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
             sent(ex.respond(head, *script).await)
         }
         _ => {
-            let head = Head::new(status(200))
+            let head = Head::new(Status::OK)
                 .header("ETag", current_tag)
                 .header("Cache-Control", "no-cache")
                 .header("Content-Type", "text/plain; charset=utf-8");

@@ -9,9 +9,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use md5::Md5;
 use serde_json::json;
 use sha2::{Digest as _, Sha256, Sha512, Sha512_256};
-use teapot_wire::{Exchange, Head, Transport};
+use teapot_wire::{Exchange, Head, Status, Transport};
 
-use super::{reply_json, status, Outcome};
+use super::{reply_json, Outcome};
 use crate::problem::Problem;
 
 const REALM: &str = "teapot";
@@ -277,7 +277,7 @@ pub async fn digest<T: Transport>(
         return Err(refuse("The user name or password is wrong.", false));
     }
     let doc = json!({ "authenticated": true, "user": user });
-    reply_json(ex, Head::new(status(200)), &doc).await
+    reply_json(ex, Head::new(Status::OK), &doc).await
 }
 
 #[cfg(test)]

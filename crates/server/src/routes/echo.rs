@@ -7,9 +7,9 @@ use base64::Engine;
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
 use teapot_wire::response::{is_field_name, is_field_value};
-use teapot_wire::{Exchange, Head, Method, Transport};
+use teapot_wire::{Exchange, Head, Method, Status, Transport};
 
-use super::{only_get, query_pairs, reply_json, sent, status, Outcome};
+use super::{only_get, query_pairs, reply_json, sent, Outcome};
 use crate::problem::Problem;
 
 /// `/anything` and the method-named endpoints: everything received.
@@ -75,7 +75,7 @@ pub async fn user_agent<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
 pub async fn response_headers<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
     super::only(ex, &[Method::Get, Method::Post])?;
     let pairs = query_pairs(ex);
-    let mut head = Head::new(status(200));
+    let mut head = Head::new(Status::OK);
     let mut doc = Map::new();
     for (name, value) in &pairs {
         if !is_field_name(name) || !is_field_value(value.as_bytes()) {
@@ -111,7 +111,7 @@ pub async fn response_headers<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome
 pub async fn cookies<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
     only_get(ex)?;
     let doc = json!({ "cookies": cookie_map(ex) });
-    reply_json(ex, Head::new(status(200)), &doc).await
+    reply_json(ex, Head::new(Status::OK), &doc).await
 }
 
 fn cookie_map<T: Transport>(ex: &Exchange<'_, T>) -> Map<String, Value> {
@@ -144,7 +144,7 @@ pub async fn set_cookies<T: Transport>(
             .into_owned();
         pairs.push((k, v));
     }
-    let mut head = Head::new(status(302)).header("Location", "/cookies");
+    let mut head = Head::new(Status::FOUND).header("Location", "/cookies");
     for (name, value) in pairs {
         check_cookie(&name, &value)?;
         head.add("Set-Cookie", format!("{name}={value}; Path=/"));
@@ -161,7 +161,7 @@ pub async fn set_cookies<T: Transport>(
 /// `/cookies/delete?name…`: expires them and redirects to `/cookies`.
 pub async fn delete_cookies<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
     only_get(ex)?;
-    let mut head = Head::new(status(302)).header("Location", "/cookies");
+    let mut head = Head::new(Status::FOUND).header("Location", "/cookies");
     for (name, _) in query_pairs(ex) {
         check_cookie(&name, "")?;
         head.add(
@@ -198,7 +198,7 @@ fn check_cookie(name: &str, value: &str) -> Outcome {
 }
 
 async fn reply<T: Transport>(ex: &mut Exchange<'_, T>, doc: Value) -> Outcome {
-    reply_json(ex, Head::new(status(200)), &doc).await
+    reply_json(ex, Head::new(Status::OK), &doc).await
 }
 
 /// Query arguments: a string for one value, a list for several (httpbin).

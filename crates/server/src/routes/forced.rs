@@ -295,9 +295,7 @@ async fn interim_then_final<T: Transport>(
     status: Status,
     opts: &Options,
 ) -> Outcome {
-    let final_status = opts
-        .final_status
-        .unwrap_or(Status::from_u16(200).expect("valid"));
+    let final_status = opts.final_status.unwrap_or(Status::OK);
     match status.as_u16() {
         102 => {
             for i in 0..opts.count {
@@ -343,7 +341,7 @@ fn early_hints() -> [&'static str; 1] {
 async fn switch<T: Transport>(ex: &mut Exchange<'_, T>, opts: &Options) -> Outcome {
     if ex.request().version() == Version::Http2 {
         if ex.is_h2c_upgrade() {
-            return final_response(ex, Status::from_u16(200).expect("valid"), opts, false).await;
+            return final_response(ex, Status::OK, opts, false).await;
         }
         return sent(ex.require_http11().await);
     }
@@ -359,7 +357,7 @@ async fn switch<T: Transport>(ex: &mut Exchange<'_, T>, opts: &Options) -> Outco
         ));
     }
     if req.header_str("sec-websocket-version").map(str::trim) != Some("13") {
-        let head = Head::new(Status::from_u16(426).expect("valid"))
+        let head = Head::new(Status::UPGRADE_REQUIRED)
             .header("Upgrade", "websocket")
             .header("Connection", "Upgrade")
             .header("Sec-WebSocket-Version", "13")
@@ -382,7 +380,7 @@ async fn switch<T: Transport>(ex: &mut Exchange<'_, T>, opts: &Options) -> Outco
             "Sec-WebSocket-Key must be 16 random bytes in base64 (24 characters).".into(),
         ));
     }
-    let mut head = Head::new(Status::from_u16(101).expect("valid"))
+    let mut head = Head::new(Status::SWITCHING_PROTOCOLS)
         .header("Upgrade", "websocket")
         .header("Connection", "Upgrade")
         .header("Sec-WebSocket-Accept", derive_accept_key(key.as_bytes()));
@@ -475,7 +473,7 @@ async fn upgrade_required<T: Transport>(
     opts: &Options,
     why: &str,
 ) -> Outcome {
-    let status = Status::from_u16(426).expect("valid");
+    let status = Status::UPGRADE_REQUIRED;
     let mut head = Head::new(status)
         .header("Upgrade", "websocket")
         .header("Connection", "Upgrade");
@@ -607,7 +605,7 @@ async fn partial_content<T: Transport>(ex: &mut Exchange<'_, T>, opts: &Options)
         Ranges::Full => vec![(0, 99)],
         Ranges::Partial(p) => p,
         Ranges::Unsatisfiable => {
-            let status = Status::from_u16(416).expect("valid");
+            let status = Status::RANGE_NOT_SATISFIABLE;
             let mut head = Head::new(status).header("Content-Range", format!("bytes */{len}"));
             let body = generic_body(
                 ex,
@@ -618,7 +616,7 @@ async fn partial_content<T: Transport>(ex: &mut Exchange<'_, T>, opts: &Options)
             return sent(ex.respond(with_user_headers(head, opts), body).await);
         }
     };
-    let mut head = Head::new(Status::from_u16(206).expect("valid"))
+    let mut head = Head::new(Status::PARTIAL_CONTENT)
         .header("Accept-Ranges", "bytes")
         .header("ETag", "\"teapot-1024\"");
     let body = if let [(a, b)] = parts[..] {

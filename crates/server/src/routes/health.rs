@@ -1,16 +1,16 @@
 //! `/healthz` (the process is alive), `/readyz` (it can serve every
 //! endpoint), `/metrics` (Prometheus), `/openapi.json`.
 
-use teapot_wire::{Exchange, Head, Transport};
+use teapot_wire::{Exchange, Head, Status, Transport};
 
-use super::{only_get, sent, status, Outcome};
+use super::{only_get, sent, Outcome};
 use crate::app::App;
 use crate::metrics::CONTENT_TYPE;
 
 /// `GET /healthz`: 200 while the process runs.
 pub async fn healthz<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
     only_get(ex)?;
-    let head = Head::new(status(200))
+    let head = Head::new(Status::OK)
         .header("Content-Type", "application/json")
         .header("Cache-Control", "no-store");
     sent(ex.respond(head, &b"{\"status\":\"ok\"}\n"[..]).await)
@@ -23,7 +23,7 @@ pub async fn readyz<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outcom
     if let Err(e) = app.state.ping().await {
         return Err(super::stateful::store_problem(app, e));
     }
-    let head = Head::new(status(200))
+    let head = Head::new(Status::OK)
         .header("Content-Type", "application/json")
         .header("Cache-Control", "no-store");
     sent(ex.respond(head, &b"{\"status\":\"ready\"}\n"[..]).await)
@@ -32,7 +32,7 @@ pub async fn readyz<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outcom
 /// `GET /metrics`: the OpenMetrics text format.
 pub async fn metrics<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outcome {
     only_get(ex)?;
-    let head = Head::new(status(200))
+    let head = Head::new(Status::OK)
         .header("Content-Type", CONTENT_TYPE)
         .header("Cache-Control", "no-store");
     sent(ex.respond(head, app.metrics.encode()).await)
@@ -41,5 +41,5 @@ pub async fn metrics<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outco
 /// `GET /openapi.json`.
 pub async fn openapi<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
     only_get(ex)?;
-    super::reply_json(ex, Head::new(status(200)), &crate::openapi::document()).await
+    super::reply_json(ex, Head::new(Status::OK), &crate::openapi::document()).await
 }

@@ -13,7 +13,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
-use teapot_wire::{Exchange, Head, Method, Transport};
+use teapot_wire::{Exchange, Head, Method, Status, Transport};
 
 use super::stateful::store_problem;
 use super::{check_name, lock_token, reply_json, sent, status, Outcome};
@@ -307,7 +307,7 @@ pub async fn item<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, id: &str) -
     match method {
         Method::Get | Method::Head => match evaluate(ex.request(), &v) {
             Decision::NotModified => sent(
-                ex.respond(Head::new(status(304)).header("ETag", v.etag), "")
+                ex.respond(Head::new(Status::NOT_MODIFIED).header("ETag", v.etag), "")
                     .await,
             ),
             Decision::Failed => {
@@ -337,7 +337,7 @@ pub async fn item<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, id: &str) -
                     "The item changed while it was being locked; try again.",
                 ));
             }
-            let head = Head::new(status(200))
+            let head = Head::new(Status::OK)
                 .header("Lock-Token", format!("<{token}>"))
                 .header("Timeout", format!("Second-{}", LOCK_TIME.as_secs()));
             reply_json(
@@ -367,7 +367,7 @@ pub async fn item<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, id: &str) -
                     "The item changed while it was being unlocked; try again.",
                 ));
             }
-            sent(ex.respond(Head::new(status(204)), "").await)
+            sent(ex.respond(Head::new(Status::NO_CONTENT), "").await)
         }
         _ => write(app, ex, id, version, current, lock, &v).await,
     }
@@ -424,7 +424,7 @@ async fn write<T: Transport>(
                 "The item changed while it was being deleted.",
             ));
         }
-        return sent(ex.respond(Head::new(status(204)), "").await);
+        return sent(ex.respond(Head::new(Status::NO_CONTENT), "").await);
     }
     let Some(doc) = read_json(ex).await? else {
         return Ok(());

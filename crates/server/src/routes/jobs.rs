@@ -5,10 +5,10 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
-use teapot_wire::{Exchange, Head, Method, Transport};
+use teapot_wire::{Exchange, Head, Method, Status, Transport};
 
 use super::stateful::store_problem;
-use super::{only, query_pairs, reply_json, sent, status, Outcome};
+use super::{only, query_pairs, reply_json, sent, Outcome};
 use crate::app::App;
 use crate::problem::Problem;
 
@@ -52,7 +52,7 @@ pub async fn start<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outcome
         return Err(Problem::new(409, "A job with that id exists; try again."));
     }
     let monitor = format!("/jobs/{id}");
-    let head = Head::new(status(202)).header("Location", monitor.clone());
+    let head = Head::new(Status::ACCEPTED).header("Location", monitor.clone());
     reply_json(
         ex,
         head,
@@ -92,7 +92,7 @@ pub async fn monitor<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, id: &str
     let elapsed = now_ms().saturating_sub(created);
     if elapsed >= duration {
         let result = format!("/jobs/{id}/result");
-        let head = Head::new(status(303))
+        let head = Head::new(Status::SEE_OTHER)
             .header("Location", result.clone())
             .header("Content-Type", "text/plain; charset=utf-8");
         return sent(
@@ -102,7 +102,7 @@ pub async fn monitor<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, id: &str
     }
     let progress = (elapsed * 100).checked_div(duration).unwrap_or(100);
     let wait = (duration - elapsed).div_ceil(1000).max(1);
-    let head = Head::new(status(200)).header("Retry-After", wait.to_string());
+    let head = Head::new(Status::OK).header("Retry-After", wait.to_string());
     reply_json(
         ex,
         head,
@@ -123,7 +123,7 @@ pub async fn result<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, id: &str)
     }
     reply_json(
         ex,
-        Head::new(status(200)),
+        Head::new(Status::OK),
         &json!({ "id": id, "status": "done", "result": "a perfectly brewed cup" }),
     )
     .await

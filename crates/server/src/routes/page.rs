@@ -14,7 +14,7 @@ use teapot_check::exchange::Response;
 use teapot_codes::{entries, Class, Entry, Status};
 use teapot_wire::{Exchange, Head, Method, Transport};
 
-use super::{only, reply_json, sent, status, Outcome};
+use super::{only, reply_json, sent, Outcome};
 use crate::app::App;
 use crate::negotiate::choose;
 use crate::problem::Problem;
@@ -34,11 +34,11 @@ pub async fn home<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
     match media {
         "application/json" => {
             let all: Vec<Value> = entries().map(entry_json).collect();
-            let head = Head::new(status(200)).header("Vary", "Accept");
+            let head = Head::new(Status::OK).header("Vary", "Accept");
             reply_json(ex, head, &Value::Array(all)).await
         }
         "text/html" => {
-            let head = Head::new(status(200))
+            let head = Head::new(Status::OK)
                 .header("Content-Type", "text/html; charset=utf-8")
                 .header("Vary", "Accept");
             sent(ex.respond(head, page()).await)
@@ -54,7 +54,7 @@ pub async fn home<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
                 }
             }
             text.push_str("\nTry one: curl -i http://<this server>/418 · Open this address in a browser for the page.\n");
-            let head = Head::new(status(200))
+            let head = Head::new(Status::OK)
                 .header("Content-Type", "text/plain; charset=utf-8")
                 .header("Vary", "Accept");
             sent(ex.respond(head, text).await)
@@ -65,7 +65,7 @@ pub async fn home<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
 /// `/static/page.js`.
 pub async fn script<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
     only(ex, &[Method::Get])?;
-    let head = Head::new(status(200))
+    let head = Head::new(Status::OK)
         .header("Content-Type", "text/javascript; charset=utf-8")
         .header("Cache-Control", "public, max-age=3600");
     sent(ex.respond(head, SCRIPT).await)
@@ -258,6 +258,6 @@ pub async fn try_code<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, code: &
         "timing": recorded.timing,
         "note": note,
     });
-    let head = Head::new(self::status(200)).header("Cache-Control", "no-store");
+    let head = Head::new(Status::OK).header("Cache-Control", "no-store");
     reply_json(ex, head, &doc).await
 }

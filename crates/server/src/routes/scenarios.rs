@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use serde_json::json;
-use teapot_wire::{Exchange, Head, Method, Transport};
+use teapot_wire::{Exchange, Head, Method, Status, Transport};
 
-use super::{only, query_pairs, reply_json, sent, status, Outcome};
+use super::{only, query_pairs, reply_json, sent, Outcome};
 use crate::app::App;
 use crate::problem::Problem;
 use crate::routes::forced::STYLESHEET;
@@ -34,13 +34,13 @@ pub async fn processing<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Ou
         .kind("bad-delay"));
     }
     for _ in 0..seconds {
-        if ex.interim(Head::new(status(102))).await.is_err() {
+        if ex.interim(Head::new(Status::PROCESSING)).await.is_err() {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     let doc = json!({ "processed": true, "seconds": seconds });
-    reply_json(ex, Head::new(status(200)), &doc).await
+    reply_json(ex, Head::new(Status::OK), &doc).await
 }
 
 /// `/early-hints`: 103 with a preload of the stylesheet, then a page that
@@ -49,7 +49,7 @@ pub async fn early_hints<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
     only(ex, &[Method::Get])?;
     let link = format!("<{STYLESHEET}>; rel=preload; as=style");
     if ex
-        .interim(Head::new(status(103)).header("Link", link.clone()))
+        .interim(Head::new(Status::EARLY_HINTS).header("Link", link.clone()))
         .await
         .is_err()
     {
@@ -61,7 +61,7 @@ pub async fn early_hints<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
          <p>The stylesheet of this page was announced in a 103 response before this one.</p>\
          </main></body></html>\n"
     );
-    let head = Head::new(status(200))
+    let head = Head::new(Status::OK)
         .header("Link", link)
         .header("Content-Type", "text/html; charset=utf-8");
     sent(ex.respond(head, page).await)
@@ -74,7 +74,7 @@ pub const PORTAL_COOKIE: &str = "teapot_portal=signed-in";
 /// `/portal/sign-in` sets it and sends the client back.
 pub async fn portal<T: Transport>(ex: &mut Exchange<'_, T>, sign_in: bool) -> Outcome {
     if sign_in {
-        let head = Head::new(status(303))
+        let head = Head::new(Status::SEE_OTHER)
             .header("Location", "/portal")
             .header("Set-Cookie", format!("{PORTAL_COOKIE}; Path=/; HttpOnly"))
             .header("Content-Type", "text/plain; charset=utf-8");
@@ -88,12 +88,12 @@ pub async fn portal<T: Transport>(ex: &mut Exchange<'_, T>, sign_in: bool) -> Ou
     });
     if signed_in {
         let doc = json!({ "network": "open" });
-        return reply_json(ex, Head::new(status(200)), &doc).await;
+        return reply_json(ex, Head::new(Status::OK), &doc).await;
     }
     let page = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign in</title></head>\
                 <body><main><h1>Network sign-in required</h1>\
                 <p><a href=\"/portal/sign-in\">Sign in to use this network</a></p></main></body></html>\n";
-    let head = Head::new(status(511))
+    let head = Head::new(Status::NETWORK_AUTHENTICATION_REQUIRED)
         .header("Content-Type", "text/html; charset=utf-8")
         .header("Cache-Control", "no-store");
     sent(ex.respond(head, page).await)
@@ -114,7 +114,7 @@ pub async fn extension<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
     });
     if declared {
         let doc = json!({ "extension": EXTENSION, "declared": true });
-        return reply_json(ex, Head::new(status(200)), &doc).await;
+        return reply_json(ex, Head::new(Status::OK), &doc).await;
     }
     Err(Problem::new(
         510,
@@ -131,12 +131,12 @@ pub async fn reset<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
         if ex.read_body(64 * 1024).await.is_err() {
             return Ok(());
         }
-        return sent(ex.respond(Head::new(status(205)), "").await);
+        return sent(ex.respond(Head::new(Status::RESET_CONTENT), "").await);
     }
     let page = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Reset</title></head>\
                 <body><main><form method=\"post\" action=\"/reset\"><label>Note <input name=\"note\"></label>\
                 <button>Send</button></form></main></body></html>\n";
-    let head = Head::new(status(200)).header("Content-Type", "text/html; charset=utf-8");
+    let head = Head::new(Status::OK).header("Content-Type", "text/html; charset=utf-8");
     sent(ex.respond(head, page).await)
 }
 
@@ -151,7 +151,7 @@ pub async fn pay<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
     match token {
         Some(t) => {
             let doc = json!({ "paid": true, "token": t });
-            reply_json(ex, Head::new(status(200)), &doc).await
+            reply_json(ex, Head::new(Status::OK), &doc).await
         }
         None => Err(Problem::new(
             402,

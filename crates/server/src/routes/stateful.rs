@@ -10,7 +10,7 @@ use serde_json::json;
 use teapot_codes::Status;
 use teapot_wire::{Exchange, Head, Method, Transport};
 
-use super::{check_name, query_pairs, reply_json, sent, status, Outcome};
+use super::{check_name, query_pairs, reply_json, sent, Outcome};
 use crate::app::App;
 use crate::problem::Problem;
 use crate::routes::forced;
@@ -50,9 +50,13 @@ pub async fn flaky<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, key: &str)
             .reset(key)
             .await
             .map_err(|e| store_problem(app, e))?;
-        return sent(ex.respond(Head::new(status(204)), "").await);
+        return sent(ex.respond(Head::new(Status::NO_CONTENT), "").await);
     }
-    let mut codes = vec![status(503), status(503), status(200)];
+    let mut codes = vec![
+        Status::SERVICE_UNAVAILABLE,
+        Status::SERVICE_UNAVAILABLE,
+        Status::OK,
+    ];
     for (k, v) in query_pairs(ex) {
         if k == "codes" {
             codes = v
@@ -125,7 +129,7 @@ pub async fn limit<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, key: &str)
     let reset = if take.allowed { 0 } else { take.retry_after };
     let state = format!("\"{key}\";r={};t={reset}", take.remaining);
     if take.allowed {
-        let head = Head::new(status(200))
+        let head = Head::new(Status::OK)
             .header("RateLimit-Policy", policy)
             .header("RateLimit", state);
         let doc = json!({ "allowed": true, "remaining": take.remaining, "rate": spec });

@@ -6,9 +6,9 @@
 //! 417 from the engine, before any handler.)
 
 use serde_json::json;
-use teapot_wire::{BodyKind, Exchange, Head, Method, Transport};
+use teapot_wire::{BodyKind, Exchange, Head, Method, Status, Transport};
 
-use super::{only, query_pairs, reply_json, status, Outcome};
+use super::{only, query_pairs, reply_json, Outcome};
 use crate::problem::Problem;
 
 /// The media types `/upload` takes.
@@ -67,5 +67,5 @@ pub async fn upload<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
         "received": body.len(),
         "content_type": ctype,
     });
-    reply_json(ex, Head::new(status(200)), &doc).await
+    reply_json(ex, Head::new(Status::OK), &doc).await
 }

@@ -6,9 +6,9 @@
 //! resource misconfigured so that its variant negotiates again: 506.
 
 use serde_json::json;
-use teapot_wire::{Exchange, Head, Method, Transport};
+use teapot_wire::{Exchange, Head, Method, Status, Transport};
 
-use super::{only, sent, status, Outcome};
+use super::{only, sent, Outcome};
 use crate::negotiate::choose;
 use crate::problem::Problem;
 
@@ -58,7 +58,7 @@ pub async fn negotiate<T: Transport>(ex: &mut Exchange<'_, T>, variant: Option<&
             return Err(Problem::not_found(ex.request().path()));
         };
         let (ctype, body) = representation(media);
-        let head = Head::new(status(200))
+        let head = Head::new(Status::OK)
             .header("Content-Type", ctype)
             .header("Content-Location", *uri);
         return sent(ex.respond(head, body).await);
@@ -70,7 +70,7 @@ pub async fn negotiate<T: Transport>(ex: &mut Exchange<'_, T>, variant: Option<&
         for (media, uri) in VARIANTS {
             body.push_str(&format!("  {uri}  {media}\n"));
         }
-        let head = Head::new(status(300))
+        let head = Head::new(Status::MULTIPLE_CHOICES)
             .header("Link", links())
             .header("Vary", "Accept")
             .header("Content-Type", "text/plain; charset=utf-8");
@@ -83,7 +83,7 @@ pub async fn negotiate<T: Transport>(ex: &mut Exchange<'_, T>, variant: Option<&
                 .find(|(m, _)| *m == media)
                 .map_or("/negotiate", |(_, u)| *u);
             let (ctype, body) = representation(media);
-            let head = Head::new(status(200))
+            let head = Head::new(Status::OK)
                 .header("Content-Type", ctype)
                 .header("Content-Location", uri)
                 .header("Vary", "Accept");

@@ -242,7 +242,10 @@ impl<R: AsyncRead + Unpin> ResponseReader<R> {
 /// The framing of a response to a request with `method` (RFC 9112 §6.3).
 /// An invalid or conflicting length is an error: a client must not guess.
 pub fn framing(head: &ResponseHead, head_request: bool) -> Result<ResponseFraming, ReadError> {
-    if head_request || head.status < 200 || head.status == 204 || head.status == 304 {
+    // 1xx, 204 and 304 end at their header section (RFC 9112 §6.3), as the
+    // registry says; a 205's content must be empty, but if one comes it is
+    // framed like any other.
+    if head_request || teapot_codes::content_of(head.status) == teapot_codes::Content::Never {
         return Ok(ResponseFraming::None);
     }
     if head.header("transfer-encoding").is_some() {

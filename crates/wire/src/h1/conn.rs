@@ -286,11 +286,6 @@ pub struct Exchange<'c, T> {
     bytes_out: u64,
 }
 
-const CONTINUE: Status = match Status::from_u16(100) {
-    Ok(s) => s,
-    Err(_) => unreachable!(),
-};
-
 pub(crate) fn misuse(msg: &'static str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, msg)
 }
@@ -413,7 +408,8 @@ impl<'c, T: Transport> Exchange<'c, T> {
                 if wants_continue {
                     self.continue_sent = true;
                     self.interim_sent += 1;
-                    s.interim(&Head::new(CONTINUE)).map_err(BodyError::Io)?;
+                    s.interim(&Head::new(Status::CONTINUE))
+                        .map_err(BodyError::Io)?;
                 }
                 let read = s.read_chunk(timeout, self.limits.max_body).await;
                 match read {
@@ -999,8 +995,7 @@ async fn flush_wbuf<T: Transport>(conn: &mut Conn<T>) -> io::Result<()> {
 /// An RFC 9457 problem details response for an engine-level error.
 pub(crate) fn problem(status: u16, detail: &str) -> (Head, Bytes) {
     // Invariant: callers pass codes in 400..=599.
-    let status = Status::from_u16(status)
-        .unwrap_or(Status::from_u16(500).unwrap_or_else(|_| unreachable!()));
+    let status = Status::from_u16(status).unwrap_or(Status::INTERNAL_SERVER_ERROR);
     let mut body = String::with_capacity(128 + detail.len());
     body.push_str("{\"type\":\"about:blank\",\"title\":\"");
     json_escape(&mut body, status.reason());

@@ -24,11 +24,7 @@ pub enum Framing {
 
 /// Whether the registry lets a response with `status` carry content.
 pub fn content_rule(status: Status) -> Content {
-    match status.entry() {
-        Some(e) => e.rules.content,
-        None if status.is_interim() => Content::Never,
-        None => Content::Allowed,
-    }
+    status.content()
 }
 
 /// The fields the engine writes itself; a handler's copies are skipped.
