@@ -29,7 +29,6 @@ pub mod app;
 mod conditional;
 pub mod listen;
 pub mod metrics;
-mod negotiate;
 pub mod openapi;
 pub mod problem;
 mod ranges;

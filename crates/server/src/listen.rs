@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use teapot_wire::h1::encode::{write_head, ConnectionField, Framing};
 use teapot_wire::idle::IdleSet;
 use teapot_wire::{Defense, Observe};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -227,14 +228,24 @@ async fn serve(
 /// request it may have sent does not turn the close into a reset that
 /// destroys the answer). Bounded in time.
 async fn turn_away(mut stream: TcpStream) {
-    let body = "{\"type\":\"about:blank\",\"title\":\"Service Unavailable\",\"status\":503,\"detail\":\"The server is at its limit of open connections; retry shortly.\"}\n";
-    let answer = format!(
-        "HTTP/1.1 503 Service Unavailable\r\nDate: {}\r\nRetry-After: 1\r\nContent-Type: application/problem+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        httpdate::fmt_http_date(std::time::SystemTime::now()),
-        body.len()
+    let (head, body) = teapot_wire::problem::problem(
+        503,
+        "The server is at its limit of open connections; retry shortly.",
     );
+    let mut answer = Vec::with_capacity(256 + body.len());
+    let close = ConnectionField {
+        close: true,
+        ..ConnectionField::default()
+    };
+    write_head(
+        &mut answer,
+        &head,
+        Framing::Length(body.len() as u64),
+        close,
+    );
+    answer.extend_from_slice(&body);
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
-        if stream.write_all(answer.as_bytes()).await.is_ok() {
+        if stream.write_all(&answer).await.is_ok() {
             let _ = stream.shutdown().await;
             let mut scratch = [0u8; 4096];
             while let Ok(n) = stream.read(&mut scratch).await {

@@ -2,8 +2,9 @@
 //! produces. A handler returns `Err(Problem)`; the dispatcher renders it.
 
 use bytes::Bytes;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use teapot_codes::Status;
+use teapot_wire::problem::Details;
 use teapot_wire::Head;
 
 /// An error answer: status, a sentence a person can act on, extra header
@@ -99,38 +100,34 @@ impl Problem {
     /// client's `Accept` asks for plain text and no JSON.
     pub fn render(&self, accept: Option<&str>, instance: &str) -> (Head, Bytes) {
         let me = &self.0;
-        let plain = accept.is_some_and(|a| {
-            let a = a.to_ascii_lowercase();
-            a.contains("text/plain") && !a.contains("json")
-        });
+        let plain = teapot_wire::accept::prefers_plain_text(accept);
         let mut head = Head::new(me.status);
         for (name, value) in &me.headers {
             head = head.header(*name, value.clone());
         }
+        let type_uri = self.type_uri();
+        let members: Vec<(&str, String)> = me
+            .extra
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.to_string()))
+            .collect();
+        let members: Vec<(&str, &str)> = members.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let details = Details {
+            status: me.status,
+            type_uri: &type_uri,
+            detail: &me.detail,
+            instance: Some(instance),
+            members: &members,
+        };
         if plain {
-            let body = format!("{} {}\n{}\n", me.status, me.status.reason(), me.detail);
             (
                 head.header("Content-Type", "text/plain; charset=utf-8"),
-                Bytes::from(body),
+                details.plain(),
             )
         } else {
-            let mut doc = json!({
-                "type": self.type_uri(),
-                "title": me.status.reason(),
-                "status": me.status.as_u16(),
-                "detail": me.detail,
-                "instance": instance,
-            });
-            if let Value::Object(map) = &mut doc {
-                for (k, v) in &me.extra {
-                    map.insert(k.clone(), v.clone());
-                }
-            }
-            let mut body = serde_json::to_vec(&doc).unwrap_or_default();
-            body.push(b'\n');
             (
                 head.header("Content-Type", "application/problem+json"),
-                Bytes::from(body),
+                details.json(),
             )
         }
     }
@@ -169,5 +166,22 @@ mod tests {
             head.get("content-type"),
             Some(&b"application/problem+json"[..])
         );
+        // q-values count: plain text rated above JSON wins, and a JSON
+        // rated zero does not count as asked for.
+        for (accept, plain) in [
+            ("application/json;q=0.5, text/plain", true),
+            ("text/plain;q=0.2, application/json", false),
+            ("text/plain, application/json;q=0", true),
+            ("text/plain;q=0, */*", false),
+            ("*/*", false),
+        ] {
+            let (head, _) = Problem::not_found("/x").render(Some(accept), "/x");
+            let want: &[u8] = if plain {
+                b"text/plain; charset=utf-8"
+            } else {
+                b"application/problem+json"
+            };
+            assert_eq!(head.get("content-type"), Some(want), "{accept}");
+        }
     }
 }

@@ -103,8 +103,8 @@ impl RequestError {
             UnsupportedVersion => "This server speaks HTTP/1.0 and HTTP/1.1 on this connection; HTTP/2 needs prior knowledge or an Upgrade.",
             UnknownMethod => "The method is not implemented by this server for any resource.",
             BadTarget => "The request-target must be an absolute path, an absolute URI, `*` for OPTIONS or host:port for CONNECT.",
-            UriTooLong => "The request-target is longer than this server accepts (see --max-uri).",
-            HeadersTooLarge => "The header section is larger than this server accepts (see --max-header-bytes).",
+            UriTooLong => "The request-target is longer than this server accepts.",
+            HeadersTooLarge => "The header section is larger than this server accepts (in bytes or in fields).",
             BadHeader => "A header field line is malformed: no whitespace before the colon, a token as name, no control characters in the value.",
             ObsFold => "Header field values may not be folded over several lines (obs-fold).",
             BareLineEnding => "Lines must end with CRLF; a bare CR or LF is not accepted.",
@@ -117,12 +117,32 @@ impl RequestError {
             UnsupportedTransferCoding => "Only the chunked transfer coding is implemented.",
             TransferEncodingOnHttp10 => "HTTP/1.0 requests may not use Transfer-Encoding.",
             UnknownExpectation => "The only expectation this server can meet is Expect: 100-continue.",
-            BodyTooLarge => "The request body is larger than this server accepts (see --max-body).",
+            BodyTooLarge => "The request body is larger than this server accepts.",
             BadChunk => "The chunked body is malformed.",
             IncompleteBody => "The connection ended before the whole request body arrived (its Content-Length, or the last chunk).",
-            Timeout => "The request was not received in time (see --request-timeout).",
+            Timeout => "The request was not received in time.",
             LengthRequired => "This resource needs a Content-Length; chunked uploads are not accepted here.",
         }
+    }
+}
+
+impl RequestError {
+    /// [`detail`](RequestError::detail) with the limit that was passed,
+    /// when there is one: what the problem details tell the client.
+    pub fn explain(self, limits: &crate::limits::Limits) -> String {
+        use RequestError::*;
+        let limit = match self {
+            UriTooLong => format!("at most {} bytes", limits.max_uri),
+            HeadersTooLarge => format!(
+                "at most {} bytes in {} fields",
+                limits.max_header_bytes, limits.max_headers
+            ),
+            BodyTooLarge => format!("at most {} bytes", limits.max_body),
+            Timeout => format!("within {} ms", limits.request_timeout.as_millis()),
+            _ => return self.detail().to_string(),
+        };
+        let detail = self.detail();
+        format!("{} ({limit})", detail.trim_end_matches('.')) + "."
     }
 }
 

@@ -37,12 +37,13 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use crate::error::{BodyError, RequestError};
 use crate::h1::conn::{
-    evicted, log_exchange, misuse, problem, run_exchange, wait_shutdown, Config, Conn, Defense,
-    Exchange, Observe, Record, Service, Shutdown, Transport, Wire,
+    evicted, log_exchange, misuse, run_exchange, wait_shutdown, Config, Conn, Defense, Exchange,
+    Observe, Record, Service, Shutdown, Transport, Wire,
 };
 use crate::h1::encode::{self, Framing};
 use crate::h1::role::{self, BodyKind, Request, Version};
 use crate::idle::{Idle, EVICTABLE_AFTER};
+use crate::problem::problem;
 use crate::response::Head;
 
 /// The client connection preface (RFC 9113 §3.4).
@@ -799,7 +800,7 @@ async fn answer<S: Service>(
     let req = match to_request(&parts, has_body, &config.limits) {
         Ok(req) => req,
         Err(e) => {
-            refuse(&mut respond, e);
+            refuse(&mut respond, e, &config.limits);
             if let Some(o) = &config.observer {
                 o.exchange(&Record::refused(e.status(), started, Some(Version::Http2)));
             }
@@ -881,8 +882,8 @@ fn to_request(
 }
 
 /// Answers a stream whose request could not be read.
-fn refuse(respond: &mut SendResponse<Bytes>, e: RequestError) {
-    let (head, body) = problem(e.status(), e.detail());
+fn refuse(respond: &mut SendResponse<Bytes>, e: RequestError, limits: &crate::limits::Limits) {
+    let (head, body) = problem(e.status(), &e.explain(limits));
     tracing::info!(target: "teapot::access", status = e.status(), reason = ?e, protocol = "HTTP/2", "refused");
     let Ok(resp) = to_http(&head, Framing::Length(body.len() as u64), true) else {
         return;

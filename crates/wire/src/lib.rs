@@ -25,11 +25,13 @@
 
 #![deny(missing_docs)]
 
+pub mod accept;
 pub mod error;
 pub mod h1;
 pub mod h2;
 pub mod idle;
 pub mod limits;
+pub mod problem;
 pub mod response;
 
 pub use error::{BodyError, InvalidField, RequestError};

@@ -679,3 +679,30 @@ async fn chunk_lines_outside_the_grammar_are_refused() {
     let r = c.response(false).await;
     assert_eq!((r.status, r.body.as_slice()), (200, &b"hello"[..]));
 }
+
+/// A refusal for a limit says what the limit is, in the engine's terms.
+#[tokio::test]
+async fn refusals_name_the_limit_they_hit() {
+    let limits = Limits {
+        max_uri: 64,
+        max_body: 8,
+        ..Limits::default()
+    };
+    let server = TestServer::start(limits).await;
+    let mut c = client(&server).await;
+    c.send(format!(
+        "GET /{} HTTP/1.1\r\nHost: a\r\n\r\n",
+        "a".repeat(100)
+    ))
+    .await;
+    let r = c.response(false).await;
+    assert_eq!(r.status, 414);
+    assert!(r.text().contains("at most 64 bytes"), "{}", r.text());
+    assert!(!r.text().contains("--"), "{}", r.text());
+    let mut c = client(&server).await;
+    c.send("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\n\r\n123456789")
+        .await;
+    let r = c.response(false).await;
+    assert_eq!(r.status, 413);
+    assert!(r.text().contains("at most 8 bytes"), "{}", r.text());
+}

@@ -23,9 +23,9 @@ use tokio_tungstenite::WebSocketStream;
 
 use super::{query_pairs, sent, Outcome};
 use crate::app::App;
-use crate::negotiate;
 use crate::problem::Problem;
 use crate::ranges::{self, Ranges};
+use teapot_wire::accept as negotiate;
 
 /// Most codes one spec may list (ranges count each code).
 const MAX_CHOICES: usize = 500;
@@ -714,17 +714,19 @@ fn generic_body<T: Transport>(
             .to_string()
                 + "\n",
         ),
-        "application/problem+json" => (
-            "application/problem+json",
-            json!({
-                "type": "about:blank",
-                "title": reason,
-                "status": status.as_u16(),
-                "detail": detail,
-            })
-            .to_string()
-                + "\n",
-        ),
+        "application/problem+json" => {
+            let details = teapot_wire::problem::Details {
+                status,
+                type_uri: "about:blank",
+                detail,
+                instance: None,
+                members: &[],
+            };
+            (
+                "application/problem+json",
+                String::from_utf8_lossy(&details.json()).into_owned(),
+            )
+        }
         "text/html" => (
             "text/html; charset=utf-8",
             html_page(status, reason, detail, &spec(), &url()),

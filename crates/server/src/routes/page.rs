@@ -16,9 +16,9 @@ use teapot_wire::{Exchange, Head, Method, Transport};
 
 use super::{only, reply_json, sent, Outcome};
 use crate::app::App;
-use crate::negotiate::choose;
 use crate::problem::Problem;
 use crate::registry::entry_json;
+use teapot_wire::accept::choose;
 
 const SCRIPT: &str = include_str!("../../assets/page.js");
 

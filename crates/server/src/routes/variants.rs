@@ -9,8 +9,8 @@ use serde_json::json;
 use teapot_wire::{Exchange, Head, Method, Status, Transport};
 
 use super::{only, sent, Outcome};
-use crate::negotiate::choose;
 use crate::problem::Problem;
+use teapot_wire::accept::choose;
 
 const VARIANTS: [(&str, &str); 3] = [
     ("text/plain", "/negotiate/text"),

@@ -30,6 +30,7 @@ use crate::h1::role::{self, BodyKind, Method, Request, Version};
 use crate::h2;
 use crate::idle::{Idle, IdleSet, EVICTABLE_AFTER};
 use crate::limits::Limits;
+use crate::problem::{plain_problem, problem};
 use crate::response::Head;
 
 /// A byte stream the engine can serve: TCP, TLS, or an in-memory pipe.
@@ -915,7 +916,7 @@ impl<'c, T: Transport> Exchange<'c, T> {
     }
 
     async fn send_error(&mut self, e: RequestError) -> io::Result<()> {
-        self.send_problem(e.status(), e.detail()).await
+        self.send_problem(e.status(), &e.explain(self.limits)).await
     }
 
     pub(crate) async fn send_problem(&mut self, status: u16, detail: &str) -> io::Result<()> {
@@ -925,10 +926,7 @@ impl<'c, T: Transport> Exchange<'c, T> {
             self.close = true;
         }
         // The head was read: a client that asks for plain text gets it.
-        let plain = self.req.header_str("accept").is_some_and(|a| {
-            let a = a.to_ascii_lowercase();
-            a.contains("text/plain") && !a.contains("json")
-        });
+        let plain = crate::accept::prefers_plain_text(self.req.header_str("accept"));
         let (head, body) = if plain {
             plain_problem(status, detail)
         } else {
@@ -990,45 +988,6 @@ async fn flush_wbuf<T: Transport>(conn: &mut Conn<T>) -> io::Result<()> {
     }
     r?;
     conn.io.flush().await
-}
-
-/// An RFC 9457 problem details response for an engine-level error.
-pub(crate) fn problem(status: u16, detail: &str) -> (Head, Bytes) {
-    // Invariant: callers pass codes in 400..=599.
-    let status = Status::from_u16(status).unwrap_or(Status::INTERNAL_SERVER_ERROR);
-    let mut body = String::with_capacity(128 + detail.len());
-    body.push_str("{\"type\":\"about:blank\",\"title\":\"");
-    json_escape(&mut body, status.reason());
-    body.push_str("\",\"status\":");
-    body.push_str(&status.as_u16().to_string());
-    body.push_str(",\"detail\":\"");
-    json_escape(&mut body, detail);
-    body.push_str("\"}\n");
-    let mut head = Head::new(status).header("Content-Type", "application/problem+json");
-    if status == 503 {
-        head = head.header("Retry-After", "1");
-    }
-    (head, Bytes::from(body))
-}
-
-/// The same error as plain text: status line, then the detail.
-fn plain_problem(status: u16, detail: &str) -> (Head, Bytes) {
-    let (mut head, _) = problem(status, detail);
-    head.remove("content-type");
-    let head = head.header("Content-Type", "text/plain; charset=utf-8");
-    let body = format!("{} {}\n{detail}\n", head.status(), head.reason_phrase());
-    (head, Bytes::from(body))
-}
-
-fn json_escape(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
 }
 
 /// The connection after a 101: reads first return what the client sent
@@ -1171,7 +1130,7 @@ pub(crate) async fn run_exchange<T: Transport, S: Service>(
                 let _ = ex
                     .send_problem(
                         503,
-                        "The server is at its limit of requests in flight (see --max-inflight); retry shortly.",
+                        "The server is at its limit of requests in flight; retry shortly.",
                     )
                     .await;
                 return false;
@@ -1207,7 +1166,7 @@ async fn serve_requests<T: Transport, S: Service>(
             Next::Preface if first => return Some(h2::Start::PriorKnowledge),
             Next::Refuse(e) => {
                 let started = Instant::now();
-                refuse_unparsed(conn, e).await;
+                refuse_unparsed(conn, e, limits).await;
                 if let Some(o) = &config.observer {
                     o.exchange(&Record::refused(e.status(), started, None));
                 }
@@ -1404,8 +1363,8 @@ pub(crate) async fn wait_shutdown(shutdown: &mut Shutdown) {
 }
 
 /// Answers a request whose head could not be read, then closes.
-async fn refuse_unparsed<T: Transport>(conn: &mut Conn<T>, e: RequestError) {
-    let (head, body) = problem(e.status(), e.detail());
+async fn refuse_unparsed<T: Transport>(conn: &mut Conn<T>, e: RequestError, limits: &Limits) {
+    let (head, body) = problem(e.status(), &e.explain(limits));
     conn.wbuf.clear();
     let fields = encode::ConnectionField {
         close: true,

@@ -1,6 +1,6 @@
 //! Content negotiation on `Accept` (RFC 9110 §12.5.1): the best of what a
 //! handler offers, by the client's q-values, ties going to the handler's
-//! order.
+//! order. The one reading of `Accept` for the engine and the application.
 
 /// One media range of an `Accept` field.
 #[derive(Debug, PartialEq)]
@@ -59,6 +59,14 @@ fn quality(ranges: &[MediaRange<'_>], media: &str) -> f32 {
         }
     }
     best.map_or(0.0, |(_, q)| q)
+}
+
+/// Whether an error answer should be plain text rather than problem
+/// details (RFC 9457): only when the client rates `text/plain` above every
+/// JSON form of them. No `Accept`, `*/*`, or a tie gets JSON.
+pub fn prefers_plain_text(accept: Option<&str>) -> bool {
+    let offers = ["application/problem+json", "application/json", "text/plain"];
+    accept.is_some() && choose(accept, &offers) == Some("text/plain")
 }
 
 /// Picks from `offers` (media types, in the handler's order of preference)
