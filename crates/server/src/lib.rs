@@ -29,6 +29,7 @@ pub mod app;
 mod conditional;
 pub mod listen;
 pub mod metrics;
+pub mod observe;
 pub mod openapi;
 pub mod problem;
 mod ranges;

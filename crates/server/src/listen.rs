@@ -16,6 +16,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
+use crate::observe::Observer;
 use crate::tls::TlsIo;
 use crate::{App, Config};
 
@@ -64,7 +65,9 @@ pub async fn run(
     let wire = Arc::new(teapot_wire::Config {
         limits: config.limits.clone(),
         inflight: Some(Arc::new(Semaphore::new(config.max_inflight))),
-        observer: Some(app.metrics.clone()),
+        observer: Some(Arc::new(Observer {
+            metrics: app.metrics.clone(),
+        })),
         idle: Some(Arc::new(IdleSet::new())),
     });
     let (stop_tx, stop_rx) = watch::channel(false);

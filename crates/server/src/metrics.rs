@@ -338,6 +338,7 @@ mod tests {
             bytes: 0,
             duration: Duration::from_millis(3),
             ending: Ending::Faulted,
+            refusal: None,
         });
         let text = m.encode();
         assert!(

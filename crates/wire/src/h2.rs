@@ -37,8 +37,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use crate::error::{BodyError, RequestError};
 use crate::h1::conn::{
-    evicted, log_exchange, misuse, run_exchange, wait_shutdown, Config, Conn, Defense, Exchange,
-    Observe, Record, Service, Shutdown, Transport, Wire,
+    evicted, misuse, observe_exchange, run_exchange, wait_shutdown, Config, Conn, Defense,
+    Exchange, Observe, Record, Service, Shutdown, Transport, Wire,
 };
 use crate::h1::encode::{self, Framing};
 use crate::h1::role::{self, BodyKind, Request, Version};
@@ -802,7 +802,7 @@ async fn answer<S: Service>(
         Err(e) => {
             refuse(&mut respond, e, &config.limits);
             if let Some(o) = &config.observer {
-                o.exchange(&Record::refused(e.status(), started, Some(Version::Http2)));
+                o.exchange(&Record::refused(e, started, Some(Version::Http2)));
             }
             return;
         }
@@ -820,7 +820,7 @@ async fn answer<S: Service>(
     let mut ex: Exchange<'_, Multiplexed> =
         Exchange::new(Wire::H2(stream), &config.limits, remote, secure, req);
     run_exchange(&mut ex, service, config).await;
-    log_exchange(&ex, started, config);
+    observe_exchange(&ex, started, config);
     if ex.wants_close() {
         signals.goaway.store(true, Ordering::Relaxed);
     }
@@ -884,7 +884,6 @@ fn to_request(
 /// Answers a stream whose request could not be read.
 fn refuse(respond: &mut SendResponse<Bytes>, e: RequestError, limits: &crate::limits::Limits) {
     let (head, body) = problem(e.status(), &e.explain(limits));
-    tracing::info!(target: "teapot::access", status = e.status(), reason = ?e, protocol = "HTTP/2", "refused");
     let Ok(resp) = to_http(&head, Framing::Length(body.len() as u64), true) else {
         return;
     };

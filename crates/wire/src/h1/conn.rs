@@ -111,12 +111,14 @@ pub struct Record<'a> {
     pub duration: Duration,
     /// How it ended.
     pub ending: Ending,
+    /// Why the engine refused the request, when it did.
+    pub refusal: Option<RequestError>,
 }
 
 impl Record<'_> {
     /// An exchange the engine refused before any handler saw it.
     pub(crate) fn refused(
-        status: u16,
+        refusal: RequestError,
         started: Instant,
         version: Option<Version>,
     ) -> Record<'static> {
@@ -124,11 +126,12 @@ impl Record<'_> {
             method: None,
             path: None,
             version,
-            status: Some(status),
+            status: Some(refusal.status()),
             interim: 0,
             bytes: 0,
             duration: started.elapsed(),
             ending: Ending::Refused,
+            refusal: Some(refusal),
         }
     }
 }
@@ -952,6 +955,7 @@ impl<'c, T: Transport> Exchange<'c, T> {
             bytes: self.bytes_out,
             duration: started.elapsed(),
             ending,
+            refusal: None,
         }
     }
 
@@ -1168,7 +1172,7 @@ async fn serve_requests<T: Transport, S: Service>(
                 let started = Instant::now();
                 refuse_unparsed(conn, e, limits).await;
                 if let Some(o) = &config.observer {
-                    o.exchange(&Record::refused(e.status(), started, None));
+                    o.exchange(&Record::refused(e, started, None));
                 }
                 break;
             }
@@ -1198,16 +1202,9 @@ async fn serve_requests<T: Transport, S: Service>(
                             bytes: 0,
                             duration: started.elapsed(),
                             ending: Ending::Switched,
+                            refusal: None,
                         });
                     }
-                    tracing::info!(
-                        target: "teapot::access",
-                        method = req.method().as_str(),
-                        path = req.path(),
-                        status = 101,
-                        protocol = "HTTP/1.1",
-                        "switched to h2c"
-                    );
                     return Some(h2::Start::Upgraded);
                 }
                 Err(e) => {
@@ -1230,7 +1227,7 @@ async fn serve_requests<T: Transport, S: Service>(
         };
         let mut ex = Exchange::new(wire, limits, remote, secure, req);
         let keep = run_exchange(&mut ex, service, config).await;
-        log_exchange(&ex, started, config);
+        observe_exchange(&ex, started, config);
         let ended_wire = matches!(ex.state, State::Faulted | State::Switched);
         if !keep || *shutdown.borrow() {
             if !ended_wire {
@@ -1242,21 +1239,14 @@ async fn serve_requests<T: Transport, S: Service>(
     None
 }
 
-pub(crate) fn log_exchange<T: Transport>(ex: &Exchange<'_, T>, started: Instant, config: &Config) {
-    let record = ex.record(started);
+pub(crate) fn observe_exchange<T: Transport>(
+    ex: &Exchange<'_, T>,
+    started: Instant,
+    config: &Config,
+) {
     if let Some(observer) = &config.observer {
-        observer.exchange(&record);
+        observer.exchange(&ex.record(started));
     }
-    tracing::info!(
-        target: "teapot::access",
-        method = ex.req.method().as_str(),
-        path = ex.req.path(),
-        status = record.status.unwrap_or(0),
-        bytes = record.bytes,
-        duration_us = record.duration.as_micros() as u64,
-        protocol = ex.req.version().as_str(),
-        "exchange"
-    );
 }
 
 /// Reads until a whole head is parsed, the peer leaves, a limit is hit, or
@@ -1377,7 +1367,6 @@ async fn refuse_unparsed<T: Transport>(conn: &mut Conn<T>, e: RequestError, limi
         fields,
     );
     conn.wbuf.extend_from_slice(&body);
-    tracing::info!(target: "teapot::access", status = e.status(), reason = ?e, "refused");
     if conn.io.write_all(&conn.wbuf).await.is_ok() && conn.io.flush().await.is_ok() {
         linger_close(conn).await;
     }
