@@ -36,8 +36,8 @@ pub mod response;
 
 pub use error::{BodyError, InvalidField, RequestError};
 pub use h1::conn::{
-    serve_connection, Config, Defense, Ending, Exchange, Fault, Observe, Record, Rewind, Service,
-    Shutdown, Transport, Upgraded,
+    is_misuse, serve_connection, Config, Defense, Ending, Exchange, Fault, Misuse, Observe, Record,
+    Rewind, Service, Shutdown, Transport, Upgraded,
 };
 pub use h1::role::{BodyKind, Method, Request, Version};
 pub use limits::Limits;

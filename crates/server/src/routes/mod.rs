@@ -240,9 +240,44 @@ pub fn absolute_url<T: Transport>(ex: &Exchange<'_, T>, path: &str) -> String {
     format!("{}://{host}{path}", ex.scheme())
 }
 
+/// Where a handler's write lands. A peer that went away is nothing to act
+/// on; a misuse of the exchange (answering twice, a 1xx as final, a field
+/// that may not be written) is a bug: logged at error level, and in debug
+/// builds a panic, so that any test that meets it fails (the engine
+/// answers 500 if nothing went out yet).
 pub fn sent(r: std::io::Result<()>) -> Outcome {
     if let Err(e) = r {
-        tracing::debug!("write failed: {e}");
+        if teapot_wire::is_misuse(&e) {
+            tracing::error!("handler bug: {e}");
+            if cfg!(debug_assertions) {
+                panic!("handler bug: {e}");
+            }
+        } else {
+            tracing::debug!("write failed: {e}");
+        }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+
+    use super::sent;
+
+    #[test]
+    #[should_panic(expected = "handler bug: the final response was already sent")]
+    fn a_misused_exchange_fails_loudly() {
+        let twice = io::Error::new(
+            io::ErrorKind::InvalidInput,
+            teapot_wire::Misuse("the final response was already sent"),
+        );
+        let _ = sent(Err(twice));
+    }
+
+    #[test]
+    fn a_peer_that_went_away_is_nothing_to_act_on() {
+        assert!(sent(Err(io::ErrorKind::BrokenPipe.into())).is_ok());
+        assert!(sent(Err(io::ErrorKind::ConnectionReset.into())).is_ok());
+    }
 }

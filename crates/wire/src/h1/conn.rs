@@ -291,7 +291,30 @@ pub struct Exchange<'c, T> {
 }
 
 pub(crate) fn misuse(msg: &'static str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidInput, msg)
+    io::Error::new(io::ErrorKind::InvalidInput, Misuse(msg))
+}
+
+/// A handler used the exchange in a way the protocol does not allow
+/// (answered twice, sent a 1xx as final, wrote past its length): a bug in
+/// the handler, never the client's doing. The exchange's methods return it
+/// inside their `io::Error`; [`is_misuse`] tells it from a peer that went
+/// away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Misuse(pub &'static str);
+
+impl std::fmt::Display for Misuse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for Misuse {}
+
+/// Whether an error from the exchange is the handler's bug (a [`Misuse`],
+/// or a field that may not be written) rather than the connection failing.
+pub fn is_misuse(e: &io::Error) -> bool {
+    e.get_ref()
+        .is_some_and(|inner| inner.is::<Misuse>() || inner.is::<crate::InvalidField>())
 }
 
 impl<'c, T: Transport> Exchange<'c, T> {
@@ -530,7 +553,7 @@ impl<'c, T: Transport> Exchange<'c, T> {
             return Err(misuse("interim responses are 1xx other than 101"));
         }
         if let Some(e) = &head.invalid {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string()));
+            return Err(io::Error::new(io::ErrorKind::InvalidData, e.clone()));
         }
         if self.req.version() == Version::Http10 {
             return Ok(());
@@ -744,7 +767,7 @@ impl<'c, T: Transport> Exchange<'c, T> {
             return Err(misuse("the client did not ask to upgrade"));
         }
         if let Some(e) = &head.invalid {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string()));
+            return Err(io::Error::new(io::ErrorKind::InvalidData, e.clone()));
         }
         let Wire::H1 { conn, .. } = &mut self.wire else {
             return Err(misuse("HTTP/2 has no 101 Switching Protocols"));
@@ -825,7 +848,7 @@ impl<'c, T: Transport> Exchange<'c, T> {
             return Err(misuse("a final response cannot be 1xx"));
         }
         if let Some(e) = &head.invalid {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string()));
+            return Err(io::Error::new(io::ErrorKind::InvalidData, e.clone()));
         }
         let asked_close = head.get("connection").is_some_and(|v| {
             v.split(|&b| b == b',')
