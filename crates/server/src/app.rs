@@ -5,7 +5,7 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use teapot_wire::{Exchange, Service, Transport};
+use teapot_wire::{Exchange, Service};
 
 use crate::metrics::Metrics;
 use crate::problem::Problem;
@@ -57,7 +57,7 @@ impl App {
 }
 
 impl Service for App {
-    async fn call<T: Transport>(&self, ex: &mut Exchange<'_, T>) {
+    async fn call(&self, ex: &mut Exchange<'_>) {
         if let Err(problem) = routes::dispatch(self, ex).await {
             send_problem(ex, &problem).await;
         }
@@ -65,7 +65,7 @@ impl Service for App {
 }
 
 /// Answers with a problem, unless an answer already went out.
-pub async fn send_problem<T: Transport>(ex: &mut Exchange<'_, T>, problem: &Problem) {
+pub async fn send_problem(ex: &mut Exchange<'_>, problem: &Problem) {
     if ex.is_answered() {
         return;
     }

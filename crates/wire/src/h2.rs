@@ -22,10 +22,9 @@
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
+
 use std::time::{Duration, Instant};
 
 use ::h2::server::SendResponse;
@@ -33,7 +32,7 @@ use ::h2::{Reason, RecvStream, SendStream};
 use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use teapot_codes::Status;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::error::{BodyError, RequestError};
 use crate::h1::conn::{
@@ -94,37 +93,6 @@ pub enum Start {
     /// An HTTP/1.1 request with `Upgrade: h2c`, now stream 1.
     Upgraded,
 }
-
-/// The transport type of HTTP/2 exchanges. A stream never owns the byte
-/// stream under it, so no value of this type exists.
-#[derive(Debug)]
-pub enum Multiplexed {}
-
-impl AsyncRead for Multiplexed {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        _: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match *self {}
-    }
-}
-
-impl AsyncWrite for Multiplexed {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, _: &[u8]) -> Poll<io::Result<usize>> {
-        match *self {}
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match *self {}
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match *self {}
-    }
-}
-
-impl Transport for Multiplexed {}
 
 /// Response bytes one connection may hold while they wait for the
 /// client's flow control. Content made ahead of the window (a whole body
@@ -579,7 +547,7 @@ fn string(out: &mut BytesMut, s: &[u8]) {
 /// preface and first SETTINGS frame and places the request behind them as
 /// stream 1 (HEADERS with END_STREAM). The bytes wait in the connection's
 /// read buffer for the HTTP/2 side.
-pub(crate) async fn switch_h2c<T: Transport>(
+pub(crate) async fn switch_h2c<T: Transport + ?Sized>(
     conn: &mut Conn<T>,
     block: Bytes,
     timeout: Duration,
@@ -817,8 +785,7 @@ async fn answer<S: Service>(
         upgraded,
         signals,
     };
-    let mut ex: Exchange<'_, Multiplexed> =
-        Exchange::new(Wire::H2(stream), &config.limits, remote, secure, req);
+    let mut ex: Exchange<'_> = Exchange::new(Wire::H2(stream), &config.limits, remote, secure, req);
     run_exchange(&mut ex, service, config).await;
     observe_exchange(&ex, started, config);
     if ex.wants_close() {

@@ -4,9 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use teapot_testkit::{get, Client};
-use teapot_wire::{
-    is_misuse, serve_connection, Config, Exchange, Head, Service, Status, Transport,
-};
+use teapot_wire::{is_misuse, serve_connection, Config, Exchange, Head, Service, Status};
 use tokio::net::TcpListener;
 
 /// Answers, then tries again in ways that break the exchange, and keeps
@@ -14,7 +12,7 @@ use tokio::net::TcpListener;
 struct Twice(Arc<Mutex<Vec<(&'static str, bool)>>>);
 
 impl Service for Twice {
-    async fn call<T: Transport>(&self, ex: &mut Exchange<'_, T>) {
+    async fn call(&self, ex: &mut Exchange<'_>) {
         let mut seen = Vec::new();
         let r = ex.respond(Head::new(Status::OK), "first").await;
         seen.push(("first", r.is_err()));

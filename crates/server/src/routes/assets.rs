@@ -1,7 +1,7 @@
 //! Static assets embedded in the binary.
 
 use teapot_codes::Status;
-use teapot_wire::{Exchange, Head, Transport};
+use teapot_wire::{Exchange, Head};
 
 use super::{only_get, sent, Outcome};
 
@@ -9,7 +9,7 @@ const CSS: &str = include_str!("../../assets/teapot.css");
 
 /// `/static/teapot.css`: the stylesheet of every HTML page (and the file
 /// the 103 early hints announce).
-pub async fn stylesheet<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+pub async fn stylesheet(ex: &mut Exchange<'_>) -> Outcome {
     only_get(ex)?;
     let head = Head::new(Status::OK)
         .header("Content-Type", "text/css; charset=utf-8")

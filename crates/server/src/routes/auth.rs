@@ -7,7 +7,7 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use serde_json::json;
-use teapot_wire::{Exchange, Head, Method, Status, Transport};
+use teapot_wire::{Exchange, Head, Method, Status};
 
 use super::{only, reply_json, Outcome};
 use crate::problem::Problem;
@@ -73,12 +73,7 @@ fn refused(code: u16, challenge_field: &'static str, challenge: String, detail: 
 
 /// `/basic-auth/{user}/{passwd}`; with `hidden`, a failure is 404 without a
 /// challenge, as httpbin's `/hidden-basic-auth`.
-pub async fn basic<T: Transport>(
-    ex: &mut Exchange<'_, T>,
-    user: &str,
-    passwd: &str,
-    hidden: bool,
-) -> Outcome {
+pub async fn basic(ex: &mut Exchange<'_>, user: &str, passwd: &str, hidden: bool) -> Outcome {
     only(ex, &[Method::Get])?;
     let creds = credentials(ex.request().header("authorization"));
     let detail = match &creds {
@@ -100,7 +95,7 @@ pub async fn basic<T: Transport>(
 }
 
 /// `/bearer`: any well-formed bearer token is accepted.
-pub async fn bearer<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+pub async fn bearer(ex: &mut Exchange<'_>) -> Outcome {
     only(ex, &[Method::Get])?;
     match credentials(ex.request().header("authorization")) {
         Credentials::Bearer(token) => {
@@ -132,7 +127,7 @@ pub async fn bearer<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
 
 /// `/proxy-auth/{user}/{passwd}`: like basic-auth, but as a proxy would
 /// ask: 407 with `Proxy-Authenticate`, credentials in `Proxy-Authorization`.
-pub async fn proxy<T: Transport>(ex: &mut Exchange<'_, T>, user: &str, passwd: &str) -> Outcome {
+pub async fn proxy(ex: &mut Exchange<'_>, user: &str, passwd: &str) -> Outcome {
     let creds = credentials(ex.request().header("proxy-authorization"));
     let detail = match &creds {
         Credentials::Basic(u, p) if u == user && p == passwd => {
@@ -158,7 +153,7 @@ pub async fn proxy<T: Transport>(ex: &mut Exchange<'_, T>, user: &str, passwd: &
 /// `/role/{role}`: a bearer token `teapot.<role>[.<role>…]` names an
 /// identity and its roles. No valid token: 401. A valid identity without
 /// the role: 403. Otherwise 200.
-pub async fn role<T: Transport>(ex: &mut Exchange<'_, T>, role: &str) -> Outcome {
+pub async fn role(ex: &mut Exchange<'_>, role: &str) -> Outcome {
     only(ex, &[Method::Get])?;
     let challenge = "Bearer realm=\"teapot\", scope=\"".to_string() + role + "\"";
     match credentials(ex.request().header("authorization")) {

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use serde_json::json;
-use teapot_wire::{Exchange, Head, Method, Transport};
+use teapot_wire::{Exchange, Head, Method};
 
 use super::{only, query_pairs, sent, status, Outcome};
 use crate::app::App;
@@ -31,7 +31,7 @@ fn size(n: &str) -> Result<u64, Problem> {
 }
 
 /// `/bytes/{n}?seed=S`: `n` random bytes; the same bytes for the same seed.
-pub async fn random_bytes<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, n: &str) -> Outcome {
+pub async fn random_bytes(app: &App, ex: &mut Exchange<'_>, n: &str) -> Outcome {
     only(ex, &[Method::Get])?;
     let n = size(n)?;
     let mut seed = None;
@@ -82,7 +82,7 @@ pub async fn random_bytes<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, n: 
 
 /// `/range/{n}`: `n` bytes of the alphabet, repeated; honours `Range` and
 /// `If-Range`.
-pub async fn range<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, n: &str) -> Outcome {
+pub async fn range(app: &App, ex: &mut Exchange<'_>, n: &str) -> Outcome {
     only(ex, &[Method::Get])?;
     let n = size(n)?;
     let v = Validators {
@@ -140,8 +140,8 @@ impl Content {
 }
 
 /// Sends bytes `from..=to` of `content` as the content of `head`.
-async fn send_part<T: Transport>(
-    ex: &mut Exchange<'_, T>,
+async fn send_part(
+    ex: &mut Exchange<'_>,
     head: Head,
     content: Content,
     from: u64,
@@ -194,7 +194,7 @@ async fn send_part<T: Transport>(
 }
 
 /// `/etag/{etag}`: a JSON resource whose entity-tag is `"{etag}"`.
-pub async fn etag<T: Transport>(ex: &mut Exchange<'_, T>, tag: &str) -> Outcome {
+pub async fn etag(ex: &mut Exchange<'_>, tag: &str) -> Outcome {
     only(ex, &[Method::Get])?;
     if tag.is_empty() || !tag.bytes().all(|b| b == 0x21 || (0x23..0x7f).contains(&b)) {
         return Err(
@@ -218,11 +218,7 @@ pub async fn etag<T: Transport>(ex: &mut Exchange<'_, T>, tag: &str) -> Outcome 
 
 /// `/cache`: validators for a conditional GET; `/cache/{seconds}`:
 /// `Cache-Control: public, max-age={seconds}`.
-pub async fn cache<T: Transport>(
-    app: &App,
-    ex: &mut Exchange<'_, T>,
-    seconds: Option<&str>,
-) -> Outcome {
+pub async fn cache(app: &App, ex: &mut Exchange<'_>, seconds: Option<&str>) -> Outcome {
     only(ex, &[Method::Get])?;
     let control = match seconds {
         Some(s) => {
@@ -256,8 +252,8 @@ pub async fn cache<T: Transport>(
 /// say so, 206 or 416 for a `Range` on GET (unless `If-Range` fails), 200
 /// otherwise. A 304 carries what the 200 would: `ETag`, `Last-Modified`'s
 /// absence aside, `Cache-Control`.
-pub async fn serve_ranged<T: Transport>(
-    ex: &mut Exchange<'_, T>,
+pub async fn serve_ranged(
+    ex: &mut Exchange<'_>,
     data: Content,
     v: &Validators,
     content_type: &str,

@@ -17,7 +17,7 @@ use bytes::Bytes;
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
-use teapot_wire::{Exchange, Head, Method, Status, Transport};
+use teapot_wire::{Exchange, Head, Method, Status};
 
 use super::{sent, status, Outcome};
 use crate::problem::Problem;
@@ -129,7 +129,7 @@ fn status_line(code: u16) -> String {
     format!("HTTP/1.1 {code} {}", status(code).reason())
 }
 
-async fn answer_xml<T: Transport>(ex: &mut Exchange<'_, T>, code: u16, body: Bytes) -> Outcome {
+async fn answer_xml(ex: &mut Exchange<'_>, code: u16, body: Bytes) -> Outcome {
     let head = Head::new(status(code)).header("Content-Type", "application/xml; charset=utf-8");
     sent(ex.respond(head, body).await)
 }
@@ -238,12 +238,7 @@ impl Dav {
 }
 
 /// Serves `/dav/{ns}/…`.
-pub async fn dav<T: Transport>(
-    store: &Dav,
-    ex: &mut Exchange<'_, T>,
-    ns: &str,
-    rest: &str,
-) -> Outcome {
+pub async fn dav(store: &Dav, ex: &mut Exchange<'_>, ns: &str, rest: &str) -> Outcome {
     let ns_ok = !ns.is_empty()
         && ns.len() <= 64
         && ns
@@ -412,12 +407,7 @@ fn prop_xml(ns: &str, name: &str, value: &str) -> String {
     }
 }
 
-async fn propfind<T: Transport>(
-    store: &Dav,
-    ex: &mut Exchange<'_, T>,
-    target: &Target<'_>,
-    body: &[u8],
-) -> Outcome {
+async fn propfind(store: &Dav, ex: &mut Exchange<'_>, target: &Target<'_>, body: &[u8]) -> Outcome {
     let depth = match ex.request().header_str("depth").map(str::trim) {
         None | Some("infinity") => u32::MAX,
         Some("0") => 0,
@@ -589,9 +579,9 @@ fn walk(
     true
 }
 
-async fn proppatch<T: Transport>(
+async fn proppatch(
     store: &Dav,
-    ex: &mut Exchange<'_, T>,
+    ex: &mut Exchange<'_>,
     target: &Target<'_>,
     body: &[u8],
 ) -> Outcome {
@@ -705,12 +695,7 @@ fn add_member(tree: &mut Tree, parent: &str, name: &str, node: Node) {
     }
 }
 
-async fn mkcol<T: Transport>(
-    store: &Dav,
-    ex: &mut Exchange<'_, T>,
-    target: &Target<'_>,
-    body: &[u8],
-) -> Outcome {
+async fn mkcol(store: &Dav, ex: &mut Exchange<'_>, target: &Target<'_>, body: &[u8]) -> Outcome {
     if !body.is_empty() {
         return Err(Problem::new(415, "MKCOL takes no body here."));
     }
@@ -753,12 +738,7 @@ async fn mkcol<T: Transport>(
     }
 }
 
-async fn put<T: Transport>(
-    store: &Dav,
-    ex: &mut Exchange<'_, T>,
-    target: &Target<'_>,
-    body: Bytes,
-) -> Outcome {
+async fn put(store: &Dav, ex: &mut Exchange<'_>, target: &Target<'_>, body: Bytes) -> Outcome {
     let outcome = store.with_tree(target.ns, |tree| {
         let existing = tree.resolve(&target.path);
         if let Some(p) = &existing {
@@ -816,7 +796,7 @@ async fn put<T: Transport>(
     }
 }
 
-async fn get<T: Transport>(store: &Dav, ex: &mut Exchange<'_, T>, target: &Target<'_>) -> Outcome {
+async fn get(store: &Dav, ex: &mut Exchange<'_>, target: &Target<'_>) -> Outcome {
     let found = store.with_tree(target.ns, |tree| {
         let p = tree.resolve(&target.path)?;
         match tree.nodes.get(&p)? {
@@ -851,11 +831,7 @@ async fn get<T: Transport>(store: &Dav, ex: &mut Exchange<'_, T>, target: &Targe
     }
 }
 
-async fn delete<T: Transport>(
-    store: &Dav,
-    ex: &mut Exchange<'_, T>,
-    target: &Target<'_>,
-) -> Outcome {
+async fn delete(store: &Dav, ex: &mut Exchange<'_>, target: &Target<'_>) -> Outcome {
     let done = store.with_tree(target.ns, |tree| {
         let (parent, name) = parent_of(tree, &target.path)?;
         if let Some(Node::Collection { members, .. }) = tree.nodes.get_mut(&parent) {

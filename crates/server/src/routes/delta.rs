@@ -3,7 +3,7 @@
 //! the difference (226 IM Used), one that holds the current one gets 304,
 //! and any other gets the whole (200).
 
-use teapot_wire::{Exchange, Head, Method, Status, Transport};
+use teapot_wire::{Exchange, Head, Method, Status};
 
 use super::{only, sent, Outcome};
 
@@ -21,7 +21,7 @@ const DIFFE: [(&str, &str); 2] = [
 ];
 
 /// `GET /delta`.
-pub async fn delta<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+pub async fn delta(ex: &mut Exchange<'_>) -> Outcome {
     only(ex, &[Method::Get])?;
     let (current_tag, current) = VERSIONS[VERSIONS.len() - 1];
     let req = ex.request();

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use md5::Md5;
 use serde_json::json;
 use sha2::{Digest as _, Sha256, Sha512, Sha512_256};
-use teapot_wire::{Exchange, Head, Status, Transport};
+use teapot_wire::{Exchange, Head, Status};
 
 use super::{reply_json, Outcome};
 use crate::problem::Problem;
@@ -164,8 +164,8 @@ fn challenge(qop: &str, algorithm: Algorithm, stale: bool) -> String {
 }
 
 /// Serves `/digest-auth/{qop}/{user}/{passwd}[/{algorithm}]`.
-pub async fn digest<T: Transport>(
-    ex: &mut Exchange<'_, T>,
+pub async fn digest(
+    ex: &mut Exchange<'_>,
     qop: &str,
     user: &str,
     passwd: &str,

@@ -7,13 +7,13 @@ use base64::Engine;
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
 use teapot_wire::response::{is_field_name, is_field_value};
-use teapot_wire::{Exchange, Head, Method, Status, Transport};
+use teapot_wire::{Exchange, Head, Method, Status};
 
 use super::{only_get, query_pairs, reply_json, sent, Outcome};
 use crate::problem::Problem;
 
 /// `/anything` and the method-named endpoints: everything received.
-pub async fn anything<T: Transport>(ex: &mut Exchange<'_, T>, only: Option<Method>) -> Outcome {
+pub async fn anything(ex: &mut Exchange<'_>, only: Option<Method>) -> Outcome {
     if let Some(m) = only {
         super::only(ex, &[m])?;
     }
@@ -46,21 +46,21 @@ pub async fn anything<T: Transport>(ex: &mut Exchange<'_, T>, only: Option<Metho
 }
 
 /// `/headers`.
-pub async fn headers_only<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+pub async fn headers_only(ex: &mut Exchange<'_>) -> Outcome {
     only_get(ex)?;
     let doc = json!({ "headers": headers(ex) });
     reply(ex, doc).await
 }
 
 /// `/ip`.
-pub async fn ip<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+pub async fn ip(ex: &mut Exchange<'_>) -> Outcome {
     only_get(ex)?;
     let doc = json!({ "origin": origin(ex) });
     reply(ex, doc).await
 }
 
 /// `/user-agent`.
-pub async fn user_agent<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+pub async fn user_agent(ex: &mut Exchange<'_>) -> Outcome {
     only_get(ex)?;
     let ua = ex
         .request()
@@ -72,7 +72,7 @@ pub async fn user_agent<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
 
 /// `/response-headers?Name=Value…`: answers with those header fields (each
 /// validated) and a JSON body listing them, as httpbin does.
-pub async fn response_headers<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+pub async fn response_headers(ex: &mut Exchange<'_>) -> Outcome {
     super::only(ex, &[Method::Get, Method::Post])?;
     let pairs = query_pairs(ex);
     let mut head = Head::new(Status::OK);
@@ -108,13 +108,13 @@ pub async fn response_headers<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome
 }
 
 /// `/cookies`: the cookies the request carried.
-pub async fn cookies<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+pub async fn cookies(ex: &mut Exchange<'_>) -> Outcome {
     only_get(ex)?;
     let doc = json!({ "cookies": cookie_map(ex) });
     reply_json(ex, Head::new(Status::OK), &doc).await
 }
 
-fn cookie_map<T: Transport>(ex: &Exchange<'_, T>) -> Map<String, Value> {
+fn cookie_map(ex: &Exchange<'_>) -> Map<String, Value> {
     let mut map = Map::new();
     for value in ex.request().header_all("cookie") {
         let text = String::from_utf8_lossy(value);
@@ -129,10 +129,7 @@ fn cookie_map<T: Transport>(ex: &Exchange<'_, T>) -> Map<String, Value> {
 
 /// `/cookies/set?name=value…` (or `/cookies/set/{name}/{value}`): sets them
 /// and redirects to `/cookies`.
-pub async fn set_cookies<T: Transport>(
-    ex: &mut Exchange<'_, T>,
-    path_pair: Option<(&str, &str)>,
-) -> Outcome {
+pub async fn set_cookies(ex: &mut Exchange<'_>, path_pair: Option<(&str, &str)>) -> Outcome {
     only_get(ex)?;
     let mut pairs = query_pairs(ex);
     if let Some((k, v)) = path_pair {
@@ -159,7 +156,7 @@ pub async fn set_cookies<T: Transport>(
 }
 
 /// `/cookies/delete?name…`: expires them and redirects to `/cookies`.
-pub async fn delete_cookies<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+pub async fn delete_cookies(ex: &mut Exchange<'_>) -> Outcome {
     only_get(ex)?;
     let mut head = Head::new(Status::FOUND).header("Location", "/cookies");
     for (name, _) in query_pairs(ex) {
@@ -197,12 +194,12 @@ fn check_cookie(name: &str, value: &str) -> Outcome {
     }
 }
 
-async fn reply<T: Transport>(ex: &mut Exchange<'_, T>, doc: Value) -> Outcome {
+async fn reply(ex: &mut Exchange<'_>, doc: Value) -> Outcome {
     reply_json(ex, Head::new(Status::OK), &doc).await
 }
 
 /// Query arguments: a string for one value, a list for several (httpbin).
-fn args<T: Transport>(ex: &Exchange<'_, T>) -> Value {
+fn args(ex: &Exchange<'_>) -> Value {
     group(query_pairs(ex))
 }
 
@@ -225,7 +222,7 @@ fn group(pairs: Vec<(String, String)>) -> Value {
 
 /// Request headers with names in Title-Case; repeated fields joined by
 /// commas.
-fn headers<T: Transport>(ex: &Exchange<'_, T>) -> Value {
+fn headers(ex: &Exchange<'_>) -> Value {
     let mut map = Map::new();
     for (name, value) in ex.request().headers() {
         let name = title_case(name);
@@ -258,13 +255,13 @@ fn title_case(name: &str) -> String {
         .join("-")
 }
 
-fn origin<T: Transport>(ex: &Exchange<'_, T>) -> String {
+fn origin(ex: &Exchange<'_>) -> String {
     ex.remote_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_default()
 }
 
-fn url<T: Transport>(ex: &Exchange<'_, T>) -> String {
+fn url(ex: &Exchange<'_>) -> String {
     let req = ex.request();
     let target = req.target();
     if target.starts_with("http://") || target.starts_with("https://") {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use teapot_codes::Status;
 use teapot_wire::h1::encode::{write_head, ConnectionField, Framing};
-use teapot_wire::{Exchange, Fault, Head, Transport, Version};
+use teapot_wire::{Exchange, Fault, Head, Version};
 
 use super::{query_pairs, sent, Outcome};
 use crate::app::App;
@@ -34,7 +34,7 @@ const GARBAGE: &[u8] =
 /// `PROTOCOL_ERROR`; `truncate` declares 1024 bytes, sends 100, then resets
 /// the stream; `bad-chunk` (HTTP/2 has no chunked coding) sends five bytes
 /// of an open-ended body, then `GOAWAY` with `PROTOCOL_ERROR`.
-pub async fn fault<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, kind: &str) -> Outcome {
+pub async fn fault(app: &App, ex: &mut Exchange<'_>, kind: &str) -> Outcome {
     if ex.request().version() == Version::Http2 {
         match kind {
             "truncate" => return broken_body(ex, Some(1024), &[b'x'; 100], Fault::Reset).await,
@@ -85,8 +85,8 @@ pub async fn fault<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, kind: &str
 }
 
 /// A 200 that starts its body, then breaks off with `fault`.
-async fn broken_body<T: Transport>(
-    ex: &mut Exchange<'_, T>,
+async fn broken_body(
+    ex: &mut Exchange<'_>,
     length: Option<u64>,
     part: &[u8],
     fault: Fault,
@@ -104,7 +104,7 @@ fn text_head(code: u16) -> Head {
 /// A valid 200 whose 100-byte body arrives ten bytes at a time, every
 /// `interval` milliseconds (default 200); the whole drip must fit within
 /// the server's `--max-delay`.
-async fn slow_body<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outcome {
+async fn slow_body(app: &App, ex: &mut Exchange<'_>) -> Outcome {
     let mut interval = 200u64;
     for (k, v) in query_pairs(ex) {
         if k == "interval" {

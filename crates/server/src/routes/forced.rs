@@ -15,7 +15,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use teapot_codes::{Content, Status};
 use teapot_wire::response::{is_field_name, is_field_value};
-use teapot_wire::{Exchange, Head, Method, Transport, Version};
+use teapot_wire::{Exchange, Head, Method, Version};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
@@ -54,7 +54,7 @@ struct Options {
 
 /// Serves a forced status for `spec` (`503`, `200,503`, `200:9,503:1`,
 /// `500-504`).
-pub async fn forced<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, spec: &str) -> Outcome {
+pub async fn forced(app: &App, ex: &mut Exchange<'_>, spec: &str) -> Outcome {
     let choices = parse_spec(spec)?;
     let opts = parse_options(app, ex)?;
     let status = pick(&choices);
@@ -165,7 +165,7 @@ fn parse_ms(name: &str, value: &str) -> Result<Duration, Problem> {
         })
 }
 
-fn parse_options<T: Transport>(app: &App, ex: &Exchange<'_, T>) -> Result<Options, Problem> {
+fn parse_options(app: &App, ex: &Exchange<'_>) -> Result<Options, Problem> {
     let mut o = Options {
         count: 1,
         ..Options::default()
@@ -290,11 +290,7 @@ pub(crate) fn parse_location(raw: &str) -> Result<String, Problem> {
 
 /// An interim response (100, 102 with `count`, 103 with hints, or any
 /// other 1xx), then the final response (`final=`, default 200).
-async fn interim_then_final<T: Transport>(
-    ex: &mut Exchange<'_, T>,
-    status: Status,
-    opts: &Options,
-) -> Outcome {
+async fn interim_then_final(ex: &mut Exchange<'_>, status: Status, opts: &Options) -> Outcome {
     let final_status = opts.final_status.unwrap_or(Status::OK);
     match status.as_u16() {
         102 => {
@@ -338,7 +334,7 @@ fn early_hints() -> [&'static str; 1] {
 /// connection by `Upgrade: h2c` already had its 101 and gets the final
 /// response on stream 1; any other is refused with `HTTP_1_1_REQUIRED`, so
 /// that the client asks again over HTTP/1.1.
-async fn switch<T: Transport>(ex: &mut Exchange<'_, T>, opts: &Options) -> Outcome {
+async fn switch(ex: &mut Exchange<'_>, opts: &Options) -> Outcome {
     if ex.request().version() == Version::Http2 {
         if ex.is_h2c_upgrade() {
             return final_response(ex, Status::OK, opts, false).await;
@@ -468,11 +464,7 @@ fn is_websocket_key(key: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
 }
 
-async fn upgrade_required<T: Transport>(
-    ex: &mut Exchange<'_, T>,
-    opts: &Options,
-    why: &str,
-) -> Outcome {
+async fn upgrade_required(ex: &mut Exchange<'_>, opts: &Options, why: &str) -> Outcome {
     let status = Status::UPGRADE_REQUIRED;
     let mut head = Head::new(status)
         .header("Upgrade", "websocket")
@@ -484,8 +476,8 @@ async fn upgrade_required<T: Transport>(
 
 /// Every final status: its required fields, then its content. After early
 /// hints (`hinted`), a successful answer repeats the hinted `Link` fields.
-async fn final_response<T: Transport>(
-    ex: &mut Exchange<'_, T>,
+async fn final_response(
+    ex: &mut Exchange<'_>,
     status: Status,
     opts: &Options,
     hinted: bool,
@@ -593,7 +585,7 @@ async fn final_response<T: Transport>(
 /// `Range` is honoured (several ranges give `multipart/byteranges`); without
 /// one, the first 100 bytes. A `Range` no part of which can be served gets
 /// 416, since 206 would then be a lie.
-async fn partial_content<T: Transport>(ex: &mut Exchange<'_, T>, opts: &Options) -> Outcome {
+async fn partial_content(ex: &mut Exchange<'_>, opts: &Options) -> Outcome {
     let data = ranges::resource();
     let len = data.len() as u64;
     let asked = ex
@@ -668,12 +660,7 @@ fn with_user_headers(mut head: Head, opts: &Options) -> Head {
 
 /// The negotiated body for a code, with its `Content-Type` and `Vary`
 /// added to `head`. Empty for codes that carry no content.
-fn generic_body<T: Transport>(
-    ex: &Exchange<'_, T>,
-    status: Status,
-    head: &mut Head,
-    note: Option<&str>,
-) -> Bytes {
+fn generic_body(ex: &Exchange<'_>, status: Status, head: &mut Head, note: Option<&str>) -> Bytes {
     let entry = status.entry();
     if entry.map_or(status.is_interim(), |e| e.rules.content != Content::Allowed) {
         return Bytes::new();

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use teapot_wire::h1::client::{framing, ReadError, ResponseReader};
-use teapot_wire::{Exchange, Head, Limits, Method, Status, Transport};
+use teapot_wire::{Exchange, Head, Limits, Method, Status};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
@@ -49,7 +49,7 @@ fn hop_by_hop(name: &str) -> bool {
 }
 
 /// Serves `/gateway/{rest}`.
-pub async fn gateway<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, rest: &str) -> Outcome {
+pub async fn gateway(app: &App, ex: &mut Exchange<'_>, rest: &str) -> Outcome {
     let Some(upstream) = app.self_addr else {
         return Err(Problem::new(502, "This gateway has no upstream address."));
     };
@@ -167,8 +167,8 @@ pub async fn gateway<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, rest: &s
 
 /// Sends the request upstream and reads the answer, passing interim
 /// responses on to the client.
-async fn relay<T: Transport>(
-    ex: &mut Exchange<'_, T>,
+async fn relay(
+    ex: &mut Exchange<'_>,
     upstream: std::net::SocketAddr,
     request: Vec<u8>,
     body: Bytes,

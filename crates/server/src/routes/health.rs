@@ -1,14 +1,14 @@
 //! `/healthz` (the process is alive), `/readyz` (it can serve every
 //! endpoint), `/metrics` (Prometheus), `/openapi.json`.
 
-use teapot_wire::{Exchange, Head, Status, Transport};
+use teapot_wire::{Exchange, Head, Status};
 
 use super::{only_get, sent, Outcome};
 use crate::app::App;
 use crate::metrics::CONTENT_TYPE;
 
 /// `GET /healthz`: 200 while the process runs.
-pub async fn healthz<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+pub async fn healthz(ex: &mut Exchange<'_>) -> Outcome {
     only_get(ex)?;
     let head = Head::new(Status::OK)
         .header("Content-Type", "application/json")
@@ -18,7 +18,7 @@ pub async fn healthz<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
 
 /// `GET /readyz`: 200 when every endpoint can be served, 503 while the
 /// state store is unreachable.
-pub async fn readyz<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outcome {
+pub async fn readyz(app: &App, ex: &mut Exchange<'_>) -> Outcome {
     only_get(ex)?;
     if let Err(e) = app.state.ping().await {
         return Err(super::stateful::store_problem(app, e));
@@ -30,7 +30,7 @@ pub async fn readyz<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outcom
 }
 
 /// `GET /metrics`: the OpenMetrics text format.
-pub async fn metrics<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outcome {
+pub async fn metrics(app: &App, ex: &mut Exchange<'_>) -> Outcome {
     only_get(ex)?;
     let head = Head::new(Status::OK)
         .header("Content-Type", CONTENT_TYPE)
@@ -39,7 +39,7 @@ pub async fn metrics<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outco
 }
 
 /// `GET /openapi.json`.
-pub async fn openapi<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+pub async fn openapi(ex: &mut Exchange<'_>) -> Outcome {
     only_get(ex)?;
     super::reply_json(ex, Head::new(Status::OK), &crate::openapi::document()).await
 }

@@ -13,7 +13,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
-use teapot_wire::{Exchange, Head, Method, Status, Transport};
+use teapot_wire::{Exchange, Head, Method, Status};
 
 use super::stateful::store_problem;
 use super::{check_name, lock_token, reply_json, sent, status, Outcome};
@@ -88,7 +88,7 @@ fn etag(id: &str, version: u64) -> String {
 }
 
 /// The media type must be JSON (merge-patch too, for PATCH).
-fn check_media<T: Transport>(ex: &Exchange<'_, T>, patch: bool) -> Result<(), Problem> {
+fn check_media(ex: &Exchange<'_>, patch: bool) -> Result<(), Problem> {
     let ctype = super::media_type(ex);
     let ok = matches!(ctype.as_deref(), Some("application/json"))
         || (patch && ctype.as_deref() == Some("application/merge-patch+json"));
@@ -109,7 +109,7 @@ fn check_media<T: Transport>(ex: &Exchange<'_, T>, patch: bool) -> Result<(), Pr
 }
 
 /// Reads and parses the JSON content: 400 when it is not JSON.
-async fn read_json<T: Transport>(ex: &mut Exchange<'_, T>) -> Result<Option<Value>, Problem> {
+async fn read_json(ex: &mut Exchange<'_>) -> Result<Option<Value>, Problem> {
     let Ok(body) = ex.read_body(MAX_ITEM).await else {
         return Ok(None); // the engine answers a broken or oversized body
     };
@@ -182,8 +182,8 @@ fn unprocessable(errors: Vec<(String, String)>) -> Problem {
         .with("errors", Value::Array(list))
 }
 
-async fn answer_item<T: Transport>(
-    ex: &mut Exchange<'_, T>,
+async fn answer_item(
+    ex: &mut Exchange<'_>,
     code: u16,
     id: &str,
     version: u64,
@@ -206,7 +206,7 @@ fn live_doc(item: &Map<String, Value>, lock: Option<&(String, u64)>) -> Value {
 }
 
 /// `POST /items`.
-pub async fn create<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outcome {
+pub async fn create(app: &App, ex: &mut Exchange<'_>) -> Outcome {
     if ex.request().method() != Method::Post {
         return Err(Problem::method_not_allowed(
             ex.request().method().as_str(),
@@ -255,7 +255,7 @@ pub async fn create<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outcom
 
 /// Whether the request carries the lock token (`If: (<token>)` or
 /// `Lock-Token: <token>`).
-fn holds_lock<T: Transport>(ex: &Exchange<'_, T>, token: &str) -> bool {
+fn holds_lock(ex: &Exchange<'_>, token: &str) -> bool {
     ["if", "lock-token"].iter().any(|h| {
         ex.request()
             .header_str(h)
@@ -264,7 +264,7 @@ fn holds_lock<T: Transport>(ex: &Exchange<'_, T>, token: &str) -> bool {
 }
 
 /// `/items/{id}` for every method.
-pub async fn item<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, id: &str) -> Outcome {
+pub async fn item(app: &App, ex: &mut Exchange<'_>, id: &str) -> Outcome {
     check_name("id", id)?;
     let method = ex.request().method();
     let allowed = ["GET", "HEAD", "PUT", "PATCH", "DELETE", "LOCK", "UNLOCK"];
@@ -383,9 +383,9 @@ fn locked(id: &str) -> Problem {
 }
 
 /// PUT, PATCH and DELETE on a live item.
-async fn write<T: Transport>(
+async fn write(
     app: &App,
-    ex: &mut Exchange<'_, T>,
+    ex: &mut Exchange<'_>,
     id: &str,
     version: u64,
     current: Map<String, Value>,
@@ -456,12 +456,7 @@ async fn write<T: Transport>(
 }
 
 /// PUT with `If-None-Match: *` where nothing is: creates the item (201).
-async fn put_new<T: Transport>(
-    app: &App,
-    ex: &mut Exchange<'_, T>,
-    id: &str,
-    expect: Option<u64>,
-) -> Outcome {
+async fn put_new(app: &App, ex: &mut Exchange<'_>, id: &str, expect: Option<u64>) -> Outcome {
     check_media(ex, false)?;
     let Some(doc) = read_json(ex).await? else {
         return Ok(());

@@ -5,7 +5,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
-use teapot_wire::{Exchange, Head, Method, Status, Transport};
+use teapot_wire::{Exchange, Head, Method, Status};
 
 use super::stateful::store_problem;
 use super::{only, query_pairs, reply_json, sent, Outcome};
@@ -20,7 +20,7 @@ fn now_ms() -> u64 {
 
 /// `POST /jobs?seconds=S`: starts a job that takes S seconds (default 2, at
 /// most the server's maximum delay).
-pub async fn start<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outcome {
+pub async fn start(app: &App, ex: &mut Exchange<'_>) -> Outcome {
     only(ex, &[Method::Post])?;
     let mut seconds = 2u64;
     for (k, v) in query_pairs(ex) {
@@ -86,7 +86,7 @@ async fn load(app: &App, id: &str) -> Result<(u64, u64), Problem> {
 
 /// `GET /jobs/{id}`: 200 with progress while running, 303 to the result
 /// when done.
-pub async fn monitor<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, id: &str) -> Outcome {
+pub async fn monitor(app: &App, ex: &mut Exchange<'_>, id: &str) -> Outcome {
     only(ex, &[Method::Get])?;
     let (created, duration) = load(app, id).await?;
     let elapsed = now_ms().saturating_sub(created);
@@ -112,7 +112,7 @@ pub async fn monitor<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, id: &str
 }
 
 /// `GET /jobs/{id}/result`: 200 once the job is done; 404 before.
-pub async fn result<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, id: &str) -> Outcome {
+pub async fn result(app: &App, ex: &mut Exchange<'_>, id: &str) -> Outcome {
     only(ex, &[Method::Get])?;
     let (created, duration) = load(app, id).await?;
     if now_ms().saturating_sub(created) < duration {

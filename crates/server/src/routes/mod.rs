@@ -22,7 +22,7 @@ mod upload;
 mod variants;
 
 use teapot_codes::Status;
-use teapot_wire::{Exchange, Head, Method, Transport};
+use teapot_wire::{Exchange, Head, Method};
 
 use crate::app::App;
 use crate::problem::Problem;
@@ -38,7 +38,7 @@ pub type Outcome = Result<(), Problem>;
 /// other handler runs boxed, so that the future of each connection is only
 /// as large as the forced handler's while it waits for its next request
 /// (idle connections cost that much memory each).
-pub async fn dispatch<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outcome {
+pub async fn dispatch(app: &App, ex: &mut Exchange<'_>) -> Outcome {
     let path = ex.request().path();
     let first = [path.trim_start_matches('/').split('/').next().unwrap_or("")];
     match first {
@@ -51,7 +51,7 @@ pub async fn dispatch<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outc
 }
 
 /// Routes a request whose path does not start with a status code.
-async fn dispatch_named<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outcome {
+async fn dispatch_named(app: &App, ex: &mut Exchange<'_>) -> Outcome {
     let path = ex.request().path().to_owned();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segments.as_slice() {
@@ -139,7 +139,7 @@ async fn dispatch_named<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Ou
 }
 
 /// The query's `name=value` pairs, percent-decoded.
-pub fn query_pairs<T: Transport>(ex: &Exchange<'_, T>) -> Vec<(String, String)> {
+pub fn query_pairs(ex: &Exchange<'_>) -> Vec<(String, String)> {
     ex.request()
         .query()
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
@@ -147,7 +147,7 @@ pub fn query_pairs<T: Transport>(ex: &Exchange<'_, T>) -> Vec<(String, String)> 
 }
 
 /// Refuses methods other than GET and HEAD.
-pub fn only_get<T: Transport>(ex: &Exchange<'_, T>) -> Outcome {
+pub fn only_get(ex: &Exchange<'_>) -> Outcome {
     only(ex, &[Method::Get])
 }
 
@@ -158,7 +158,7 @@ pub fn status(code: u16) -> Status {
 
 /// Refuses methods not in `allowed` with 405 and `Allow`. HEAD is allowed
 /// wherever GET is.
-pub fn only<T: Transport>(ex: &Exchange<'_, T>, allowed: &[Method]) -> Outcome {
+pub fn only(ex: &Exchange<'_>, allowed: &[Method]) -> Outcome {
     let m = ex.request().method();
     let ok = allowed.contains(&m) || (m == Method::Head && allowed.contains(&Method::Get));
     if ok {
@@ -175,11 +175,7 @@ pub fn only<T: Transport>(ex: &Exchange<'_, T>, allowed: &[Method]) -> Outcome {
 }
 
 /// Answers with a JSON document (pretty, like httpbin's).
-pub async fn reply_json<T: Transport>(
-    ex: &mut Exchange<'_, T>,
-    head: Head,
-    doc: &serde_json::Value,
-) -> Outcome {
+pub async fn reply_json(ex: &mut Exchange<'_>, head: Head, doc: &serde_json::Value) -> Outcome {
     let mut body = serde_json::to_vec_pretty(doc).unwrap_or_default();
     body.push(b'\n');
     let head = head.header("Content-Type", "application/json");
@@ -188,7 +184,7 @@ pub async fn reply_json<T: Transport>(
 
 /// The request's media type (`Content-Type` without parameters, lower
 /// case), if it sent one.
-pub fn media_type<T: Transport>(ex: &Exchange<'_, T>) -> Option<String> {
+pub fn media_type(ex: &Exchange<'_>) -> Option<String> {
     ex.request().header_str("content-type").map(|c| {
         c.split(';')
             .next()
@@ -231,7 +227,7 @@ pub fn lock_token() -> String {
 /// Answers an I/O error on the way out: nothing more can be sent.
 /// `path` (an origin-form target) as an absolute URL on this server, with
 /// the scheme the request arrived on and the authority it named.
-pub fn absolute_url<T: Transport>(ex: &Exchange<'_, T>, path: &str) -> String {
+pub fn absolute_url(ex: &Exchange<'_>, path: &str) -> String {
     let host = ex
         .request()
         .header_str("host")

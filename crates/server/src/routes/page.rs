@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use teapot_check::client::{exchange, Request};
 use teapot_check::exchange::Response;
 use teapot_codes::{entries, Class, Entry, Status};
-use teapot_wire::{Exchange, Head, Method, Transport};
+use teapot_wire::{Exchange, Head, Method};
 
 use super::{only, reply_json, sent, Outcome};
 use crate::app::App;
@@ -23,7 +23,7 @@ use teapot_wire::accept::choose;
 const SCRIPT: &str = include_str!("../../assets/page.js");
 
 /// `GET /`.
-pub async fn home<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+pub async fn home(ex: &mut Exchange<'_>) -> Outcome {
     only(ex, &[Method::Get])?;
     let accept = ex.request().header_str("accept").map(str::to_owned);
     let media = choose(
@@ -63,7 +63,7 @@ pub async fn home<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
 }
 
 /// `/static/page.js`.
-pub async fn script<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+pub async fn script(ex: &mut Exchange<'_>) -> Outcome {
     only(ex, &[Method::Get])?;
     let head = Head::new(Status::OK)
         .header("Content-Type", "text/javascript; charset=utf-8")
@@ -208,7 +208,7 @@ fn page() -> String {
 
 /// `GET /try/{code}`: the forced status for `code`, fetched from this same
 /// server, as it appeared on the wire.
-pub async fn try_code<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, code: &str) -> Outcome {
+pub async fn try_code(app: &App, ex: &mut Exchange<'_>, code: &str) -> Outcome {
     only(ex, &[Method::Get])?;
     let status: Status = code
         .parse()

@@ -2,7 +2,7 @@
 //! `/relative-redirect/{n}`, `/absolute-redirect/{n}` and
 //! `/redirect-to?url=&status_code=`. Chains end at `/get`.
 
-use teapot_wire::{Exchange, Head, Method, Transport};
+use teapot_wire::{Exchange, Head, Method};
 
 use super::{only, query_pairs, sent, status, Outcome};
 use crate::problem::Problem;
@@ -35,7 +35,7 @@ fn hops(n: &str) -> Result<u32, Problem> {
 /// `/redirect/{n}` (relative, or absolute with `?absolute=true`),
 /// `/relative-redirect/{n}` and `/absolute-redirect/{n}`: 302 to the next
 /// hop; the last hop points at `/get`.
-pub async fn chain<T: Transport>(ex: &mut Exchange<'_, T>, n: &str, form: Option<Form>) -> Outcome {
+pub async fn chain(ex: &mut Exchange<'_>, n: &str, form: Option<Form>) -> Outcome {
     only(ex, &[Method::Get])?;
     let n = hops(n)?;
     let form = form.unwrap_or_else(|| {
@@ -62,7 +62,7 @@ pub async fn chain<T: Transport>(ex: &mut Exchange<'_, T>, n: &str, form: Option
 
 /// `/redirect-to?url=…&status_code=…`: any method; `status_code` is a
 /// redirect code (default 302) and `url` a relative path or http(s) URL.
-pub async fn redirect_to<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+pub async fn redirect_to(ex: &mut Exchange<'_>) -> Outcome {
     let mut url = None;
     let mut code = 302;
     for (k, v) in query_pairs(ex) {
@@ -85,7 +85,7 @@ pub async fn redirect_to<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
     redirect(ex, code, url).await
 }
 
-async fn redirect<T: Transport>(ex: &mut Exchange<'_, T>, code: u16, location: String) -> Outcome {
+async fn redirect(ex: &mut Exchange<'_>, code: u16, location: String) -> Outcome {
     let body = format!("Redirecting to {location}\n");
     let head = Head::new(status(code))
         .header("Location", location)

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use teapot_wire::{Exchange, Head, Method, Status, Transport};
+use teapot_wire::{Exchange, Head, Method, Status};
 
 use super::{only, query_pairs, reply_json, sent, Outcome};
 use crate::app::App;
@@ -14,7 +14,7 @@ use crate::routes::forced::STYLESHEET;
 
 /// `/processing?duration=S`: works for `duration` seconds (default 3, at
 /// most the server's maximum delay), sending 102 every second, then 200.
-pub async fn processing<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Outcome {
+pub async fn processing(app: &App, ex: &mut Exchange<'_>) -> Outcome {
     let mut seconds = 3u64;
     for (k, v) in query_pairs(ex) {
         if k == "duration" {
@@ -45,7 +45,7 @@ pub async fn processing<T: Transport>(app: &App, ex: &mut Exchange<'_, T>) -> Ou
 
 /// `/early-hints`: 103 with a preload of the stylesheet, then a page that
 /// uses it.
-pub async fn early_hints<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+pub async fn early_hints(ex: &mut Exchange<'_>) -> Outcome {
     only(ex, &[Method::Get])?;
     let link = format!("<{STYLESHEET}>; rel=preload; as=style");
     if ex
@@ -72,7 +72,7 @@ pub const PORTAL_COOKIE: &str = "teapot_portal=signed-in";
 
 /// `/portal`: 511 with a sign-in link until the portal cookie is sent;
 /// `/portal/sign-in` sets it and sends the client back.
-pub async fn portal<T: Transport>(ex: &mut Exchange<'_, T>, sign_in: bool) -> Outcome {
+pub async fn portal(ex: &mut Exchange<'_>, sign_in: bool) -> Outcome {
     if sign_in {
         let head = Head::new(Status::SEE_OTHER)
             .header("Location", "/portal")
@@ -104,7 +104,7 @@ pub const EXTENSION: &str = "urn:teapot:ext:brew";
 
 /// `/extension`: 510 unless the request declares the mandatory extension
 /// in `Man` or `C-Man` (`Man: "urn:teapot:ext:brew"; ns=16`).
-pub async fn extension<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+pub async fn extension(ex: &mut Exchange<'_>) -> Outcome {
     let declared = ["man", "c-man"].iter().any(|field| {
         ex.request().header_all(field).any(|v| {
             String::from_utf8_lossy(v)
@@ -125,7 +125,7 @@ pub async fn extension<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
 
 /// `/reset`: GET shows a form; posting it answers 205 so the client clears
 /// the form.
-pub async fn reset<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+pub async fn reset(ex: &mut Exchange<'_>) -> Outcome {
     only(ex, &[Method::Get, Method::Post])?;
     if ex.request().method() == Method::Post {
         if ex.read_body(64 * 1024).await.is_err() {
@@ -142,7 +142,7 @@ pub async fn reset<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
 
 /// `/pay`: 402 until the request carries a payment token in
 /// `X-Payment-Token`.
-pub async fn pay<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+pub async fn pay(ex: &mut Exchange<'_>) -> Outcome {
     let token = ex
         .request()
         .header_str("x-payment-token")

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use teapot_codes::Status;
-use teapot_wire::{Exchange, Head, Method, Transport};
+use teapot_wire::{Exchange, Head, Method};
 
 use super::{check_name, query_pairs, reply_json, sent, Outcome};
 use crate::app::App;
@@ -43,7 +43,7 @@ pub fn store_problem(app: &App, e: StoreError) -> Problem {
 /// `/flaky/{key}?codes=503,503,200`: the n-th request for `key` gets the
 /// n-th code (the last one repeats), answered as forced status (so
 /// `delay=`, `header=`, `retry_after=` apply). `DELETE` starts over.
-pub async fn flaky<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, key: &str) -> Outcome {
+pub async fn flaky(app: &App, ex: &mut Exchange<'_>, key: &str) -> Outcome {
     check_name("key", key)?;
     if ex.request().method() == Method::Delete {
         app.state
@@ -91,7 +91,7 @@ pub async fn flaky<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, key: &str)
 /// `/limit/{key}?rate=N/s` (or `N/m`, `N/h`; default 10/s): a token bucket
 /// of N tokens refilled over the period. Within budget: 200; over it: 429
 /// with `Retry-After`. Both carry `RateLimit-Policy` and `RateLimit`.
-pub async fn limit<T: Transport>(app: &App, ex: &mut Exchange<'_, T>, key: &str) -> Outcome {
+pub async fn limit(app: &App, ex: &mut Exchange<'_>, key: &str) -> Outcome {
     check_name("key", key)?;
     let (mut quota, mut period, mut spec) = (10u64, Duration::from_secs(1), "10/s".to_string());
     for (k, v) in query_pairs(ex) {

@@ -6,7 +6,7 @@
 //! 417 from the engine, before any handler.)
 
 use serde_json::json;
-use teapot_wire::{BodyKind, Exchange, Head, Method, Status, Transport};
+use teapot_wire::{BodyKind, Exchange, Head, Method, Status};
 
 use super::{only, query_pairs, reply_json, Outcome};
 use crate::problem::Problem;
@@ -17,7 +17,7 @@ pub const ACCEPTED: &str = "application/octet-stream, text/plain, application/js
 pub const DEFAULT_MAX: u64 = 1024 * 1024;
 
 /// Serves `/upload[?max=BYTES]`.
-pub async fn upload<T: Transport>(ex: &mut Exchange<'_, T>) -> Outcome {
+pub async fn upload(ex: &mut Exchange<'_>) -> Outcome {
     only(ex, &[Method::Post, Method::Put])?;
     let mut max = DEFAULT_MAX;
     for (k, v) in query_pairs(ex) {

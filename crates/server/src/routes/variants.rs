@@ -6,7 +6,7 @@
 //! resource misconfigured so that its variant negotiates again: 506.
 
 use serde_json::json;
-use teapot_wire::{Exchange, Head, Method, Status, Transport};
+use teapot_wire::{Exchange, Head, Method, Status};
 
 use super::{only, sent, Outcome};
 use crate::problem::Problem;
@@ -40,7 +40,7 @@ fn links() -> String {
 }
 
 /// `/negotiate` and its variants.
-pub async fn negotiate<T: Transport>(ex: &mut Exchange<'_, T>, variant: Option<&str>) -> Outcome {
+pub async fn negotiate(ex: &mut Exchange<'_>, variant: Option<&str>) -> Outcome {
     only(ex, &[Method::Get])?;
     if let Some(v) = variant {
         if v == "loop" {

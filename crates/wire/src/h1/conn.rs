@@ -59,7 +59,7 @@ pub trait Service: Send + Sync + 'static {
     /// Answers one request. The exchange must end with a final response, a
     /// protocol switch or a fault; if it returns without one, the engine
     /// answers 500 (or the status of a body error it met).
-    fn call<T: Transport>(&self, ex: &mut Exchange<'_, T>) -> impl Future<Output = ()> + Send;
+    fn call(&self, ex: &mut Exchange<'_>) -> impl Future<Output = ()> + Send;
 }
 
 /// Settings shared by every connection of a server.
@@ -223,10 +223,12 @@ pub enum Fault {
     Raw(Bytes),
 }
 
-pub(crate) struct Conn<T> {
-    pub(crate) io: T,
+/// One HTTP/1.x connection: its buffers, and the transport last so that a
+/// `&mut Conn<T>` can be seen as a `&mut Conn<dyn Transport>`.
+pub(crate) struct Conn<T: ?Sized> {
     pub(crate) rbuf: BytesMut,
     wbuf: Vec<u8>,
+    pub(crate) io: T,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -248,10 +250,10 @@ enum State {
 }
 
 /// The protocol under an exchange.
-pub(crate) enum Wire<'c, T> {
+pub(crate) enum Wire<'c> {
     /// An HTTP/1.x connection, owned by this exchange until it ends.
     H1 {
-        conn: &'c mut Conn<T>,
+        conn: &'c mut Conn<dyn Transport>,
         shutdown: &'c Shutdown,
         decoder: Decoder,
     },
@@ -274,8 +276,8 @@ pub(crate) enum Wire<'c, T> {
 /// responses are HEADERS frames, content is DATA frames, connection-specific
 /// fields are never sent, [`switch`](Exchange::switch) is refused (HTTP/2
 /// has no 101), and faults become `RST_STREAM` or `GOAWAY`.
-pub struct Exchange<'c, T> {
-    wire: Wire<'c, T>,
+pub struct Exchange<'c> {
+    wire: Wire<'c>,
     limits: &'c Limits,
     remote: Option<SocketAddr>,
     secure: bool,
@@ -317,14 +319,14 @@ pub fn is_misuse(e: &io::Error) -> bool {
         .is_some_and(|inner| inner.is::<Misuse>() || inner.is::<crate::InvalidField>())
 }
 
-impl<'c, T: Transport> Exchange<'c, T> {
+impl<'c> Exchange<'c> {
     pub(crate) fn new(
-        wire: Wire<'c, T>,
+        wire: Wire<'c>,
         limits: &'c Limits,
         remote: Option<SocketAddr>,
         secure: bool,
         req: Request,
-    ) -> Exchange<'c, T> {
+    ) -> Exchange<'c> {
         Exchange {
             wire,
             limits,
@@ -756,7 +758,7 @@ impl<'c, T: Transport> Exchange<'c, T> {
     /// for an upgrade (RFC 9110 §7.8); `head` must be a 101 naming the
     /// protocol in `Upgrade`. HTTP/2 has no 101 (RFC 9113 §8.6): there the
     /// call fails and nothing is sent.
-    pub async fn switch(&mut self, head: Head) -> io::Result<Upgraded<'_, T>> {
+    pub async fn switch(&mut self, head: Head) -> io::Result<Upgraded<'_>> {
         if self.state != State::Head {
             return Err(misuse("switch must be the final answer"));
         }
@@ -989,7 +991,13 @@ impl<'c, T: Transport> Exchange<'c, T> {
     }
 }
 
-fn write_h1_head<T>(conn: &mut Conn<T>, head: &Head, framing: Framing, close: bool, req: &Request) {
+fn write_h1_head<T: ?Sized>(
+    conn: &mut Conn<T>,
+    head: &Head,
+    framing: Framing,
+    close: bool,
+    req: &Request,
+) {
     let asked_upgrade = head.get("connection").is_some_and(|v| {
         v.split(|&b| b == b',')
             .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"upgrade"))
@@ -1007,7 +1015,7 @@ fn write_h1_head<T>(conn: &mut Conn<T>, head: &Head, framing: Framing, close: bo
 /// (a big response written whole) is given back.
 const WRITE_KEEP: usize = 16 * 1024;
 
-async fn flush_wbuf<T: Transport>(conn: &mut Conn<T>) -> io::Result<()> {
+async fn flush_wbuf<T: Transport + ?Sized>(conn: &mut Conn<T>) -> io::Result<()> {
     let r = conn.io.write_all(&conn.wbuf).await;
     conn.wbuf.clear();
     if conn.wbuf.capacity() > WRITE_KEEP {
@@ -1019,7 +1027,7 @@ async fn flush_wbuf<T: Transport>(conn: &mut Conn<T>) -> io::Result<()> {
 
 /// The connection after a 101: reads first return what the client sent
 /// behind the upgrade request, then the transport's own bytes.
-pub type Upgraded<'a, T> = Rewind<&'a mut T>;
+pub type Upgraded<'a> = Rewind<&'a mut dyn Transport>;
 
 /// A byte stream with bytes already read from it put back in front: reads
 /// return `pre` first, then the stream's own bytes; writes go straight
@@ -1076,7 +1084,7 @@ impl<R: AsyncWrite + Unpin> AsyncWrite for Rewind<R> {
 /// head or body needs more.
 const READ_START: usize = 2048;
 
-async fn read_more<T: Transport>(io: &mut T, buf: &mut BytesMut) -> io::Result<usize> {
+async fn read_more<T: Transport + ?Sized>(io: &mut T, buf: &mut BytesMut) -> io::Result<usize> {
     if buf.capacity() - buf.len() < 1024 {
         buf.reserve(if buf.capacity() == 0 {
             READ_START
@@ -1107,7 +1115,7 @@ enum Next {
 /// request with `Upgrade: h2c` (RFC 7540 §3.2), answered on stream 1 after
 /// a 101. Over TLS, ALPN decides before this is called; see
 /// [`crate::h2::serve`].
-pub async fn serve_connection<T: Transport, S: Service>(
+pub async fn serve_connection<T: Transport + 'static, S: Service>(
     io: T,
     remote: Option<SocketAddr>,
     service: &S,
@@ -1115,9 +1123,9 @@ pub async fn serve_connection<T: Transport, S: Service>(
     mut shutdown: Shutdown,
 ) {
     let mut conn = Conn {
-        io,
         rbuf: BytesMut::with_capacity(READ_START),
         wbuf: Vec::new(),
+        io,
     };
     if let Some(o) = &config.observer {
         o.connection_opened();
@@ -1125,7 +1133,7 @@ pub async fn serve_connection<T: Transport, S: Service>(
     let switch = serve_requests(&mut conn, remote, service, config, &mut shutdown).await;
     if let Some(to_h2) = switch {
         let pre = conn.rbuf.split();
-        let io = Upgraded {
+        let io = Rewind {
             io: &mut conn.io,
             pre,
         };
@@ -1145,8 +1153,8 @@ pub async fn serve_connection<T: Transport, S: Service>(
 /// Answers one exchange through the service: the in-flight bound, the
 /// handler (a panic is caught and answered with 500), then what the handler
 /// left open. Returns whether the connection may carry more.
-pub(crate) async fn run_exchange<T: Transport, S: Service>(
-    ex: &mut Exchange<'_, T>,
+pub(crate) async fn run_exchange<S: Service>(
+    ex: &mut Exchange<'_>,
     service: &S,
     config: &Config,
 ) -> bool {
@@ -1177,7 +1185,7 @@ pub(crate) async fn run_exchange<T: Transport, S: Service>(
 
 /// Serves HTTP/1.x requests; returns how to go on in HTTP/2 when the
 /// connection turns into it.
-async fn serve_requests<T: Transport, S: Service>(
+async fn serve_requests<T: Transport + 'static, S: Service>(
     conn: &mut Conn<T>,
     remote: Option<SocketAddr>,
     service: &S,
@@ -1262,11 +1270,7 @@ async fn serve_requests<T: Transport, S: Service>(
     None
 }
 
-pub(crate) fn observe_exchange<T: Transport>(
-    ex: &Exchange<'_, T>,
-    started: Instant,
-    config: &Config,
-) {
+pub(crate) fn observe_exchange(ex: &Exchange<'_>, started: Instant, config: &Config) {
     if let Some(observer) = &config.observer {
         observer.exchange(&ex.record(started));
     }
@@ -1278,7 +1282,7 @@ pub(crate) fn observe_exchange<T: Transport>(
 /// A connection that waits [`EVICTABLE_AFTER`] for its next request gives
 /// back its buffers and registers as idle, so that a server at its
 /// connection limit may close it to make room.
-async fn read_head<T: Transport>(
+async fn read_head<T: Transport + ?Sized>(
     conn: &mut Conn<T>,
     config: &Config,
     first: bool,
@@ -1376,7 +1380,11 @@ pub(crate) async fn wait_shutdown(shutdown: &mut Shutdown) {
 }
 
 /// Answers a request whose head could not be read, then closes.
-async fn refuse_unparsed<T: Transport>(conn: &mut Conn<T>, e: RequestError, limits: &Limits) {
+async fn refuse_unparsed<T: Transport + ?Sized>(
+    conn: &mut Conn<T>,
+    e: RequestError,
+    limits: &Limits,
+) {
     let (head, body) = problem(e.status(), &e.explain(limits));
     conn.wbuf.clear();
     let fields = encode::ConnectionField {
@@ -1398,7 +1406,7 @@ async fn refuse_unparsed<T: Transport>(conn: &mut Conn<T>, e: RequestError, limi
 /// Closes in stages (RFC 9112 §9.6): send FIN, then read and discard for a
 /// short while, so that unread request bytes do not turn the close into a
 /// reset that would destroy the response in flight.
-async fn linger_close<T: Transport>(conn: &mut Conn<T>) {
+async fn linger_close<T: Transport + ?Sized>(conn: &mut Conn<T>) {
     let _ = conn.io.shutdown().await;
     let deadline = tokio::time::Instant::now() + Duration::from_millis(500);
     // On the heap: an array here would be part of every connection's

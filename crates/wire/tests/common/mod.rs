@@ -8,9 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use teapot_wire::{
-    serve_connection, Config, Exchange, Fault, Head, Limits, Service, Status, Transport,
-};
+use teapot_wire::{serve_connection, Config, Exchange, Fault, Head, Limits, Service, Status};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -26,7 +24,7 @@ pub fn status(n: u16) -> Status {
 pub struct TestService;
 
 impl Service for TestService {
-    async fn call<T: Transport>(&self, ex: &mut Exchange<'_, T>) {
+    async fn call(&self, ex: &mut Exchange<'_>) {
         let path = ex.request().path().to_owned();
         match path.as_str() {
             "/echo" => {
