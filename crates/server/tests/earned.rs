@@ -5,11 +5,6 @@ mod common;
 use serde_json::Value;
 use teapot_testkit::{get, request as req, Client, Response};
 
-async fn ask(c: &mut Client, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
-    c.send(req(method, path, headers, "")).await;
-    c.response(method == "HEAD").await
-}
-
 fn json(r: &Response) -> Value {
     serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("{e}: {:?}", r.text()))
 }
@@ -21,7 +16,7 @@ async fn redirect_chains_end_at_get() {
     let mut path = "/redirect/3".to_string();
     let mut seen = Vec::new();
     for _ in 0..10 {
-        let r = ask(&mut c, "GET", &path, &[]).await;
+        let r = c.ask("GET", &path, &[]).await;
         seen.push(r.status);
         if r.status != 302 {
             break;
@@ -30,26 +25,24 @@ async fn redirect_chains_end_at_get() {
     }
     assert_eq!(seen, [302, 302, 302, 200]);
     assert_eq!(path, "/get");
-    let r = ask(&mut c, "GET", "/absolute-redirect/2", &[]).await;
+    let r = c.ask("GET", "/absolute-redirect/2", &[]).await;
     assert_eq!(r.header("location"), Some("http://t/absolute-redirect/1"));
-    let r = ask(&mut c, "GET", "/redirect/2?absolute=true", &[]).await;
+    let r = c.ask("GET", "/redirect/2?absolute=true", &[]).await;
     assert_eq!(r.header("location"), Some("http://t/absolute-redirect/1"));
-    let r = ask(&mut c, "GET", "/relative-redirect/1", &[]).await;
+    let r = c.ask("GET", "/relative-redirect/1", &[]).await;
     assert_eq!(r.header("location"), Some("/get"));
     for bad in ["/redirect/0", "/redirect/101", "/redirect/x"] {
-        assert_eq!(ask(&mut c, "GET", bad, &[]).await.status, 400, "{bad}");
+        assert_eq!(c.ask("GET", bad, &[]).await.status, 400, "{bad}");
     }
-    let r = ask(
-        &mut c,
-        "DELETE",
-        "/redirect-to?url=/anything&status_code=307",
-        &[],
-    )
-    .await;
+    let r = c
+        .ask("DELETE", "/redirect-to?url=/anything&status_code=307", &[])
+        .await;
     assert_eq!((r.status, r.header("location")), (307, Some("/anything")));
-    let r = ask(&mut c, "GET", "/redirect-to?url=javascript:x", &[]).await;
+    let r = c.ask("GET", "/redirect-to?url=javascript:x", &[]).await;
     assert_eq!(json(&r)["type"], "/problems/bad-location");
-    let r = ask(&mut c, "GET", "/redirect-to?url=/x&status_code=200", &[]).await;
+    let r = c
+        .ask("GET", "/redirect-to?url=/x&status_code=200", &[])
+        .await;
     assert_eq!(json(&r)["type"], "/problems/bad-option");
 }
 
@@ -57,32 +50,32 @@ async fn redirect_chains_end_at_get() {
 async fn basic_auth() {
     let server = common::server().await;
     let mut c = Client::connect(server.addr()).await;
-    let r = ask(&mut c, "GET", "/basic-auth/user/pass", &[]).await;
+    let r = c.ask("GET", "/basic-auth/user/pass", &[]).await;
     assert_eq!(
         (r.status, r.header("www-authenticate")),
         (401, Some("Basic realm=\"teapot\", charset=\"UTF-8\""))
     );
     // user:pass
-    let r = ask(
-        &mut c,
-        "GET",
-        "/basic-auth/user/pass",
-        &[("Authorization", "Basic dXNlcjpwYXNz")],
-    )
-    .await;
+    let r = c
+        .ask(
+            "GET",
+            "/basic-auth/user/pass",
+            &[("Authorization", "Basic dXNlcjpwYXNz")],
+        )
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(
         json(&r),
         serde_json::json!({"authenticated": true, "user": "user"})
     );
     // user:wrong
-    let r = ask(
-        &mut c,
-        "GET",
-        "/basic-auth/user/pass",
-        &[("Authorization", "Basic dXNlcjp3cm9uZw==")],
-    )
-    .await;
+    let r = c
+        .ask(
+            "GET",
+            "/basic-auth/user/pass",
+            &[("Authorization", "Basic dXNlcjp3cm9uZw==")],
+        )
+        .await;
     assert_eq!(r.status, 401);
     for bad in [
         "Basic ***",
@@ -91,25 +84,21 @@ async fn basic_auth() {
         "Digest abc",
         "Basic /w==",
     ] {
-        let r = ask(
-            &mut c,
-            "GET",
-            "/basic-auth/user/pass",
-            &[("Authorization", bad)],
-        )
-        .await;
+        let r = c
+            .ask("GET", "/basic-auth/user/pass", &[("Authorization", bad)])
+            .await;
         assert_eq!(r.status, 401, "{bad}");
         assert!(r.header("www-authenticate").is_some());
     }
-    let r = ask(&mut c, "GET", "/hidden-basic-auth/user/pass", &[]).await;
+    let r = c.ask("GET", "/hidden-basic-auth/user/pass", &[]).await;
     assert_eq!((r.status, r.header("www-authenticate")), (404, None));
-    let r = ask(
-        &mut c,
-        "GET",
-        "/hidden-basic-auth/user/pass",
-        &[("Authorization", "Basic dXNlcjpwYXNz")],
-    )
-    .await;
+    let r = c
+        .ask(
+            "GET",
+            "/hidden-basic-auth/user/pass",
+            &[("Authorization", "Basic dXNlcjpwYXNz")],
+        )
+        .await;
     assert_eq!(r.status, 200);
 }
 
@@ -117,73 +106,65 @@ async fn basic_auth() {
 async fn bearer_proxy_and_roles() {
     let server = common::server().await;
     let mut c = Client::connect(server.addr()).await;
-    let r = ask(&mut c, "GET", "/bearer", &[]).await;
+    let r = c.ask("GET", "/bearer", &[]).await;
     assert_eq!(
         (r.status, r.header("www-authenticate")),
         (401, Some("Bearer realm=\"teapot\""))
     );
-    let r = ask(
-        &mut c,
-        "GET",
-        "/bearer",
-        &[("Authorization", "Bearer abc.123")],
-    )
-    .await;
+    let r = c
+        .ask("GET", "/bearer", &[("Authorization", "Bearer abc.123")])
+        .await;
     assert_eq!(json(&r)["token"], "abc.123");
-    let r = ask(
-        &mut c,
-        "GET",
-        "/bearer",
-        &[("Authorization", "Bearer not a token")],
-    )
-    .await;
+    let r = c
+        .ask("GET", "/bearer", &[("Authorization", "Bearer not a token")])
+        .await;
     assert_eq!(r.status, 401);
     assert!(r
         .header("www-authenticate")
         .unwrap()
         .contains("error=\"invalid_token\""));
 
-    let r = ask(&mut c, "GET", "/proxy-auth/u/p", &[]).await;
+    let r = c.ask("GET", "/proxy-auth/u/p", &[]).await;
     assert_eq!(
         (r.status, r.header("proxy-authenticate")),
         (407, Some("Basic realm=\"teapot proxy\", charset=\"UTF-8\""))
     );
     // u:p
-    let r = ask(
-        &mut c,
-        "GET",
-        "/proxy-auth/u/p",
-        &[("Proxy-Authorization", "Basic dTpw")],
-    )
-    .await;
+    let r = c
+        .ask(
+            "GET",
+            "/proxy-auth/u/p",
+            &[("Proxy-Authorization", "Basic dTpw")],
+        )
+        .await;
     assert_eq!(r.status, 200);
 
-    let r = ask(&mut c, "GET", "/role/admin", &[]).await;
+    let r = c.ask("GET", "/role/admin", &[]).await;
     assert_eq!(r.status, 401);
-    let r = ask(
-        &mut c,
-        "GET",
-        "/role/admin",
-        &[("Authorization", "Bearer teapot.editor")],
-    )
-    .await;
+    let r = c
+        .ask(
+            "GET",
+            "/role/admin",
+            &[("Authorization", "Bearer teapot.editor")],
+        )
+        .await;
     assert_eq!(r.status, 403);
     assert_eq!(json(&r)["roles"], serde_json::json!(["editor"]));
-    let r = ask(
-        &mut c,
-        "GET",
-        "/role/admin",
-        &[("Authorization", "Bearer teapot.editor.admin")],
-    )
-    .await;
+    let r = c
+        .ask(
+            "GET",
+            "/role/admin",
+            &[("Authorization", "Bearer teapot.editor.admin")],
+        )
+        .await;
     assert_eq!(r.status, 200);
-    let r = ask(
-        &mut c,
-        "GET",
-        "/role/admin",
-        &[("Authorization", "Bearer someone-else")],
-    )
-    .await;
+    let r = c
+        .ask(
+            "GET",
+            "/role/admin",
+            &[("Authorization", "Bearer someone-else")],
+        )
+        .await;
     assert_eq!(r.status, 401);
 }
 
@@ -191,10 +172,10 @@ async fn bearer_proxy_and_roles() {
 async fn conditional_requests() {
     let server = common::server().await;
     let mut c = Client::connect(server.addr()).await;
-    let r = ask(&mut c, "GET", "/etag/abc", &[]).await;
+    let r = c.ask("GET", "/etag/abc", &[]).await;
     assert_eq!((r.status, r.header("etag")), (200, Some("\"abc\"")));
     for inm in ["\"abc\"", "W/\"abc\"", "\"x\", \"abc\"", "*"] {
-        let r = ask(&mut c, "GET", "/etag/abc", &[("If-None-Match", inm)]).await;
+        let r = c.ask("GET", "/etag/abc", &[("If-None-Match", inm)]).await;
         assert_eq!(
             (r.status, r.header("etag")),
             (304, Some("\"abc\"")),
@@ -202,87 +183,75 @@ async fn conditional_requests() {
         );
         assert!(r.body.is_empty() && r.header("content-length").is_none());
     }
-    let r = ask(
-        &mut c,
-        "GET",
-        "/etag/abc",
-        &[("If-None-Match", "\"other\"")],
-    )
-    .await;
+    let r = c
+        .ask("GET", "/etag/abc", &[("If-None-Match", "\"other\"")])
+        .await;
     assert_eq!(r.status, 200);
-    let r = ask(&mut c, "GET", "/etag/abc", &[("If-Match", "\"other\"")]).await;
+    let r = c
+        .ask("GET", "/etag/abc", &[("If-Match", "\"other\"")])
+        .await;
     assert_eq!(r.status, 412);
-    let r = ask(&mut c, "GET", "/etag/abc", &[("If-Match", "W/\"abc\"")]).await;
+    let r = c
+        .ask("GET", "/etag/abc", &[("If-Match", "W/\"abc\"")])
+        .await;
     assert_eq!(r.status, 412, "If-Match compares strongly");
-    let r = ask(&mut c, "GET", "/etag/abc", &[("If-Match", "\"abc\"")]).await;
+    let r = c.ask("GET", "/etag/abc", &[("If-Match", "\"abc\"")]).await;
     assert_eq!(r.status, 200);
     // If-Match is evaluated first.
-    let r = ask(
-        &mut c,
-        "GET",
-        "/etag/abc",
-        &[("If-Match", "\"no\""), ("If-None-Match", "\"abc\"")],
-    )
-    .await;
+    let r = c
+        .ask(
+            "GET",
+            "/etag/abc",
+            &[("If-Match", "\"no\""), ("If-None-Match", "\"abc\"")],
+        )
+        .await;
     assert_eq!(r.status, 412);
 
-    let r = ask(&mut c, "GET", "/cache/60", &[]).await;
+    let r = c.ask("GET", "/cache/60", &[]).await;
     let last_modified = r.header("last-modified").unwrap().to_string();
     assert_eq!(r.header("cache-control"), Some("public, max-age=60"));
-    let r = ask(
-        &mut c,
-        "GET",
-        "/cache/60",
-        &[("If-None-Match", "\"cache-v1\"")],
-    )
-    .await;
+    let r = c
+        .ask("GET", "/cache/60", &[("If-None-Match", "\"cache-v1\"")])
+        .await;
     assert_eq!(
         (r.status, r.header("cache-control"), r.header("etag")),
         (304, Some("public, max-age=60"), Some("\"cache-v1\""))
     );
-    let r = ask(
-        &mut c,
-        "GET",
-        "/cache",
-        &[("If-Modified-Since", &last_modified)],
-    )
-    .await;
+    let r = c
+        .ask("GET", "/cache", &[("If-Modified-Since", &last_modified)])
+        .await;
     assert_eq!(r.status, 304);
-    let r = ask(
-        &mut c,
-        "GET",
-        "/cache",
-        &[("If-Modified-Since", "Thu, 01 Jan 1970 00:00:00 GMT")],
-    )
-    .await;
+    let r = c
+        .ask(
+            "GET",
+            "/cache",
+            &[("If-Modified-Since", "Thu, 01 Jan 1970 00:00:00 GMT")],
+        )
+        .await;
     assert_eq!(r.status, 200);
     // If-None-Match, when present, makes If-Modified-Since irrelevant.
-    let r = ask(
-        &mut c,
-        "GET",
-        "/cache",
-        &[
-            ("If-None-Match", "\"stale\""),
-            ("If-Modified-Since", &last_modified),
-        ],
-    )
-    .await;
+    let r = c
+        .ask(
+            "GET",
+            "/cache",
+            &[
+                ("If-None-Match", "\"stale\""),
+                ("If-Modified-Since", &last_modified),
+            ],
+        )
+        .await;
     assert_eq!(r.status, 200);
-    let r = ask(
-        &mut c,
-        "GET",
-        "/cache",
-        &[("If-Unmodified-Since", "Thu, 01 Jan 1970 00:00:00 GMT")],
-    )
-    .await;
+    let r = c
+        .ask(
+            "GET",
+            "/cache",
+            &[("If-Unmodified-Since", "Thu, 01 Jan 1970 00:00:00 GMT")],
+        )
+        .await;
     assert_eq!(r.status, 412);
-    let r = ask(
-        &mut c,
-        "GET",
-        "/cache",
-        &[("If-Modified-Since", "not a date")],
-    )
-    .await;
+    let r = c
+        .ask("GET", "/cache", &[("If-Modified-Since", "not a date")])
+        .await;
     assert_eq!(r.status, 200, "an invalid date is ignored");
 }
 
@@ -290,24 +259,26 @@ async fn conditional_requests() {
 async fn ranges() {
     let server = common::server().await;
     let mut c = Client::connect(server.addr()).await;
-    let r = ask(&mut c, "GET", "/range/100", &[]).await;
+    let r = c.ask("GET", "/range/100", &[]).await;
     assert_eq!(
         (r.status, r.header("accept-ranges"), r.body.len()),
         (200, Some("bytes"), 100)
     );
     let etag = r.header("etag").unwrap().to_string();
     let modified = r.header("last-modified").unwrap().to_string();
-    let r = ask(&mut c, "GET", "/range/100", &[("Range", "bytes=0-9")]).await;
+    let r = c.ask("GET", "/range/100", &[("Range", "bytes=0-9")]).await;
     assert_eq!(
         (r.status, r.header("content-range"), r.text().as_str()),
         (206, Some("bytes 0-9/100"), "abcdefghij")
     );
-    let r = ask(&mut c, "GET", "/range/100", &[("Range", "bytes=-3")]).await;
+    let r = c.ask("GET", "/range/100", &[("Range", "bytes=-3")]).await;
     assert_eq!(
         (r.header("content-range"), r.text().as_str()),
         (Some("bytes 97-99/100"), "tuv")
     );
-    let r = ask(&mut c, "GET", "/range/100", &[("Range", "bytes=0-0,50-51")]).await;
+    let r = c
+        .ask("GET", "/range/100", &[("Range", "bytes=0-0,50-51")])
+        .await;
     assert!(r
         .header("content-type")
         .unwrap()
@@ -315,58 +286,58 @@ async fn ranges() {
     assert!(r
         .text()
         .contains("Content-Range: bytes 50-51/100\r\n\r\nyz\r\n"));
-    let r = ask(&mut c, "GET", "/range/100", &[("Range", "bytes=100-")]).await;
+    let r = c.ask("GET", "/range/100", &[("Range", "bytes=100-")]).await;
     assert_eq!(
         (r.status, r.header("content-range")),
         (416, Some("bytes */100"))
     );
-    let r = ask(
-        &mut c,
-        "GET",
-        "/range/100",
-        &[("Range", "bytes=5-9"), ("If-Range", &etag)],
-    )
-    .await;
+    let r = c
+        .ask(
+            "GET",
+            "/range/100",
+            &[("Range", "bytes=5-9"), ("If-Range", &etag)],
+        )
+        .await;
     assert_eq!(r.status, 206);
-    let r = ask(
-        &mut c,
-        "GET",
-        "/range/100",
-        &[("Range", "bytes=5-9"), ("If-Range", "\"old\"")],
-    )
-    .await;
+    let r = c
+        .ask(
+            "GET",
+            "/range/100",
+            &[("Range", "bytes=5-9"), ("If-Range", "\"old\"")],
+        )
+        .await;
     assert_eq!(
         (r.status, r.body.len()),
         (200, 100),
         "a failed If-Range sends it all"
     );
-    let r = ask(
-        &mut c,
-        "GET",
-        "/range/100",
-        &[("Range", "bytes=5-9"), ("If-Range", &modified)],
-    )
-    .await;
+    let r = c
+        .ask(
+            "GET",
+            "/range/100",
+            &[("Range", "bytes=5-9"), ("If-Range", &modified)],
+        )
+        .await;
     assert_eq!(r.status, 206);
-    let r = ask(&mut c, "GET", "/range/100", &[("Range", "lines=1-2")]).await;
+    let r = c.ask("GET", "/range/100", &[("Range", "lines=1-2")]).await;
     assert_eq!(r.status, 200, "an unknown unit is ignored");
-    let r = ask(&mut c, "HEAD", "/range/100", &[("Range", "bytes=0-9")]).await;
+    let r = c.ask("HEAD", "/range/100", &[("Range", "bytes=0-9")]).await;
     assert_eq!(
         (r.status, r.header("content-length")),
         (200, Some("100")),
         "ranges are for GET"
     );
 
-    let a = ask(&mut c, "GET", "/bytes/64?seed=7", &[]).await;
-    let b = ask(&mut c, "GET", "/bytes/64?seed=7", &[]).await;
+    let a = c.ask("GET", "/bytes/64?seed=7", &[]).await;
+    let b = c.ask("GET", "/bytes/64?seed=7", &[]).await;
     assert_eq!((a.body.len(), &a.body), (64, &b.body));
     assert_eq!(a.header("content-type"), Some("application/octet-stream"));
-    let d = ask(&mut c, "GET", "/bytes/64?seed=8", &[]).await;
+    let d = c.ask("GET", "/bytes/64?seed=8", &[]).await;
     assert_ne!(a.body, d.body);
-    assert_eq!(ask(&mut c, "GET", "/bytes/999999", &[]).await.status, 400);
+    assert_eq!(c.ask("GET", "/bytes/999999", &[]).await.status, 400);
     // Made piece by piece as sent: a range is the same bytes as the slice
     // of the whole, at any offset.
-    let whole = ask(&mut c, "GET", "/bytes/100000?seed=3", &[]).await;
+    let whole = c.ask("GET", "/bytes/100000?seed=3", &[]).await;
     assert_eq!(whole.body.len(), 100_000);
     for (a, b) in [
         (0usize, 0usize),
@@ -374,17 +345,19 @@ async fn ranges() {
         (50_001, 99_998),
         (99_999, 99_999),
     ] {
-        let r = ask(
-            &mut c,
-            "GET",
-            "/bytes/100000?seed=3",
-            &[("Range", &format!("bytes={a}-{b}"))],
-        )
-        .await;
+        let r = c
+            .ask(
+                "GET",
+                "/bytes/100000?seed=3",
+                &[("Range", &format!("bytes={a}-{b}"))],
+            )
+            .await;
         assert_eq!(r.status, 206);
         assert_eq!(r.body, whole.body[a..=b], "{a}-{b}");
     }
-    let r = ask(&mut c, "GET", "/range/70000", &[("Range", "bytes=69990-")]).await;
+    let r = c
+        .ask("GET", "/range/70000", &[("Range", "bytes=69990-")])
+        .await;
     let alphabet: Vec<u8> = (69_990..70_000u64).map(|i| b'a' + (i % 26) as u8).collect();
     assert_eq!(r.body, alphabet);
 }
@@ -393,48 +366,42 @@ async fn ranges() {
 async fn response_headers_and_cookies() {
     let server = common::server().await;
     let mut c = Client::connect(server.addr()).await;
-    let r = ask(
-        &mut c,
-        "GET",
-        "/response-headers?X-One=1&X-Two=a&X-Two=b",
-        &[],
-    )
-    .await;
+    let r = c
+        .ask("GET", "/response-headers?X-One=1&X-Two=a&X-Two=b", &[])
+        .await;
     assert_eq!(r.header("x-one"), Some("1"));
     assert_eq!(r.headers_named("x-two"), ["a", "b"]);
     assert_eq!(json(&r)["X-Two"], serde_json::json!(["a", "b"]));
-    let r = ask(
-        &mut c,
-        "GET",
-        "/response-headers?X-Bad=a%0D%0AInjected:1",
-        &[],
-    )
-    .await;
+    let r = c
+        .ask("GET", "/response-headers?X-Bad=a%0D%0AInjected:1", &[])
+        .await;
     assert_eq!((r.status, r.header("injected")), (400, None));
 
-    let r = ask(&mut c, "GET", "/cookies/set?flavour=earl-grey&sugar=2", &[]).await;
+    let r = c
+        .ask("GET", "/cookies/set?flavour=earl-grey&sugar=2", &[])
+        .await;
     assert_eq!((r.status, r.header("location")), (302, Some("/cookies")));
     assert_eq!(
         r.headers_named("set-cookie"),
         ["flavour=earl-grey; Path=/", "sugar=2; Path=/"]
     );
-    let r = ask(&mut c, "GET", "/cookies/set/milk/none", &[]).await;
+    let r = c.ask("GET", "/cookies/set/milk/none", &[]).await;
     assert_eq!(r.headers_named("set-cookie"), ["milk=none; Path=/"]);
-    let r = ask(
-        &mut c,
-        "GET",
-        "/cookies",
-        &[("Cookie", "flavour=earl-grey; sugar=2")],
-    )
-    .await;
+    let r = c
+        .ask(
+            "GET",
+            "/cookies",
+            &[("Cookie", "flavour=earl-grey; sugar=2")],
+        )
+        .await;
     assert_eq!(
         json(&r),
         serde_json::json!({"cookies": {"flavour": "earl-grey", "sugar": "2"}})
     );
-    let r = ask(&mut c, "GET", "/cookies/delete?sugar", &[]).await;
+    let r = c.ask("GET", "/cookies/delete?sugar", &[]).await;
     let set = r.header("set-cookie").unwrap();
     assert!(set.starts_with("sugar=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0"));
-    let r = ask(&mut c, "GET", "/cookies/set?bad=a%3Bb", &[]).await;
+    let r = c.ask("GET", "/cookies/set?bad=a%3Bb", &[]).await;
     assert_eq!(r.status, 400);
 }
 
@@ -460,7 +427,9 @@ async fn uploads() {
     assert_eq!(c.response(false).await.status, 411);
 
     let mut c = Client::connect(server.addr()).await;
-    let r = ask(&mut c, "POST", "/upload", &[("Content-Type", "image/png")]).await;
+    let r = c
+        .ask("POST", "/upload", &[("Content-Type", "image/png")])
+        .await;
     assert_eq!(
         (r.status, r.header("accept-post")),
         (
@@ -468,9 +437,9 @@ async fn uploads() {
             Some("application/octet-stream, text/plain, application/json")
         )
     );
-    let r = ask(&mut c, "POST", "/upload", &[]).await;
+    let r = c.ask("POST", "/upload", &[]).await;
     assert_eq!(r.status, 415);
-    let r = ask(&mut c, "GET", "/upload", &[]).await;
+    let r = c.ask("GET", "/upload", &[]).await;
     assert_eq!((r.status, r.header("allow")), (405, Some("POST, PUT")));
 
     let mut c = Client::connect(server.addr()).await;
@@ -493,7 +462,7 @@ async fn long_work_and_early_hints() {
         Some("</static/teapot.css>; rel=preload; as=style")
     );
     assert!(all[1].text().contains("href=\"/static/teapot.css\""));
-    let r = ask(&mut c, "GET", "/processing?duration=600", &[]).await;
+    let r = c.ask("GET", "/processing?duration=600", &[]).await;
     assert_eq!(r.status, 400);
 }
 
@@ -501,14 +470,14 @@ async fn long_work_and_early_hints() {
 async fn portal_extension_reset_and_pay() {
     let server = common::server().await;
     let mut c = Client::connect(server.addr()).await;
-    let r = ask(&mut c, "GET", "/portal", &[]).await;
+    let r = c.ask("GET", "/portal", &[]).await;
     assert_eq!(r.status, 511);
     assert!(
         r.header("www-authenticate").is_none(),
         "511 carries no challenge"
     );
     assert!(r.text().contains("href=\"/portal/sign-in\""));
-    let r = ask(&mut c, "POST", "/portal/sign-in", &[]).await;
+    let r = c.ask("POST", "/portal/sign-in", &[]).await;
     assert_eq!((r.status, r.header("location")), (303, Some("/portal")));
     let cookie = r
         .header("set-cookie")
@@ -517,22 +486,22 @@ async fn portal_extension_reset_and_pay() {
         .next()
         .unwrap()
         .to_string();
-    let r = ask(&mut c, "GET", "/portal", &[("Cookie", &cookie)]).await;
+    let r = c.ask("GET", "/portal", &[("Cookie", &cookie)]).await;
     assert_eq!(r.status, 200);
 
-    let r = ask(&mut c, "GET", "/extension", &[]).await;
+    let r = c.ask("GET", "/extension", &[]).await;
     assert_eq!(r.status, 510);
     assert_eq!(json(&r)["extension"], "urn:teapot:ext:brew");
-    let r = ask(
-        &mut c,
-        "GET",
-        "/extension",
-        &[("Man", "\"urn:teapot:ext:brew\"; ns=16")],
-    )
-    .await;
+    let r = c
+        .ask(
+            "GET",
+            "/extension",
+            &[("Man", "\"urn:teapot:ext:brew\"; ns=16")],
+        )
+        .await;
     assert_eq!(r.status, 200);
 
-    let r = ask(&mut c, "GET", "/reset", &[]).await;
+    let r = c.ask("GET", "/reset", &[]).await;
     assert!(r.text().contains("<form method=\"post\""));
     c.send(req(
         "POST",
@@ -544,9 +513,11 @@ async fn portal_extension_reset_and_pay() {
     let r = c.response(false).await;
     assert_eq!((r.status, r.header("content-length")), (205, Some("0")));
 
-    let r = ask(&mut c, "GET", "/pay", &[]).await;
+    let r = c.ask("GET", "/pay", &[]).await;
     assert_eq!(r.status, 402);
-    let r = ask(&mut c, "GET", "/pay", &[("X-Payment-Token", "tok_123")]).await;
+    let r = c
+        .ask("GET", "/pay", &[("X-Payment-Token", "tok_123")])
+        .await;
     assert_eq!(r.status, 200);
 }
 
@@ -559,7 +530,7 @@ async fn echo_matches_httpbin_field_names() {
         k.sort();
         k
     };
-    let r = ask(&mut c, "GET", "/get?a=1", &[]).await;
+    let r = c.ask("GET", "/get?a=1", &[]).await;
     assert_eq!(keys(&json(&r)), ["args", "headers", "origin", "url"]);
     c.send(req("POST", "/post", &[], "x")).await;
     let r = c.response(false).await;
@@ -574,19 +545,16 @@ async fn echo_matches_httpbin_field_names() {
         ["args", "data", "files", "form", "headers", "json", "method", "origin", "url"]
     );
     assert_eq!(
-        keys(&json(&ask(&mut c, "GET", "/headers", &[]).await)),
+        keys(&json(&c.ask("GET", "/headers", &[]).await)),
         ["headers"]
     );
+    assert_eq!(keys(&json(&c.ask("GET", "/ip", &[]).await)), ["origin"]);
     assert_eq!(
-        keys(&json(&ask(&mut c, "GET", "/ip", &[]).await)),
-        ["origin"]
-    );
-    assert_eq!(
-        keys(&json(&ask(&mut c, "GET", "/user-agent", &[]).await)),
+        keys(&json(&c.ask("GET", "/user-agent", &[]).await)),
         ["user-agent"]
     );
     assert_eq!(
-        keys(&json(&ask(&mut c, "GET", "/cookies", &[]).await)),
+        keys(&json(&c.ask("GET", "/cookies", &[]).await)),
         ["cookies"]
     );
 }
@@ -613,7 +581,7 @@ async fn digest_auth_int_by_hand() {
     let server = common::server().await;
     let mut c = Client::connect(server.addr()).await;
     let path = "/digest-auth/auth-int/ann/secret";
-    let r = ask(&mut c, "GET", path, &[]).await;
+    let r = c.ask("GET", path, &[]).await;
     assert_eq!(r.status, 401);
     let ch = r.header("www-authenticate").unwrap().to_string();
     assert!(
@@ -640,15 +608,15 @@ async fn digest_auth_int_by_hand() {
     c.send(req("POST", path, &[("Authorization", &forged)], body))
         .await;
     assert_eq!(c.response(false).await.status, 401);
-    let r = ask(&mut c, "GET", "/digest-auth/auth/u/p/SHA-1", &[]).await;
+    let r = c.ask("GET", "/digest-auth/auth/u/p/SHA-1", &[]).await;
     assert_eq!(r.status, 400);
-    let r = ask(
-        &mut c,
-        "GET",
-        "/digest-auth/auth/u/p",
-        &[("Authorization", "Digest garbage")],
-    )
-    .await;
+    let r = c
+        .ask(
+            "GET",
+            "/digest-auth/auth/u/p",
+            &[("Authorization", "Digest garbage")],
+        )
+        .await;
     assert_eq!(r.status, 401);
 }
 
@@ -656,7 +624,7 @@ async fn digest_auth_int_by_hand() {
 async fn negotiation() {
     let server = common::server().await;
     let mut c = Client::connect(server.addr()).await;
-    let r = ask(&mut c, "GET", "/negotiate", &[]).await;
+    let r = c.ask("GET", "/negotiate", &[]).await;
     assert_eq!(
         (r.status, r.header("vary")),
         (300, Some("Accept")),
@@ -667,44 +635,36 @@ async fn negotiation() {
         .unwrap()
         .contains("</negotiate/json>; rel=\"alternate\"; type=\"application/json\""));
     assert!(r.text().contains("/negotiate/html"));
-    let r = ask(
-        &mut c,
-        "GET",
-        "/negotiate",
-        &[("Accept", "application/json")],
-    )
-    .await;
+    let r = c
+        .ask("GET", "/negotiate", &[("Accept", "application/json")])
+        .await;
     assert_eq!(
         (r.status, r.header("content-location")),
         (200, Some("/negotiate/json"))
     );
     assert_eq!(json(&r)["tea"], "earl grey");
-    let r = ask(
-        &mut c,
-        "GET",
-        "/negotiate",
-        &[("Accept", "text/html;q=0.9, text/plain;q=0.1")],
-    )
-    .await;
+    let r = c
+        .ask(
+            "GET",
+            "/negotiate",
+            &[("Accept", "text/html;q=0.9, text/plain;q=0.1")],
+        )
+        .await;
     assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
-    let r = ask(&mut c, "GET", "/negotiate", &[("Accept", "image/png")]).await;
+    let r = c.ask("GET", "/negotiate", &[("Accept", "image/png")]).await;
     assert_eq!(r.status, 406);
     assert_eq!(
         json(&r)["available"],
         serde_json::json!(["text/plain", "application/json", "text/html"])
     );
-    let r = ask(&mut c, "GET", "/negotiate/json", &[]).await;
+    let r = c.ask("GET", "/negotiate/json", &[]).await;
     assert_eq!(
         (r.status, r.header("content-type")),
         (200, Some("application/json"))
     );
-    let r = ask(
-        &mut c,
-        "GET",
-        "/negotiate/loop",
-        &[("Accept", "text/plain")],
-    )
-    .await;
+    let r = c
+        .ask("GET", "/negotiate/loop", &[("Accept", "text/plain")])
+        .await;
     assert_eq!(r.status, 506);
 }
 
@@ -712,25 +672,27 @@ async fn negotiation() {
 async fn gateway_to_itself() {
     let server = common::server().await;
     let mut c = Client::connect(server.addr()).await;
-    let r = ask(&mut c, "GET", "/gateway/418", &[]).await;
+    let r = c.ask("GET", "/gateway/418", &[]).await;
     assert_eq!(
         (r.status, r.header("via"), r.text().as_str()),
         (418, Some("1.1 teapot"), "418 I'm a teapot\n")
     );
-    let r = ask(&mut c, "GET", "/gateway/get?x=1&transform=1", &[]).await;
+    let r = c.ask("GET", "/gateway/get?x=1&transform=1", &[]).await;
     assert_eq!(r.status, 203);
     let v = json(&r);
     assert_eq!(
         (v["transformed_by"].as_str(), v["args"]["x"].as_str()),
         (Some("teapot gateway"), Some("1"))
     );
-    let r = ask(&mut c, "GET", "/gateway/200?transform=1", &[]).await;
+    let r = c.ask("GET", "/gateway/200?transform=1", &[]).await;
     assert_eq!((r.status, r.text().as_str()), (203, "200 OK\n"));
     for fault in ["close", "garbage", "truncate", "bad-chunk", "reset"] {
-        let r = ask(&mut c, "GET", &format!("/gateway/fault/{fault}"), &[]).await;
+        let r = c.ask("GET", &format!("/gateway/fault/{fault}"), &[]).await;
         assert_eq!(r.status, 502, "{fault}");
     }
-    let r = ask(&mut c, "GET", "/gateway/200?delay=1000&timeout=100", &[]).await;
+    let r = c
+        .ask("GET", "/gateway/200?delay=1000&timeout=100", &[])
+        .await;
     assert_eq!(r.status, 504);
     c.send(get("/gateway/102?count=2")).await;
     let codes: Vec<u16> = c.exchange(false).await.iter().map(|r| r.status).collect();
@@ -744,15 +706,15 @@ async fn gateway_to_itself() {
     .await;
     let r = c.response(false).await;
     assert_eq!(json(&r)["data"], "through");
-    let r = ask(
-        &mut c,
-        "GET",
-        "/gateway/gateway/gateway/gateway/gateway/gateway/200",
-        &[],
-    )
-    .await;
+    let r = c
+        .ask(
+            "GET",
+            "/gateway/gateway/gateway/gateway/gateway/gateway/200",
+            &[],
+        )
+        .await;
     assert_eq!(r.status, 508);
-    let r = ask(&mut c, "GET", "/gateway/200?timeout=soon", &[]).await;
+    let r = c.ask("GET", "/gateway/200?timeout=soon", &[]).await;
     assert_eq!(r.status, 400);
 }
 
@@ -760,57 +722,57 @@ async fn gateway_to_itself() {
 async fn delta_encoding() {
     let server = common::server().await;
     let mut c = Client::connect(server.addr()).await;
-    let r = ask(&mut c, "GET", "/delta", &[]).await;
+    let r = c.ask("GET", "/delta", &[]).await;
     assert_eq!((r.status, r.header("etag")), (200, Some("\"v3\"")));
     assert_eq!(r.text(), "teapot\nshort and stout\nhere is my handle\n");
-    let r = ask(
-        &mut c,
-        "GET",
-        "/delta",
-        &[("A-IM", "diffe"), ("If-None-Match", "\"v1\"")],
-    )
-    .await;
+    let r = c
+        .ask(
+            "GET",
+            "/delta",
+            &[("A-IM", "diffe"), ("If-None-Match", "\"v1\"")],
+        )
+        .await;
     assert_eq!(r.status, 226);
     assert_eq!(
         (r.header("im"), r.header("etag"), r.header("delta-base")),
         (Some("diffe"), Some("\"v3\""), Some("\"v1\""))
     );
     assert_eq!(r.text(), "2c\nshort and stout\nhere is my handle\n.\n");
-    let r = ask(
-        &mut c,
-        "GET",
-        "/delta",
-        &[("A-IM", "vcdiff, diffe;q=0.5"), ("If-None-Match", "\"v2\"")],
-    )
-    .await;
+    let r = c
+        .ask(
+            "GET",
+            "/delta",
+            &[("A-IM", "vcdiff, diffe;q=0.5"), ("If-None-Match", "\"v2\"")],
+        )
+        .await;
     assert_eq!(
         (r.status, r.text().as_str()),
         (226, "2a\nhere is my handle\n.\n")
     );
-    let r = ask(
-        &mut c,
-        "GET",
-        "/delta",
-        &[("A-IM", "diffe"), ("If-None-Match", "\"v3\"")],
-    )
-    .await;
+    let r = c
+        .ask(
+            "GET",
+            "/delta",
+            &[("A-IM", "diffe"), ("If-None-Match", "\"v3\"")],
+        )
+        .await;
     assert_eq!((r.status, r.header("etag")), (304, Some("\"v3\"")));
-    let r = ask(&mut c, "GET", "/delta", &[("If-None-Match", "\"v1\"")]).await;
+    let r = c.ask("GET", "/delta", &[("If-None-Match", "\"v1\"")]).await;
     assert_eq!(r.status, 200, "no A-IM: the whole resource");
-    let r = ask(
-        &mut c,
-        "GET",
-        "/delta",
-        &[("A-IM", "vcdiff"), ("If-None-Match", "\"v1\"")],
-    )
-    .await;
+    let r = c
+        .ask(
+            "GET",
+            "/delta",
+            &[("A-IM", "vcdiff"), ("If-None-Match", "\"v1\"")],
+        )
+        .await;
     assert_eq!(r.status, 200, "a manipulation this server does not do");
-    let r = ask(
-        &mut c,
-        "GET",
-        "/delta",
-        &[("A-IM", "diffe"), ("If-None-Match", "\"v0\"")],
-    )
-    .await;
+    let r = c
+        .ask(
+            "GET",
+            "/delta",
+            &[("A-IM", "diffe"), ("If-None-Match", "\"v0\"")],
+        )
+        .await;
     assert_eq!(r.status, 200, "an unknown base");
 }

@@ -5,10 +5,10 @@ mod common;
 use teapot_testkit::Client;
 
 async fn ask(c: &mut Client, path: &str, accept: Option<&str>) -> teapot_testkit::Response {
-    let accept = accept.map_or(String::new(), |a| format!("Accept: {a}\r\n"));
-    c.send(format!("GET {path} HTTP/1.1\r\nHost: t\r\n{accept}\r\n"))
-        .await;
-    c.response(false).await
+    match accept {
+        Some(a) => c.ask("GET", path, &[("Accept", a)]).await,
+        None => c.ask("GET", path, &[]).await,
+    }
 }
 
 #[tokio::test]

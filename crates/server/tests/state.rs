@@ -10,9 +10,7 @@ use teapot_testkit::redis::Redis;
 use teapot_testkit::{get, Client, Response};
 
 async fn ask(server: &teapot_server::Running, req: &str) -> Response {
-    let mut c = Client::connect(server.addr()).await;
-    c.send(req).await;
-    c.response(false).await
+    Client::once(server.addr(), req).await
 }
 
 async fn flaky_sequence(servers: &[&teapot_server::Running], key: &str) -> Vec<u16> {

@@ -82,6 +82,21 @@ impl Client {
         self.stream.shutdown().await.expect("shutdown");
     }
 
+    /// Sends a request made by [`request`] (no content) and reads its
+    /// response (interim ones are returned as they come; a HEAD's has no
+    /// content).
+    pub async fn ask(&mut self, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
+        self.send(request(method, path, headers, "")).await;
+        self.response(method.eq_ignore_ascii_case("HEAD")).await
+    }
+
+    /// Sends `raw` on a new connection to `addr` and reads one response.
+    pub async fn once(addr: SocketAddr, raw: impl AsRef<[u8]>) -> Response {
+        let mut c = Client::connect(addr).await;
+        c.send(raw).await;
+        c.response(false).await
+    }
+
     /// Writes bytes; returns false if the server has already gone.
     pub async fn try_send(&mut self, bytes: impl AsRef<[u8]>) -> bool {
         self.stream.write_all(bytes.as_ref()).await.is_ok()
