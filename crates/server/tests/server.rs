@@ -126,9 +126,11 @@ async fn echo_is_httpbin_shaped() {
 async fn graceful_shutdown_lets_a_slow_answer_finish() {
     let server = common::server().await;
     let mut c = Client::connect(server.addr()).await;
-    c.send(get("/200?delay=300")).await;
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    // Two 102s 300 ms apart, then 200: the first says the handler runs.
+    c.send(get("/102?count=2&interval=300")).await;
+    assert_eq!(c.response(false).await.status, 102);
     let stopping = tokio::spawn(server.shutdown());
+    assert_eq!(c.response(false).await.status, 102);
     let r = c.response(false).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.header("connection"), Some("close"));

@@ -445,8 +445,8 @@ async fn over_max_inflight_gives_503_with_retry_after() {
 async fn graceful_shutdown_finishes_the_exchange_in_flight() {
     let server = TestServer::default().await;
     let mut c = client(&server).await;
-    c.send(get("/slow")).await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    c.send(get("/slow-started")).await;
+    assert_eq!(c.response(false).await.status, 102, "the handler runs");
     server.stop();
     let r = c.response(false).await;
     assert_eq!(r.status, 200);

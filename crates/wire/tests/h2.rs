@@ -645,18 +645,20 @@ async fn reset_streams_cannot_pile_up_work() {
 async fn shutdown_lets_streams_in_flight_finish() {
     let server = TestServer::default().await;
     let (client, conn) = connect(&server).await;
-    let slow = tokio::spawn({
-        let client = client.clone();
-        async move {
-            ask(&client, get("/slow"), None)
-                .await
-                .map(|a| (a.status, a.body))
-        }
-    });
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut ready = client.clone().ready().await.unwrap();
+    let (mut response, _) = ready.send_request(get("/slow-started"), true).unwrap();
+    // The 102 says the handler runs: stop the server mid-exchange.
+    let started = poll_fn(|cx| response.poll_informational(cx)).await;
+    assert_eq!(started.unwrap().unwrap().status(), 102);
     server.stop();
-    let (status, body) = slow.await.unwrap().unwrap();
-    assert_eq!((status, body.as_slice()), (200, &b"slow"[..]));
+    let response = response.await.unwrap();
+    assert_eq!(response.status(), 200);
+    let mut body = response.into_body();
+    let mut got = Vec::new();
+    while let Some(chunk) = body.data().await {
+        got.extend_from_slice(&chunk.unwrap());
+    }
+    assert_eq!(got, b"slow");
     let ended = tokio::time::timeout(Duration::from_secs(2), conn).await;
     assert!(ended.is_ok(), "the connection must close after GOAWAY");
     // No new stream is taken after GOAWAY.

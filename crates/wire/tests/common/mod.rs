@@ -124,6 +124,13 @@ impl Service for TestService {
                 tokio::time::sleep(Duration::from_secs(2)).await;
                 let _ = ex.respond(Head::new(status(200)), "held").await;
             }
+            "/slow-started" => {
+                // Says it has started (102), so a test can act mid-exchange
+                // on an event rather than on a guess of time.
+                let _ = ex.interim(Head::new(status(102))).await;
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let _ = ex.respond(Head::new(status(200)), "slow").await;
+            }
             "/slow" => {
                 tokio::time::sleep(Duration::from_millis(300)).await;
                 let _ = ex.respond(Head::new(status(200)), "slow").await;
