@@ -35,15 +35,17 @@ use teapot_codes::Status;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::error::{BodyError, RequestError};
-use crate::h1::conn::{
-    evicted, misuse, observe_exchange, run_exchange, wait_shutdown, Config, Conn, Defense,
-    Exchange, Observe, Record, Service, Shutdown, Transport, Wire,
-};
+use crate::exchange::{misuse, observe_exchange, run_exchange, Exchange, Wire};
+use crate::h1::conn::Conn;
 use crate::h1::encode::{self, Framing};
 use crate::h1::role::{self, BodyKind, Request, Version};
+use crate::idle::evicted;
 use crate::idle::{Idle, EVICTABLE_AFTER};
 use crate::problem::problem;
 use crate::response::Head;
+use crate::service::{
+    wait_shutdown, Config, Defense, Observe, Record, Service, Shutdown, Transport,
+};
 
 /// The client connection preface (RFC 9113 §3.4).
 pub const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";

@@ -110,6 +110,14 @@ impl Drop for Idle<'_> {
     }
 }
 
+/// Completes when the idle registration asks the connection to close.
+pub(crate) async fn evicted(idle: &Option<Idle<'_>>) {
+    match idle {
+        Some(i) => i.evicted().await,
+        None => std::future::pending().await,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,13 @@
 //!   Host rules of RFC 9112.
 //! - [`h1::decode`]: Content-Length and chunked body decoders.
 //! - [`h1::encode`]: status lines, fields and framing written to bytes.
-//! - [`h1::conn`]: the connection driver, [`Exchange`] and [`Service`].
+//! - [`service`]: what engine and application share: [`Transport`],
+//!   [`Service`], [`Config`], [`Observe`] and what it is told.
+//! - [`exchange`]: the [`Exchange`] a handler answers through, the same for
+//!   both protocols (body reading, answering, what the engine settles).
+//! - [`h1::conn`]: the HTTP/1.x connection driver.
+//! - [`idle`], [`accept`], [`problem`]: idle connections, `Accept`, problem
+//!   details.
 //! - [`h1::client`]: the client role: responses read as they arrive.
 //! - [`h2`]: the same exchange over HTTP/2 streams (the `h2` crate does
 //!   the framing), cleartext prior knowledge and `Upgrade: h2c`.
@@ -27,19 +33,20 @@
 
 pub mod accept;
 pub mod error;
+pub mod exchange;
 pub mod h1;
 pub mod h2;
 pub mod idle;
 pub mod limits;
 pub mod problem;
 pub mod response;
+pub mod service;
 
 pub use error::{BodyError, InvalidField, RequestError};
-pub use h1::conn::{
-    is_misuse, serve_connection, Config, Defense, Ending, Exchange, Fault, Misuse, Observe, Record,
-    Rewind, Service, Shutdown, Transport, Upgraded,
-};
+pub use exchange::{is_misuse, Exchange, Misuse, Rewind, Upgraded};
+pub use h1::conn::serve_connection;
 pub use h1::role::{BodyKind, Method, Request, Version};
 pub use limits::Limits;
 pub use response::Head;
+pub use service::{Config, Defense, Ending, Fault, Observe, Record, Service, Shutdown, Transport};
 pub use teapot_codes::Status;
