@@ -32,19 +32,21 @@
 #![deny(missing_docs)]
 
 pub mod accept;
+mod connection;
 pub mod error;
 pub mod exchange;
 pub mod h1;
 pub mod h2;
+pub mod h2c;
 pub mod idle;
 pub mod limits;
 pub mod problem;
 pub mod response;
 pub mod service;
 
+pub use connection::serve_connection;
 pub use error::{BodyError, InvalidField, RequestError};
 pub use exchange::{is_misuse, Exchange, Misuse, Rewind, Upgraded};
-pub use h1::conn::serve_connection;
 pub use h1::role::{BodyKind, Method, Request, Version};
 pub use limits::Limits;
 pub use response::Head;

@@ -15,15 +15,28 @@ use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::error::RequestError;
-use crate::exchange::{observe_exchange, run_exchange, Exchange, Rewind, Wire};
+use crate::exchange::{observe_exchange, run_exchange, Exchange, Wire};
 use crate::h1::decode::Decoder;
 use crate::h1::encode::{self, Framing};
 use crate::h1::role::{self, BodyKind, Request};
-use crate::h2;
+use crate::h2c::{self, Handoff};
 use crate::idle::{evicted, Idle, EVICTABLE_AFTER};
 use crate::limits::Limits;
 use crate::problem::problem;
-use crate::service::{wait_shutdown, Config, Defense, Ending, Record, Service, Shutdown, Transport};
+use crate::service::{
+    wait_shutdown, Config, Defense, Ending, Record, Service, Shutdown, Transport,
+};
+
+impl<T> Conn<T> {
+    /// A new connection over `io`, with a small read buffer.
+    pub(crate) fn new(io: T) -> Conn<T> {
+        Conn {
+            rbuf: BytesMut::with_capacity(READ_START),
+            wbuf: Vec::new(),
+            io,
+        }
+    }
+}
 
 /// One HTTP/1.x connection: its buffers, and the transport last so that a
 /// `&mut Conn<T>` can be seen as a `&mut Conn<dyn Transport>`.
@@ -64,62 +77,22 @@ enum Next {
     Close,
 }
 
-/// Serves one connection until it closes, the peer leaves, or `shutdown`
-/// turns true (then after the exchange in progress).
-///
-/// On a cleartext transport the connection may turn into HTTP/2: by the
-/// HTTP/2 preface as its first bytes (prior knowledge), or by an HTTP/1.1
-/// request with `Upgrade: h2c` (RFC 7540 §3.2), answered on stream 1 after
-/// a 101. Over TLS, ALPN decides before this is called; see
-/// [`crate::h2::serve`].
-pub async fn serve_connection<T: Transport + 'static, S: Service>(
-    io: T,
-    remote: Option<SocketAddr>,
-    service: &S,
-    config: &Config,
-    mut shutdown: Shutdown,
-) {
-    let mut conn = Conn {
-        rbuf: BytesMut::with_capacity(READ_START),
-        wbuf: Vec::new(),
-        io,
-    };
-    if let Some(o) = &config.observer {
-        o.connection_opened();
-    }
-    let switch = serve_requests(&mut conn, remote, service, config, &mut shutdown).await;
-    if let Some(to_h2) = switch {
-        let pre = conn.rbuf.split();
-        let secure = conn.io.is_secure();
-        let io = Rewind::new(&mut conn.io, pre);
-        // Boxed: the HTTP/2 state would otherwise make every connection's
-        // future as large as its own.
-        Box::pin(h2::serve_inner(
-            io, remote, secure, service, config, shutdown, to_h2,
-        ))
-        .await;
-    }
-    if let Some(o) = &config.observer {
-        o.connection_closed();
-    }
-}
-
 /// Serves HTTP/1.x requests; returns how to go on in HTTP/2 when the
 /// connection turns into it.
-async fn serve_requests<T: Transport + 'static, S: Service>(
+pub(crate) async fn serve_requests<T: Transport + 'static, S: Service>(
     conn: &mut Conn<T>,
     remote: Option<SocketAddr>,
     service: &S,
     config: &Config,
     shutdown: &mut Shutdown,
-) -> Option<h2::Start> {
+) -> Option<Handoff> {
     let limits = &config.limits;
     let mut first = true;
     loop {
         let next = read_head(conn, config, first, shutdown).await;
         let req = match next {
             Next::Request(req) => req,
-            Next::Preface if first => return Some(h2::Start::PriorKnowledge),
+            Next::Preface if first => return Some(Handoff::PriorKnowledge),
             Next::Refuse(e) => {
                 let started = Instant::now();
                 refuse_unparsed(conn, e, limits).await;
@@ -130,7 +103,7 @@ async fn serve_requests<T: Transport + 'static, S: Service>(
             }
             Next::BrokenPreface => {
                 tracing::debug!("broken HTTP/2 preface; GOAWAY with PROTOCOL_ERROR");
-                if conn.io.write_all(&h2::BROKEN_PREFACE_ANSWER).await.is_ok()
+                if conn.io.write_all(&h2c::BROKEN_PREFACE_ANSWER).await.is_ok()
                     && conn.io.flush().await.is_ok()
                 {
                     linger_close(conn).await;
@@ -140,9 +113,9 @@ async fn serve_requests<T: Transport + 'static, S: Service>(
             Next::Preface | Next::Close => break,
         };
         first = false;
-        if let Some(block) = h2::wants_h2c(&req, conn.io.is_secure()) {
+        if let Some(block) = h2c::wants_h2c(&req, conn.io.is_secure()) {
             let started = Instant::now();
-            match h2::switch_h2c(conn, block, limits.request_timeout).await {
+            match h2c::switch_h2c(conn, block, limits.request_timeout).await {
                 Ok(()) => {
                     if let Some(o) = &config.observer {
                         o.exchange(&Record {
@@ -157,7 +130,7 @@ async fn serve_requests<T: Transport + 'static, S: Service>(
                             refusal: None,
                         });
                     }
-                    return Some(h2::Start::Upgraded);
+                    return Some(Handoff::Upgraded);
                 }
                 Err(e) => {
                     tracing::debug!("h2c upgrade failed: {e}");
@@ -215,12 +188,12 @@ async fn read_head<T: Transport + ?Sized>(
     let cleartext = !conn.io.is_secure();
     loop {
         if first && cleartext {
-            match h2::preface(&conn.rbuf) {
-                h2::Preface::Complete => return Next::Preface,
+            match h2c::preface(&conn.rbuf) {
+                h2c::Preface::Complete => return Next::Preface,
                 // Could still be the preface: read on.
-                h2::Preface::Partial => {}
-                h2::Preface::Broken => return Next::BrokenPreface,
-                h2::Preface::No => match role::parse_request(&mut conn.rbuf, limits) {
+                h2c::Preface::Partial => {}
+                h2c::Preface::Broken => return Next::BrokenPreface,
+                h2c::Preface::No => match role::parse_request(&mut conn.rbuf, limits) {
                     Ok(Some(req)) => return Next::Request(req),
                     Ok(None) => {}
                     Err(e) => return Next::Refuse(e),
