@@ -1,0 +1,126 @@
+//! The body of a forced answer, by `Accept`: text, JSON, problem details
+//! or a small HTML page.
+
+use bytes::Bytes;
+use serde_json::json;
+use teapot_codes::{Content, Status};
+use teapot_wire::{Exchange, Head};
+
+use teapot_wire::accept as negotiate;
+
+/// The stylesheet the 103 hints announce and the HTML pages use.
+pub const STYLESHEET: &str = "/static/teapot.css";
+
+/// The negotiated body for a code, with its `Content-Type` and `Vary`
+/// added to `head`. Empty for codes that carry no content.
+pub(super) fn generic_body(
+    ex: &Exchange<'_>,
+    status: Status,
+    head: &mut Head,
+    note: Option<&str>,
+) -> Bytes {
+    let entry = status.entry();
+    if entry.map_or(status.is_interim(), |e| e.rules.content != Content::Allowed) {
+        return Bytes::new();
+    }
+    let error = status.as_u16() >= 400;
+    let offers: &[&str] = if error {
+        &[
+            "text/plain",
+            "application/json",
+            "application/problem+json",
+            "text/html",
+        ]
+    } else {
+        &["text/plain", "application/json", "text/html"]
+    };
+    let accept = ex.request().header_str("accept");
+    let media = negotiate::choose(accept, offers).unwrap_or("text/plain");
+    let reason = status.reason();
+    let summary = entry.map_or(status.class().name(), |e| e.summary);
+    let spec = || entry.map_or_else(|| "RFC 9110 §15".to_string(), |e| e.source.to_string());
+    let url = || {
+        entry.map_or_else(
+            || "https://www.rfc-editor.org/rfc/rfc9110#section-15".to_string(),
+            |e| e.source.url(),
+        )
+    };
+    let detail = note.unwrap_or(summary);
+    let (ctype, body) = match media {
+        "application/json" => (
+            "application/json",
+            json!({
+                "code": status.as_u16(),
+                "reason": reason,
+                "description": detail,
+                "spec": spec(),
+                "spec_url": url(),
+            })
+            .to_string()
+                + "\n",
+        ),
+        "application/problem+json" => {
+            let details = teapot_wire::problem::Details {
+                status,
+                type_uri: "about:blank",
+                detail,
+                instance: None,
+                members: &[],
+            };
+            (
+                "application/problem+json",
+                String::from_utf8_lossy(&details.json()).into_owned(),
+            )
+        }
+        "text/html" => (
+            "text/html; charset=utf-8",
+            html_page(status, reason, detail, &spec(), &url()),
+        ),
+        _ => {
+            let mut text = format!("{} {reason}\n", status.as_u16());
+            if let Some(note) = note {
+                text.push_str(note);
+                text.push('\n');
+            }
+            if status == 511 {
+                text.push_str("Sign in at /portal to get network access.\n");
+            }
+            ("text/plain; charset=utf-8", text)
+        }
+    };
+    head.add("Content-Type", ctype);
+    head.add("Vary", "Accept");
+    Bytes::from(body)
+}
+
+pub(super) fn html_page(
+    status: Status,
+    reason: &str,
+    detail: &str,
+    spec: &str,
+    url: &str,
+) -> String {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let login = if status == 511 {
+        "<p><a href=\"/portal\">Sign in to the network</a></p>"
+    } else {
+        ""
+    };
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{code} {reason}</title><link rel=\"stylesheet\" href=\"{STYLESHEET}\"></head>\
+         <body><main><h1>{code} {reason}</h1><p>{detail}</p>{login}\
+         <p><a href=\"{url}\">{spec}</a></p></main></body></html>\n",
+        code = status.as_u16(),
+        reason = esc(reason),
+        detail = esc(detail),
+        spec = esc(spec),
+        url = esc(url),
+    )
+}
