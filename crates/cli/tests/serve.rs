@@ -168,7 +168,7 @@ fn attack_noise_is_summed_up_in_the_log() {
         let _ = tcp.write_all(&frames);
         let mut seen = Vec::new();
         let _ = tcp.read_to_end(&mut seen);
-        if goaway_code(&seen) == Some(0xb) {
+        if teapot_testkit::h2::goaway_code(&seen) == Some(0xb) {
             floods += 1;
         }
     }
@@ -191,21 +191,4 @@ fn attack_noise_is_summed_up_in_the_log() {
     assert!(noisy.is_empty(), "{noisy:?}");
     let summaries = log.iter().filter(|l| l.contains("bounds enforced")).count();
     assert_eq!(summaries, 1, "{log:?}");
-}
-
-/// The error code of the first GOAWAY frame among a server's frames (the
-/// server's SETTINGS first, then whatever followed).
-fn goaway_code(mut frames: &[u8]) -> Option<u32> {
-    while frames.len() >= 9 {
-        let len =
-            (usize::from(frames[0]) << 16) | (usize::from(frames[1]) << 8) | usize::from(frames[2]);
-        let payload = frames.get(9..9 + len)?;
-        if frames[3] == 7 && len >= 8 {
-            return Some(u32::from_be_bytes([
-                payload[4], payload[5], payload[6], payload[7],
-            ]));
-        }
-        frames = &frames[9 + len..];
-    }
-    None
 }

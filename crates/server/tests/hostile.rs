@@ -48,7 +48,7 @@ async fn a_reset_flood_ends_the_connection_and_is_counted() {
         let mut seen = Vec::new();
         let read = tokio::time::timeout(Duration::from_secs(5), raw.read_to_end(&mut seen)).await;
         // GOAWAY with ENHANCE_YOUR_CALM (0xb), then the close.
-        if read.is_ok() && goaway_code(&seen) == Some(0xb) {
+        if read.is_ok() && teapot_testkit::h2::goaway_code(&seen) == Some(0xb) {
             floods += 1.0;
         }
     }
@@ -216,20 +216,4 @@ async fn a_plain_connection_carries_a_small_future() {
     let future = teapot_wire::serve_connection(tcp, None, &app, &config, stopped);
     let size = std::mem::size_of_val(&future);
     assert!(size <= 4096, "a connection's future is {size} bytes");
-}
-
-/// The error code of the first GOAWAY frame among a server's frames.
-fn goaway_code(mut frames: &[u8]) -> Option<u32> {
-    while frames.len() >= 9 {
-        let len =
-            (usize::from(frames[0]) << 16) | (usize::from(frames[1]) << 8) | usize::from(frames[2]);
-        let payload = frames.get(9..9 + len)?;
-        if frames[3] == 7 && len >= 8 {
-            return Some(u32::from_be_bytes([
-                payload[4], payload[5], payload[6], payload[7],
-            ]));
-        }
-        frames = &frames[9 + len..];
-    }
-    None
 }

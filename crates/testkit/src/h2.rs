@@ -1,5 +1,6 @@
-//! An HTTP/2 client that reads nothing until told to: for tests of what a
-//! server holds while a client's flow-control window is shut.
+//! HTTP/2 helpers: a client that reads nothing until told to (for tests of
+//! what a server holds while a client's flow-control window is shut), and
+//! a reader of the GOAWAY a server sent.
 
 use std::net::SocketAddr;
 
@@ -84,4 +85,21 @@ impl ShutWindow {
             let _ = open.send(());
         }
     }
+}
+
+/// The error code of the first GOAWAY frame among the frames a server sent
+/// (its SETTINGS first, then whatever followed), if there is one.
+pub fn goaway_code(mut frames: &[u8]) -> Option<u32> {
+    while frames.len() >= 9 {
+        let len =
+            (usize::from(frames[0]) << 16) | (usize::from(frames[1]) << 8) | usize::from(frames[2]);
+        let payload = frames.get(9..9 + len)?;
+        if frames[3] == 7 && len >= 8 {
+            return Some(u32::from_be_bytes([
+                payload[4], payload[5], payload[6], payload[7],
+            ]));
+        }
+        frames = &frames[9 + len..];
+    }
+    None
 }
