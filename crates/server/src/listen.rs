@@ -8,10 +8,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use teapot_wire::h1::conn::close_in_stages;
 use teapot_wire::h1::encode::{write_head, ConnectionField, Framing};
 use teapot_wire::idle::IdleSet;
 use teapot_wire::{Defense, Observe};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
@@ -247,18 +248,10 @@ async fn turn_away(mut stream: TcpStream) {
         close,
     );
     answer.extend_from_slice(&body);
-    let _ = tokio::time::timeout(Duration::from_secs(1), async {
-        if stream.write_all(&answer).await.is_ok() {
-            let _ = stream.shutdown().await;
-            let mut scratch = [0u8; 4096];
-            while let Ok(n) = stream.read(&mut scratch).await {
-                if n == 0 {
-                    break;
-                }
-            }
-        }
-    })
-    .await;
+    let sent = tokio::time::timeout(Duration::from_secs(1), stream.write_all(&answer)).await;
+    if matches!(sent, Ok(Ok(()))) {
+        close_in_stages(&mut stream).await;
+    }
 }
 
 /// A server running in the background on a loopback port.

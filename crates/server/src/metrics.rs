@@ -217,7 +217,7 @@ impl Observe for Metrics {
     /// one line that sums up what happened since the last, so a flood of
     /// hostile connections cannot flood the log.
     fn defended(&self, defense: Defense) {
-        let i = Defense::ALL.iter().position(|d| *d == defense).unwrap_or(0);
+        let i = defense.index();
         self.defenses[i].inc();
         let Ok(mut log) = self.defense_log.lock() else {
             return;

@@ -87,19 +87,27 @@ impl ShutWindow {
     }
 }
 
+/// The frames in a run of bytes a server sent, as (type, payload); a frame
+/// cut short at the end is left out.
+pub fn frames(mut bytes: &[u8]) -> Vec<(u8, &[u8])> {
+    let mut out = Vec::new();
+    while bytes.len() >= 9 {
+        let len =
+            (usize::from(bytes[0]) << 16) | (usize::from(bytes[1]) << 8) | usize::from(bytes[2]);
+        let Some(payload) = bytes.get(9..9 + len) else {
+            break;
+        };
+        out.push((bytes[3], payload));
+        bytes = &bytes[9 + len..];
+    }
+    out
+}
+
 /// The error code of the first GOAWAY frame among the frames a server sent
 /// (its SETTINGS first, then whatever followed), if there is one.
-pub fn goaway_code(mut frames: &[u8]) -> Option<u32> {
-    while frames.len() >= 9 {
-        let len =
-            (usize::from(frames[0]) << 16) | (usize::from(frames[1]) << 8) | usize::from(frames[2]);
-        let payload = frames.get(9..9 + len)?;
-        if frames[3] == 7 && len >= 8 {
-            return Some(u32::from_be_bytes([
-                payload[4], payload[5], payload[6], payload[7],
-            ]));
-        }
-        frames = &frames[9 + len..];
-    }
-    None
+pub fn goaway_code(bytes: &[u8]) -> Option<u32> {
+    frames(bytes)
+        .into_iter()
+        .find(|(kind, payload)| *kind == 7 && payload.len() >= 8)
+        .map(|(_, p)| u32::from_be_bytes([p[4], p[5], p[6], p[7]]))
 }

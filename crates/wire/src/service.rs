@@ -166,7 +166,13 @@ pub enum Defense {
 }
 
 impl Defense {
-    /// Every kind, for making label sets up front.
+    /// Its place in [`Defense::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Every kind, in the order of their declaration, for making label
+    /// sets up front.
     pub const ALL: [Defense; 8] = [
         Defense::ResetFlood,
         Defense::ProtocolError,
@@ -215,6 +221,29 @@ pub(crate) async fn wait_shutdown(shutdown: &mut Shutdown) {
         if shutdown.changed().await.is_err() {
             // The sender is gone: nobody will ever ask us to stop.
             std::future::pending::<()>().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Defense;
+
+    #[test]
+    fn every_defense_is_listed_in_its_place() {
+        for (i, d) in Defense::ALL.iter().enumerate() {
+            assert_eq!(d.index(), i, "{d:?}");
+            // A variant added without a place in ALL fails to compile here.
+            match d {
+                Defense::ResetFlood
+                | Defense::ProtocolError
+                | Defense::RefusedStream
+                | Defense::StalledReader
+                | Defense::HeldBytes
+                | Defense::GoawayTimeout
+                | Defense::IdleEvicted
+                | Defense::ConnectionLimit => {}
+            }
         }
     }
 }

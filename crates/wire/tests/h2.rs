@@ -590,22 +590,13 @@ async fn a_peer_that_ignores_goaway_is_closed() {
     let mut seen = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(5), raw.read_to_end(&mut seen)).await;
     assert!(read.is_ok(), "the connection must be closed");
-    let types = frame_types(&seen);
+    let types: Vec<u8> = teapot_testkit::h2::frames(&seen)
+        .iter()
+        .map(|f| f.0)
+        .collect();
     assert!(types.contains(&7), "GOAWAY in {types:?}");
     assert!(types.contains(&6), "PING in {types:?}");
     server.join().await;
-}
-
-/// The frame types in a run of server frames.
-fn frame_types(mut bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while bytes.len() >= 9 {
-        let len =
-            (usize::from(bytes[0]) << 16) | (usize::from(bytes[1]) << 8) | usize::from(bytes[2]);
-        out.push(bytes[3]);
-        bytes = &bytes[(9 + len).min(bytes.len())..];
-    }
-    out
 }
 
 /// Streams the client resets while their handlers still wait are still

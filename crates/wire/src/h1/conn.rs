@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::error::RequestError;
 use crate::exchange::{observe_exchange, run_exchange, Exchange, Wire};
@@ -271,18 +271,24 @@ async fn refuse_unparsed<T: Transport + ?Sized>(
     }
 }
 
-/// Closes in stages (RFC 9112 §9.6): send FIN, then read and discard for a
-/// short while, so that unread request bytes do not turn the close into a
-/// reset that would destroy the response in flight.
+/// Closes in stages (RFC 9112 §9.6): see [`close_in_stages`].
 async fn linger_close<T: Transport + ?Sized>(conn: &mut Conn<T>) {
-    let _ = conn.io.shutdown().await;
+    close_in_stages(&mut conn.io).await;
+}
+
+/// Closes a connection in stages (RFC 9112 §9.6): send FIN, then read and
+/// discard for a short while (at most 500 ms and 256 KiB), so that unread
+/// request bytes do not turn the close into a reset that would destroy the
+/// response in flight.
+pub async fn close_in_stages<T: AsyncRead + AsyncWrite + Unpin + ?Sized>(io: &mut T) {
+    let _ = io.shutdown().await;
     let deadline = tokio::time::Instant::now() + Duration::from_millis(500);
     // On the heap: an array here would be part of every connection's
     // future for as long as the connection lives.
     let mut scratch = vec![0u8; 4096];
     let mut total = 0usize;
     while total < 256 * 1024 {
-        match tokio::time::timeout_at(deadline, conn.io.read(&mut scratch)).await {
+        match tokio::time::timeout_at(deadline, io.read(&mut scratch)).await {
             Ok(Ok(n)) if n > 0 => total += n,
             _ => break,
         }
