@@ -5,7 +5,8 @@
 //!
 //! - [`listen`]: the accept loop, connection permits and graceful shutdown.
 //! - [`app`]: [`App`], the engine's `Service`: dispatches to routes.
-//! - `routes`: one module per family of endpoints.
+//! - [`routes`]: the route table (one row per endpoint) and one module per
+//!   family of endpoints.
 //! - [`problem`]: RFC 9457 problem details, the shape of every error.
 //! - [`registry`]: the registry as JSON, shared with the CLI.
 //! - [`tls`]: TLS configuration (rustls) and the TLS transport.
@@ -34,7 +35,7 @@ pub mod openapi;
 pub mod problem;
 mod ranges;
 pub mod registry;
-pub(crate) mod routes;
+pub mod routes;
 pub mod state;
 pub mod tls;
 

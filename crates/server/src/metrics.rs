@@ -250,7 +250,7 @@ impl Observe for Metrics {
         self.seen.fetch_add(1, Ordering::Relaxed);
         let kind = match r.ending {
             Ending::Refused => "engine",
-            _ => kind_of(r.path.unwrap_or("")),
+            _ => r.label.unwrap_or_else(|| kind_of(r.path.unwrap_or(""))),
         };
         self.requests
             .get_or_create(&RequestLabels {
@@ -281,32 +281,10 @@ impl Observe for Metrics {
     }
 }
 
-/// The family of endpoint a path belongs to.
+/// The family of endpoint a path belongs to: its row's kind, or
+/// `unknown` for a path no row answers.
 pub fn kind_of(path: &str) -> &'static str {
-    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
-    match first {
-        "" | "static" | "try" => "page",
-        "status" | "random" => "forced",
-        s if s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()) => "forced",
-        "anything" | "get" | "post" | "put" | "patch" | "delete" | "headers" | "ip"
-        | "user-agent" | "response-headers" | "cookies" => "echo",
-        "bytes" | "range" => "ranges",
-        "etag" | "cache" => "conditional",
-        "basic-auth" | "hidden-basic-auth" | "digest-auth" | "bearer" | "proxy-auth" | "role" => {
-            "auth"
-        }
-        "redirect" | "relative-redirect" | "absolute-redirect" | "redirect-to" => "redirect",
-        "negotiate" | "delta" => "negotiate",
-        "ws" => "forced",
-        "upload" => "upload",
-        "gateway" => "gateway",
-        "fault" => "fault",
-        "processing" | "early-hints" => "long-work",
-        "portal" | "extension" | "reset" | "pay" => "scenario",
-        "healthz" | "readyz" | "metrics" | "openapi.json" => "ops",
-        "flaky" | "limit" | "items" | "jobs" | "dav" => "state",
-        _ => "unknown",
-    }
+    crate::routes::route_of(path).map_or("unknown", |r| r.kind.as_str())
 }
 
 #[cfg(test)]
@@ -339,6 +317,7 @@ mod tests {
             duration: Duration::from_millis(3),
             ending: Ending::Faulted,
             refusal: None,
+            label: None,
         });
         let text = m.encode();
         assert!(

@@ -97,6 +97,9 @@ pub struct Record<'a> {
     pub ending: Ending,
     /// Why the engine refused the request, when it did.
     pub refusal: Option<RequestError>,
+    /// The label the service gave the exchange
+    /// ([`Exchange::set_label`](crate::Exchange::set_label)), if any.
+    pub label: Option<&'static str>,
 }
 
 impl Record<'_> {
@@ -116,6 +119,7 @@ impl Record<'_> {
             duration: started.elapsed(),
             ending: Ending::Refused,
             refusal: Some(refusal),
+            label: None,
         }
     }
 }

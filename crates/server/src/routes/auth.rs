@@ -7,9 +7,9 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use serde_json::json;
-use teapot_wire::{Exchange, Head, Method, Status};
+use teapot_wire::{Exchange, Head, Status};
 
-use super::{only, reply_json, Outcome};
+use super::{reply_json, Outcome};
 use crate::problem::Problem;
 
 const REALM: &str = "Basic realm=\"teapot\", charset=\"UTF-8\"";
@@ -74,7 +74,6 @@ fn refused(code: u16, challenge_field: &'static str, challenge: String, detail: 
 /// `/basic-auth/{user}/{passwd}`; with `hidden`, a failure is 404 without a
 /// challenge, as httpbin's `/hidden-basic-auth`.
 pub async fn basic(ex: &mut Exchange<'_>, user: &str, passwd: &str, hidden: bool) -> Outcome {
-    only(ex, &[Method::Get])?;
     let creds = credentials(ex.request().header("authorization"));
     let detail = match &creds {
         Credentials::Basic(u, p) if u == user && p == passwd => {
@@ -96,7 +95,6 @@ pub async fn basic(ex: &mut Exchange<'_>, user: &str, passwd: &str, hidden: bool
 
 /// `/bearer`: any well-formed bearer token is accepted.
 pub async fn bearer(ex: &mut Exchange<'_>) -> Outcome {
-    only(ex, &[Method::Get])?;
     match credentials(ex.request().header("authorization")) {
         Credentials::Bearer(token) => {
             let doc = json!({ "authenticated": true, "token": token });
@@ -154,7 +152,6 @@ pub async fn proxy(ex: &mut Exchange<'_>, user: &str, passwd: &str) -> Outcome {
 /// identity and its roles. No valid token: 401. A valid identity without
 /// the role: 403. Otherwise 200.
 pub async fn role(ex: &mut Exchange<'_>, role: &str) -> Outcome {
-    only(ex, &[Method::Get])?;
     let challenge = "Bearer realm=\"teapot\", scope=\"".to_string() + role + "\"";
     match credentials(ex.request().header("authorization")) {
         Credentials::Bearer(token) if token.starts_with("teapot.") => {

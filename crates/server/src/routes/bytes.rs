@@ -9,7 +9,7 @@ use bytes::Bytes;
 use serde_json::json;
 use teapot_wire::{Exchange, Head, Method};
 
-use super::{only, query_pairs, sent, status, Outcome};
+use super::{query_pairs, sent, status, Outcome};
 use crate::app::App;
 use crate::conditional::{evaluate, if_range_holds, Decision, Validators};
 use crate::problem::Problem;
@@ -32,7 +32,6 @@ fn size(n: &str) -> Result<u64, Problem> {
 
 /// `/bytes/{n}?seed=S`: `n` random bytes; the same bytes for the same seed.
 pub async fn random_bytes(app: &App, ex: &mut Exchange<'_>, n: &str) -> Outcome {
-    only(ex, &[Method::Get])?;
     let n = size(n)?;
     let mut seed = None;
     for (k, v) in query_pairs(ex) {
@@ -83,7 +82,6 @@ pub async fn random_bytes(app: &App, ex: &mut Exchange<'_>, n: &str) -> Outcome 
 /// `/range/{n}`: `n` bytes of the alphabet, repeated; honours `Range` and
 /// `If-Range`.
 pub async fn range(app: &App, ex: &mut Exchange<'_>, n: &str) -> Outcome {
-    only(ex, &[Method::Get])?;
     let n = size(n)?;
     let v = Validators {
         etag: format!("\"range{n}\""),
@@ -195,7 +193,6 @@ async fn send_part(
 
 /// `/etag/{etag}`: a JSON resource whose entity-tag is `"{etag}"`.
 pub async fn etag(ex: &mut Exchange<'_>, tag: &str) -> Outcome {
-    only(ex, &[Method::Get])?;
     if tag.is_empty() || !tag.bytes().all(|b| b == 0x21 || (0x23..0x7f).contains(&b)) {
         return Err(
             Problem::bad_request(format!("{tag:?} cannot be an entity-tag.")).kind("bad-option"),
@@ -219,7 +216,6 @@ pub async fn etag(ex: &mut Exchange<'_>, tag: &str) -> Outcome {
 /// `/cache`: validators for a conditional GET; `/cache/{seconds}`:
 /// `Cache-Control: public, max-age={seconds}`.
 pub async fn cache(app: &App, ex: &mut Exchange<'_>, seconds: Option<&str>) -> Outcome {
-    only(ex, &[Method::Get])?;
     let control = match seconds {
         Some(s) => {
             let n: u64 = s.parse().map_err(|_| {

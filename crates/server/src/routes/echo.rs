@@ -9,14 +9,11 @@ use serde_json::{json, Map, Value};
 use teapot_wire::response::{is_field_name, is_field_value};
 use teapot_wire::{Exchange, Head, Method, Status};
 
-use super::{only_get, query_pairs, reply_json, sent, Outcome};
+use super::{query_pairs, reply_json, sent, Outcome};
 use crate::problem::Problem;
 
 /// `/anything` and the method-named endpoints: everything received.
 pub async fn anything(ex: &mut Exchange<'_>, only: Option<Method>) -> Outcome {
-    if let Some(m) = only {
-        super::only(ex, &[m])?;
-    }
     let body = match ex.read_body(usize::MAX).await {
         Ok(b) => b,
         // The engine answers a broken or oversized body itself.
@@ -47,21 +44,18 @@ pub async fn anything(ex: &mut Exchange<'_>, only: Option<Method>) -> Outcome {
 
 /// `/headers`.
 pub async fn headers_only(ex: &mut Exchange<'_>) -> Outcome {
-    only_get(ex)?;
     let doc = json!({ "headers": headers(ex) });
     reply(ex, doc).await
 }
 
 /// `/ip`.
 pub async fn ip(ex: &mut Exchange<'_>) -> Outcome {
-    only_get(ex)?;
     let doc = json!({ "origin": origin(ex) });
     reply(ex, doc).await
 }
 
 /// `/user-agent`.
 pub async fn user_agent(ex: &mut Exchange<'_>) -> Outcome {
-    only_get(ex)?;
     let ua = ex
         .request()
         .header("user-agent")
@@ -73,7 +67,6 @@ pub async fn user_agent(ex: &mut Exchange<'_>) -> Outcome {
 /// `/response-headers?Name=Value…`: answers with those header fields (each
 /// validated) and a JSON body listing them, as httpbin does.
 pub async fn response_headers(ex: &mut Exchange<'_>) -> Outcome {
-    super::only(ex, &[Method::Get, Method::Post])?;
     let pairs = query_pairs(ex);
     let mut head = Head::new(Status::OK);
     let mut doc = Map::new();
@@ -109,7 +102,6 @@ pub async fn response_headers(ex: &mut Exchange<'_>) -> Outcome {
 
 /// `/cookies`: the cookies the request carried.
 pub async fn cookies(ex: &mut Exchange<'_>) -> Outcome {
-    only_get(ex)?;
     let doc = json!({ "cookies": cookie_map(ex) });
     reply_json(ex, Head::new(Status::OK), &doc).await
 }
@@ -130,7 +122,6 @@ fn cookie_map(ex: &Exchange<'_>) -> Map<String, Value> {
 /// `/cookies/set?name=value…` (or `/cookies/set/{name}/{value}`): sets them
 /// and redirects to `/cookies`.
 pub async fn set_cookies(ex: &mut Exchange<'_>, path_pair: Option<(&str, &str)>) -> Outcome {
-    only_get(ex)?;
     let mut pairs = query_pairs(ex);
     if let Some((k, v)) = path_pair {
         let k = percent_encoding::percent_decode_str(k)
@@ -157,7 +148,6 @@ pub async fn set_cookies(ex: &mut Exchange<'_>, path_pair: Option<(&str, &str)>)
 
 /// `/cookies/delete?name…`: expires them and redirects to `/cookies`.
 pub async fn delete_cookies(ex: &mut Exchange<'_>) -> Outcome {
-    only_get(ex)?;
     let mut head = Head::new(Status::FOUND).header("Location", "/cookies");
     for (name, _) in query_pairs(ex) {
         check_cookie(&name, "")?;

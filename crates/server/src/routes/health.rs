@@ -3,13 +3,12 @@
 
 use teapot_wire::{Exchange, Head, Status};
 
-use super::{only_get, sent, Outcome};
+use super::{sent, Outcome};
 use crate::app::App;
 use crate::metrics::CONTENT_TYPE;
 
 /// `GET /healthz`: 200 while the process runs.
 pub async fn healthz(ex: &mut Exchange<'_>) -> Outcome {
-    only_get(ex)?;
     let head = Head::new(Status::OK)
         .header("Content-Type", "application/json")
         .header("Cache-Control", "no-store");
@@ -19,7 +18,6 @@ pub async fn healthz(ex: &mut Exchange<'_>) -> Outcome {
 /// `GET /readyz`: 200 when every endpoint can be served, 503 while the
 /// state store is unreachable.
 pub async fn readyz(app: &App, ex: &mut Exchange<'_>) -> Outcome {
-    only_get(ex)?;
     if let Err(e) = app.state.ping().await {
         return Err(super::stateful::store_problem(app, e));
     }
@@ -31,7 +29,6 @@ pub async fn readyz(app: &App, ex: &mut Exchange<'_>) -> Outcome {
 
 /// `GET /metrics`: the OpenMetrics text format.
 pub async fn metrics(app: &App, ex: &mut Exchange<'_>) -> Outcome {
-    only_get(ex)?;
     let head = Head::new(Status::OK)
         .header("Content-Type", CONTENT_TYPE)
         .header("Cache-Control", "no-store");
@@ -40,6 +37,5 @@ pub async fn metrics(app: &App, ex: &mut Exchange<'_>) -> Outcome {
 
 /// `GET /openapi.json`.
 pub async fn openapi(ex: &mut Exchange<'_>) -> Outcome {
-    only_get(ex)?;
     super::reply_json(ex, Head::new(Status::OK), &crate::openapi::document()).await
 }

@@ -207,12 +207,6 @@ fn live_doc(item: &Map<String, Value>, lock: Option<&(String, u64)>) -> Value {
 
 /// `POST /items`.
 pub async fn create(app: &App, ex: &mut Exchange<'_>) -> Outcome {
-    if ex.request().method() != Method::Post {
-        return Err(Problem::method_not_allowed(
-            ex.request().method().as_str(),
-            &["POST"],
-        ));
-    }
     check_media(ex, false)?;
     let Some(doc) = read_json(ex).await? else {
         return Ok(());
@@ -267,19 +261,6 @@ fn holds_lock(ex: &Exchange<'_>, token: &str) -> bool {
 pub async fn item(app: &App, ex: &mut Exchange<'_>, id: &str) -> Outcome {
     check_name("id", id)?;
     let method = ex.request().method();
-    let allowed = ["GET", "HEAD", "PUT", "PATCH", "DELETE", "LOCK", "UNLOCK"];
-    if !matches!(
-        method,
-        Method::Get
-            | Method::Head
-            | Method::Put
-            | Method::Patch
-            | Method::Delete
-            | Method::Lock
-            | Method::Unlock
-    ) {
-        return Err(Problem::method_not_allowed(method.as_str(), &allowed));
-    }
     let stored = load(app, id).await?;
     // Creating with PUT: only when the client says it expects nothing there.
     let create_with_put = method == Method::Put

@@ -5,10 +5,10 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
-use teapot_wire::{Exchange, Head, Method, Status};
+use teapot_wire::{Exchange, Head, Status};
 
 use super::stateful::store_problem;
-use super::{only, query_pairs, reply_json, sent, Outcome};
+use super::{query_pairs, reply_json, sent, Outcome};
 use crate::app::App;
 use crate::problem::Problem;
 
@@ -21,7 +21,6 @@ fn now_ms() -> u64 {
 /// `POST /jobs?seconds=S`: starts a job that takes S seconds (default 2, at
 /// most the server's maximum delay).
 pub async fn start(app: &App, ex: &mut Exchange<'_>) -> Outcome {
-    only(ex, &[Method::Post])?;
     let mut seconds = 2u64;
     for (k, v) in query_pairs(ex) {
         if k == "seconds" {
@@ -87,7 +86,6 @@ async fn load(app: &App, id: &str) -> Result<(u64, u64), Problem> {
 /// `GET /jobs/{id}`: 200 with progress while running, 303 to the result
 /// when done.
 pub async fn monitor(app: &App, ex: &mut Exchange<'_>, id: &str) -> Outcome {
-    only(ex, &[Method::Get])?;
     let (created, duration) = load(app, id).await?;
     let elapsed = now_ms().saturating_sub(created);
     if elapsed >= duration {
@@ -113,7 +111,6 @@ pub async fn monitor(app: &App, ex: &mut Exchange<'_>, id: &str) -> Outcome {
 
 /// `GET /jobs/{id}/result`: 200 once the job is done; 404 before.
 pub async fn result(app: &App, ex: &mut Exchange<'_>, id: &str) -> Outcome {
-    only(ex, &[Method::Get])?;
     let (created, duration) = load(app, id).await?;
     if now_ms().saturating_sub(created) < duration {
         return Err(Problem::new(

@@ -16,126 +16,43 @@ mod items;
 mod jobs;
 mod page;
 mod redirect;
+mod rows;
 mod scenarios;
 pub(crate) mod stateful;
+pub mod table;
 mod upload;
 mod variants;
 
 use teapot_codes::Status;
-use teapot_wire::{Exchange, Head, Method};
+use teapot_wire::{Exchange, Head};
 
 use crate::app::App;
 use crate::problem::Problem;
 
 pub use fault::KINDS as FAULT_KINDS;
+pub use rows::ROUTES;
+use table::{Handler, Route};
 
 /// What a handler returns: it answered, or here is the problem to send.
 pub type Outcome = Result<(), Problem>;
 
-/// Routes one request.
-///
-/// Forced status, the endpoint load tests hammer, is answered inline; every
-/// other handler runs boxed, so that the future of each connection is only
-/// as large as the forced handler's while it waits for its next request
-/// (idle connections cost that much memory each).
+/// Routes one request: the first row of [`ROUTES`] whose template matches
+/// the path answers, after its methods are checked.
 pub async fn dispatch(app: &App, ex: &mut Exchange<'_>) -> Outcome {
-    let path = ex.request().path();
-    let first = [path.trim_start_matches('/').split('/').next().unwrap_or("")];
-    match first {
-        [code, ..] if code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()) => {
-            let code = code.to_owned();
-            forced::forced(app, ex, &code).await
-        }
-        _ => Box::pin(dispatch_named(app, ex)).await,
+    let Some((route, params)) = table::find_in(ROUTES, ex.request().path()) else {
+        return Err(Problem::not_found(ex.request().path()));
+    };
+    ex.set_label(route.kind.as_str());
+    route.methods.admit(ex.request().method())?;
+    match route.handler {
+        Handler::Forced => forced::forced(app, ex, params.first()).await,
+        Handler::Boxed(handler) => handler(app, ex, &params).await,
     }
 }
 
-/// Routes a request whose path does not start with a status code.
-async fn dispatch_named(app: &App, ex: &mut Exchange<'_>) -> Outcome {
-    let path = ex.request().path().to_owned();
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    match segments.as_slice() {
-        [""] => page::home(ex).await,
-        // The two handlers that act as clients have futures several times
-        // the size of all others (the checker's client, the response
-        // reader): boxed on their own.
-        ["try", code] => Box::pin(page::try_code(app, ex, code)).await,
-        ["static", "page.js"] => page::script(ex).await,
-        ["healthz"] => health::healthz(ex).await,
-        ["readyz"] => health::readyz(app, ex).await,
-        ["metrics"] => health::metrics(app, ex).await,
-        ["openapi.json"] => health::openapi(ex).await,
-        ["anything", ..] => echo::anything(ex, None).await,
-        ["get"] => echo::anything(ex, Some(Method::Get)).await,
-        ["post"] => echo::anything(ex, Some(Method::Post)).await,
-        ["put"] => echo::anything(ex, Some(Method::Put)).await,
-        ["patch"] => echo::anything(ex, Some(Method::Patch)).await,
-        ["delete"] => echo::anything(ex, Some(Method::Delete)).await,
-        ["headers"] => echo::headers_only(ex).await,
-        ["ip"] => echo::ip(ex).await,
-        ["user-agent"] => echo::user_agent(ex).await,
-        ["response-headers"] => echo::response_headers(ex).await,
-        ["cookies"] => echo::cookies(ex).await,
-        ["cookies", "set"] => echo::set_cookies(ex, None).await,
-        ["cookies", "set", name, value] => echo::set_cookies(ex, Some((name, value))).await,
-        ["cookies", "delete"] => echo::delete_cookies(ex).await,
-        ["redirect", n] => redirect::chain(ex, n, None).await,
-        ["relative-redirect", n] => redirect::chain(ex, n, Some(redirect::Form::Relative)).await,
-        ["absolute-redirect", n] => redirect::chain(ex, n, Some(redirect::Form::Absolute)).await,
-        ["redirect-to"] => redirect::redirect_to(ex).await,
-        ["basic-auth", user, passwd] => auth::basic(ex, user, passwd, false).await,
-        ["hidden-basic-auth", user, passwd] => auth::basic(ex, user, passwd, true).await,
-        ["digest-auth", qop, user, passwd] => digest::digest(ex, qop, user, passwd, None).await,
-        ["digest-auth", qop, user, passwd, algorithm] => {
-            digest::digest(ex, qop, user, passwd, Some(algorithm)).await
-        }
-        ["bearer"] => auth::bearer(ex).await,
-        ["proxy-auth", user, passwd] => auth::proxy(ex, user, passwd).await,
-        ["role", role] => auth::role(ex, role).await,
-        ["bytes", n] => bytes::random_bytes(app, ex, n).await,
-        ["range", n] => bytes::range(app, ex, n).await,
-        ["etag", tag] => bytes::etag(ex, tag).await,
-        ["cache"] => bytes::cache(app, ex, None).await,
-        ["cache", seconds] => bytes::cache(app, ex, Some(seconds)).await,
-        ["upload"] => upload::upload(ex).await,
-        ["delta"] => delta::delta(ex).await,
-        ["ws"] => forced::forced(app, ex, "101").await,
-        ["negotiate"] => variants::negotiate(ex, None).await,
-        ["negotiate", variant] => variants::negotiate(ex, Some(variant)).await,
-        ["gateway", ..] => {
-            let rest = path
-                .trim_start_matches('/')
-                .strip_prefix("gateway")
-                .unwrap_or("");
-            Box::pin(gateway::gateway(app, ex, rest.trim_start_matches('/'))).await
-        }
-        ["processing"] => scenarios::processing(app, ex).await,
-        ["early-hints"] => scenarios::early_hints(ex).await,
-        ["portal"] => scenarios::portal(ex, false).await,
-        ["portal", "sign-in"] => scenarios::portal(ex, true).await,
-        ["extension"] => scenarios::extension(ex).await,
-        ["reset"] => scenarios::reset(ex).await,
-        ["pay"] => scenarios::pay(ex).await,
-        ["fault", kind] => fault::fault(app, ex, kind).await,
-        ["flaky", key] => stateful::flaky(app, ex, key).await,
-        ["items"] => items::create(app, ex).await,
-        ["dav", ns, ..] => {
-            let after = path
-                .trim_start_matches('/')
-                .splitn(3, '/')
-                .nth(2)
-                .unwrap_or("");
-            dav::dav(&app.dav, ex, ns, after).await
-        }
-        ["jobs"] => jobs::start(app, ex).await,
-        ["jobs", id] => jobs::monitor(app, ex, id).await,
-        ["jobs", id, "result"] => jobs::result(app, ex, id).await,
-        ["items", id] => items::item(app, ex, id).await,
-        ["limit", key] => stateful::limit(app, ex, key).await,
-        ["status" | "random", spec, ..] => forced::forced(app, ex, spec).await,
-        ["static", "teapot.css"] => assets::stylesheet(ex).await,
-        _ => Err(Problem::not_found(&path)),
-    }
+/// The row that answers `path`, if any.
+pub fn route_of(path: &str) -> Option<&'static Route> {
+    table::route_in(ROUTES, path)
 }
 
 /// The query's `name=value` pairs, percent-decoded.
@@ -146,32 +63,9 @@ pub fn query_pairs(ex: &Exchange<'_>) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// Refuses methods other than GET and HEAD.
-pub fn only_get(ex: &Exchange<'_>) -> Outcome {
-    only(ex, &[Method::Get])
-}
-
 /// A status known at compile time to be valid.
 pub fn status(code: u16) -> Status {
     Status::from_u16(code).expect("a code in 100..=599")
-}
-
-/// Refuses methods not in `allowed` with 405 and `Allow`. HEAD is allowed
-/// wherever GET is.
-pub fn only(ex: &Exchange<'_>, allowed: &[Method]) -> Outcome {
-    let m = ex.request().method();
-    let ok = allowed.contains(&m) || (m == Method::Head && allowed.contains(&Method::Get));
-    if ok {
-        return Ok(());
-    }
-    let mut names: Vec<&str> = Vec::new();
-    for a in allowed {
-        names.push(a.as_str());
-        if *a == Method::Get {
-            names.push("HEAD");
-        }
-    }
-    Err(Problem::method_not_allowed(m.as_str(), &names))
 }
 
 /// Answers with a JSON document (pretty, like httpbin's).

@@ -12,9 +12,9 @@ use serde_json::{json, Value};
 use teapot_check::client::{exchange, Request};
 use teapot_check::exchange::Response;
 use teapot_codes::{entries, Class, Entry, Status};
-use teapot_wire::{Exchange, Head, Method};
+use teapot_wire::{Exchange, Head};
 
-use super::{only, reply_json, sent, Outcome};
+use super::{reply_json, sent, Outcome};
 use crate::app::App;
 use crate::problem::Problem;
 use crate::registry::entry_json;
@@ -24,7 +24,6 @@ const SCRIPT: &str = include_str!("../../assets/page.js");
 
 /// `GET /`.
 pub async fn home(ex: &mut Exchange<'_>) -> Outcome {
-    only(ex, &[Method::Get])?;
     let accept = ex.request().header_str("accept").map(str::to_owned);
     let media = choose(
         accept.as_deref(),
@@ -64,7 +63,6 @@ pub async fn home(ex: &mut Exchange<'_>) -> Outcome {
 
 /// `/static/page.js`.
 pub async fn script(ex: &mut Exchange<'_>) -> Outcome {
-    only(ex, &[Method::Get])?;
     let head = Head::new(Status::OK)
         .header("Content-Type", "text/javascript; charset=utf-8")
         .header("Cache-Control", "public, max-age=3600");
@@ -107,62 +105,6 @@ fn row(e: &Entry) -> String {
     )
 }
 
-/// Scenario endpoints, each with one example.
-const SCENARIOS: &[(&str, &str, &str)] = &[
-    ("/range/100", "206, 416, If-Range", "Range: bytes=0-9"),
-    ("/etag/v1", "200, 304, 412", "If-None-Match: \"v1\""),
-    ("/cache/60", "200, 304", "If-Modified-Since"),
-    ("/basic-auth/user/pass", "200, 401", "curl -u user:pass"),
-    (
-        "/digest-auth/auth/user/pass",
-        "200, 401",
-        "curl --digest -u user:pass",
-    ),
-    ("/bearer", "200, 401", "Authorization: Bearer abc"),
-    ("/proxy-auth/user/pass", "200, 407", "Proxy-Authorization"),
-    (
-        "/role/admin",
-        "200, 401, 403",
-        "Authorization: Bearer teapot.admin",
-    ),
-    ("/negotiate", "200, 300, 406", "Accept: application/json"),
-    ("/negotiate/loop", "506", ""),
-    (
-        "/delta",
-        "226, 304",
-        "A-IM: diffe with If-None-Match: \"v1\"",
-    ),
-    ("/ws", "101, 426", "a WebSocket client"),
-    ("/redirect/3", "302 chain", "curl -L"),
-    (
-        "/redirect-to?url=/anything&status_code=307",
-        "301–308",
-        "method kept on 307/308",
-    ),
-    (
-        "/upload",
-        "100, 411, 413, 415, 417",
-        "POST with Content-Type: text/plain",
-    ),
-    ("/processing?duration=2", "102, then 200", ""),
-    ("/early-hints", "103, then 200", ""),
-    (
-        "/gateway/fault/close",
-        "502",
-        "also 504 with ?timeout=, 203 with ?transform=1",
-    ),
-    ("/portal", "511", "sign in at /portal/sign-in"),
-    ("/extension", "510", "Man: \"urn:teapot:ext:brew\"; ns=16"),
-    ("/reset", "205", "POST the form"),
-    ("/pay", "402", "X-Payment-Token"),
-    ("/anything", "200 echo", "httpbin-shaped JSON"),
-    (
-        "/fault/reset",
-        "TCP reset",
-        "also close, garbage, truncate, slow-body, bad-chunk",
-    ),
-];
-
 fn page() -> String {
     let mut sections = String::new();
     for class in Class::ALL {
@@ -174,14 +116,15 @@ fn page() -> String {
             name = class.name(),
         ));
     }
-    let scenarios: String = SCENARIOS
+    let scenarios: String = super::ROUTES
         .iter()
-        .map(|(path, codes, how)| {
+        .filter_map(|r| r.scenario)
+        .map(|s| {
             format!(
                 "<tr><td><a href=\"{p}\"><code>{p}</code></a></td><td>{c}</td><td>{h}</td></tr>",
-                p = esc(path),
-                c = esc(codes),
-                h = esc(how)
+                p = esc(s.link),
+                c = esc(s.codes),
+                h = esc(s.how)
             )
         })
         .collect();
@@ -209,7 +152,6 @@ fn page() -> String {
 /// `GET /try/{code}`: the forced status for `code`, fetched from this same
 /// server, as it appeared on the wire.
 pub async fn try_code(app: &App, ex: &mut Exchange<'_>, code: &str) -> Outcome {
-    only(ex, &[Method::Get])?;
     let status: Status = code
         .parse()
         .map_err(|_| Problem::new(404, format!("{code:?} is not a status code.")))?;

@@ -2,9 +2,9 @@
 //! `/relative-redirect/{n}`, `/absolute-redirect/{n}` and
 //! `/redirect-to?url=&status_code=`. Chains end at `/get`.
 
-use teapot_wire::{Exchange, Head, Method};
+use teapot_wire::{Exchange, Head};
 
-use super::{only, query_pairs, sent, status, Outcome};
+use super::{query_pairs, sent, status, Outcome};
 use crate::problem::Problem;
 use crate::routes::forced::parse_location;
 
@@ -36,7 +36,6 @@ fn hops(n: &str) -> Result<u32, Problem> {
 /// `/relative-redirect/{n}` and `/absolute-redirect/{n}`: 302 to the next
 /// hop; the last hop points at `/get`.
 pub async fn chain(ex: &mut Exchange<'_>, n: &str, form: Option<Form>) -> Outcome {
-    only(ex, &[Method::Get])?;
     let n = hops(n)?;
     let form = form.unwrap_or_else(|| {
         let absolute = query_pairs(ex)

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::json;
 use teapot_wire::{Exchange, Head, Method, Status};
 
-use super::{only, query_pairs, reply_json, sent, Outcome};
+use super::{query_pairs, reply_json, sent, Outcome};
 use crate::app::App;
 use crate::problem::Problem;
 use crate::routes::forced::STYLESHEET;
@@ -46,7 +46,6 @@ pub async fn processing(app: &App, ex: &mut Exchange<'_>) -> Outcome {
 /// `/early-hints`: 103 with a preload of the stylesheet, then a page that
 /// uses it.
 pub async fn early_hints(ex: &mut Exchange<'_>) -> Outcome {
-    only(ex, &[Method::Get])?;
     let link = format!("<{STYLESHEET}>; rel=preload; as=style");
     if ex
         .interim(Head::new(Status::EARLY_HINTS).header("Link", link.clone()))
@@ -80,7 +79,6 @@ pub async fn portal(ex: &mut Exchange<'_>, sign_in: bool) -> Outcome {
             .header("Content-Type", "text/plain; charset=utf-8");
         return sent(ex.respond(head, "Signed in; back to /portal\n").await);
     }
-    only(ex, &[Method::Get])?;
     let signed_in = ex.request().header_all("cookie").any(|v| {
         String::from_utf8_lossy(v)
             .split(';')
@@ -126,7 +124,6 @@ pub async fn extension(ex: &mut Exchange<'_>) -> Outcome {
 /// `/reset`: GET shows a form; posting it answers 205 so the client clears
 /// the form.
 pub async fn reset(ex: &mut Exchange<'_>) -> Outcome {
-    only(ex, &[Method::Get, Method::Post])?;
     if ex.request().method() == Method::Post {
         if ex.read_body(64 * 1024).await.is_err() {
             return Ok(());

@@ -6,9 +6,9 @@
 //! 417 from the engine, before any handler.)
 
 use serde_json::json;
-use teapot_wire::{BodyKind, Exchange, Head, Method, Status};
+use teapot_wire::{BodyKind, Exchange, Head, Status};
 
-use super::{only, query_pairs, reply_json, Outcome};
+use super::{query_pairs, reply_json, Outcome};
 use crate::problem::Problem;
 
 /// The media types `/upload` takes.
@@ -18,7 +18,6 @@ pub const DEFAULT_MAX: u64 = 1024 * 1024;
 
 /// Serves `/upload[?max=BYTES]`.
 pub async fn upload(ex: &mut Exchange<'_>) -> Outcome {
-    only(ex, &[Method::Post, Method::Put])?;
     let mut max = DEFAULT_MAX;
     for (k, v) in query_pairs(ex) {
         if k == "max" {

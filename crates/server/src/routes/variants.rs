@@ -6,9 +6,9 @@
 //! resource misconfigured so that its variant negotiates again: 506.
 
 use serde_json::json;
-use teapot_wire::{Exchange, Head, Method, Status};
+use teapot_wire::{Exchange, Head, Status};
 
-use super::{only, sent, Outcome};
+use super::{sent, Outcome};
 use crate::problem::Problem;
 use teapot_wire::accept::choose;
 
@@ -41,7 +41,6 @@ fn links() -> String {
 
 /// `/negotiate` and its variants.
 pub async fn negotiate(ex: &mut Exchange<'_>, variant: Option<&str>) -> Outcome {
-    only(ex, &[Method::Get])?;
     if let Some(v) = variant {
         if v == "loop" {
             return Err(Problem::new(

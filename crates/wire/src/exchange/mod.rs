@@ -86,6 +86,7 @@ pub struct Exchange<'c> {
     status: Option<u16>,
     interim_sent: u32,
     bytes_out: u64,
+    label: Option<&'static str>,
 }
 
 pub(crate) fn misuse(msg: &'static str) -> io::Error {
@@ -137,6 +138,7 @@ impl<'c> Exchange<'c> {
             status: None,
             interim_sent: 0,
             bytes_out: 0,
+            label: None,
         }
     }
 
@@ -153,6 +155,13 @@ impl<'c> Exchange<'c> {
     /// Whether the request arrived over TLS.
     pub fn is_secure(&self) -> bool {
         self.secure
+    }
+
+    /// Names the exchange for the observer with a bounded label of the
+    /// service's choosing (the server gives its route's family), which
+    /// [`Record::label`] carries.
+    pub fn set_label(&mut self, label: &'static str) {
+        self.label = Some(label);
     }
 
     /// The scheme the request arrived on, `https` or `http`: the one every
@@ -291,6 +300,7 @@ impl<'c> Exchange<'c> {
             duration: started.elapsed(),
             ending,
             refusal: None,
+            label: self.label,
         }
     }
 

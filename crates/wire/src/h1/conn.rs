@@ -128,6 +128,7 @@ pub(crate) async fn serve_requests<T: Transport + 'static, S: Service>(
                             duration: started.elapsed(),
                             ending: Ending::Switched,
                             refusal: None,
+                            label: None,
                         });
                     }
                     return Some(Handoff::Upgraded);
