@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use teapot_wire::h1::conn::close_in_stages;
-use teapot_wire::h1::encode::{write_head, ConnectionField, Framing};
+use teapot_wire::h1::encode::{write_head, ConnectionField};
 use teapot_wire::idle::IdleSet;
+use teapot_wire::Framing;
 use teapot_wire::{Defense, Observe};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};

@@ -17,8 +17,9 @@ use teapot_codes::Status;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::h1::conn::Conn;
-use crate::h1::encode::{self, Framing};
-use crate::h1::role::{BodyKind, Request};
+use crate::h1::encode;
+use crate::message::{BodyKind, Request};
+use crate::response::Framing;
 use crate::response::Head;
 use crate::service::Transport;
 

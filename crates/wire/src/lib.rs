@@ -13,9 +13,10 @@
 //!
 //! - [`limits`]: the bounds every connection is held to.
 //! - [`error`]: why a request is refused, mapped to its status in one place.
-//! - [`response`]: response heads as handlers build them, checked fields.
-//! - [`h1::role`]: request heads parsed from bytes, with the framing and
-//!   Host rules of RFC 9112.
+//! - [`response`]: response heads as handlers build them, checked fields,
+//!   how content is framed, the fields the engine owns.
+//! - [`message`]: the request both protocols deliver, and request heads
+//!   parsed from bytes, with the framing and Host rules of RFC 9112.
 //! - [`h1::decode`]: Content-Length and chunked body decoders.
 //! - [`h1::encode`]: status lines, fields and framing written to bytes.
 //! - [`service`]: what engine and application share: [`Transport`],
@@ -40,6 +41,7 @@ pub mod h2;
 pub mod h2c;
 pub mod idle;
 pub mod limits;
+pub mod message;
 pub mod problem;
 pub mod response;
 pub mod service;
@@ -47,8 +49,8 @@ pub mod service;
 pub use connection::serve_connection;
 pub use error::{BodyError, InvalidField, RequestError};
 pub use exchange::{is_misuse, Exchange, Misuse, Rewind, Upgraded};
-pub use h1::role::{BodyKind, Method, Request, Version};
 pub use limits::Limits;
-pub use response::Head;
+pub use message::{BodyKind, Method, Request, Version};
+pub use response::{Framing, Head};
 pub use service::{Config, Defense, Ending, Fault, Observe, Record, Service, Shutdown, Transport};
 pub use teapot_codes::Status;

@@ -2,12 +2,14 @@
 //! added, so nothing a client sent can be written as a header it injected.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use teapot_codes::Status;
 
 use crate::error::InvalidField;
-use crate::h1::role::is_tchar;
+use crate::message::is_tchar;
 
 /// A status, an optional reason phrase, and header fields.
 ///
@@ -127,6 +129,50 @@ pub fn is_field_value(value: &[u8]) -> bool {
     value.iter().all(ok_byte)
         && !matches!(value.first(), Some(b' ' | b'\t'))
         && !matches!(value.last(), Some(b' ' | b'\t'))
+}
+
+/// How a final response's content is delimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// No content and no length fields (1xx, 204, 304).
+    None,
+    /// `Content-Length: n`.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+    /// Content until the connection closes (HTTP/1.0 streaming).
+    Close,
+}
+
+/// The fields the engine writes itself; a handler's copies are skipped.
+pub(crate) fn engine_owned(name: &str) -> bool {
+    name.eq_ignore_ascii_case("content-length")
+        || name.eq_ignore_ascii_case("transfer-encoding")
+        || name.eq_ignore_ascii_case("date")
+        || name.eq_ignore_ascii_case("connection")
+}
+
+thread_local! {
+    static DATE: RefCell<(u64, [u8; 29])> = const { RefCell::new((0, [0; 29])) };
+}
+
+/// Calls `f` with the current date as an IMF-fixdate, formatted at most once
+/// a second per thread.
+pub(crate) fn with_date(f: impl FnOnce(&[u8])) {
+    let now = SystemTime::now();
+    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    DATE.with(|cell| {
+        let mut cache = cell.borrow_mut();
+        if cache.0 != secs {
+            let text = httpdate::fmt_http_date(now);
+            let bytes = text.as_bytes();
+            if bytes.len() == 29 {
+                cache.1.copy_from_slice(bytes);
+                cache.0 = secs;
+            }
+        }
+        f(&cache.1);
+    });
 }
 
 #[cfg(test)]

@@ -13,9 +13,9 @@ use tokio::sync::{watch, Semaphore};
 
 use crate::error::RequestError;
 use crate::exchange::Exchange;
-use crate::h1::role::{Method, Version};
 use crate::idle::IdleSet;
 use crate::limits::Limits;
+use crate::message::{Method, Version};
 
 /// A byte stream the engine can serve: TCP, TLS, or an in-memory pipe.
 pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send {

@@ -5,7 +5,7 @@
 use bytes::BytesMut;
 use proptest::prelude::*;
 use teapot_wire::h1::decode::{Decoded, Decoder};
-use teapot_wire::h1::role::parse_request;
+use teapot_wire::message::parse_request;
 use teapot_wire::{Limits, RequestError};
 
 /// What a parse came to, in a form that can be compared.

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use teapot_codes::Status;
-use teapot_wire::h1::encode::{write_head, ConnectionField, Framing};
+use teapot_wire::h1::encode::{write_head, ConnectionField};
+use teapot_wire::Framing;
 use teapot_wire::{Exchange, Fault, Head, Version};
 
 use super::{query_pairs, sent, Outcome};

@@ -10,8 +10,9 @@ use tokio::io::AsyncWriteExt;
 
 use super::{misuse, Exchange, Rewind, State, Upgraded, Wire};
 use crate::h1::conn::Conn;
-use crate::h1::encode::{self, Framing};
-use crate::h1::role::{Request, Version};
+use crate::h1::encode;
+use crate::message::{Request, Version};
+use crate::response::Framing;
 use crate::response::Head;
 use crate::service::{Fault, Transport};
 
@@ -53,7 +54,7 @@ impl Exchange<'_> {
     /// Sends a complete final response.
     pub async fn respond(&mut self, head: Head, body: impl Into<Bytes>) -> io::Result<()> {
         let body = body.into();
-        let framing = match encode::content_rule(head.status) {
+        let framing = match head.status.content() {
             Content::Never => Framing::None,
             Content::Empty => Framing::Length(0),
             Content::Allowed => Framing::Length(body.len() as u64),
@@ -88,7 +89,7 @@ impl Exchange<'_> {
     /// HTTP/1.0 client, delimited by closing the connection; over HTTP/2,
     /// by the end of the stream).
     pub async fn start(&mut self, head: Head, length: Option<u64>) -> io::Result<()> {
-        let framing = match (encode::content_rule(head.status), length) {
+        let framing = match (head.status.content(), length) {
             (Content::Never, _) => Framing::None,
             (Content::Empty, _) => Framing::Length(0),
             (Content::Allowed, Some(n)) => Framing::Length(n),

@@ -10,7 +10,7 @@ use super::{Exchange, State, Wire};
 use crate::error::{BodyError, RequestError};
 use crate::h1::conn::read_more;
 use crate::h1::decode::Decoded;
-use crate::h1::role::BodyKind;
+use crate::message::BodyKind;
 use crate::response::Head;
 
 impl Exchange<'_> {

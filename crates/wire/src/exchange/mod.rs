@@ -20,11 +20,11 @@ use futures_util::FutureExt;
 use crate::error::RequestError;
 use crate::h1::conn::Conn;
 use crate::h1::decode::Decoder;
-use crate::h1::encode::Framing;
-use crate::h1::role::{Method, Request};
 use crate::h2;
 use crate::limits::Limits;
+use crate::message::{Method, Request};
 use crate::problem::{plain_problem, problem};
+use crate::response::Framing;
 use crate::service::{Config, Ending, Record, Service, Shutdown, Transport};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,12 +17,13 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use crate::error::RequestError;
 use crate::exchange::{observe_exchange, run_exchange, Exchange, Wire};
 use crate::h1::decode::Decoder;
-use crate::h1::encode::{self, Framing};
-use crate::h1::role::{self, BodyKind, Request};
+use crate::h1::encode;
 use crate::h2c::{self, Handoff};
 use crate::idle::{evicted, Idle, EVICTABLE_AFTER};
 use crate::limits::Limits;
+use crate::message::{self, BodyKind, Request};
 use crate::problem::problem;
+use crate::response::Framing;
 use crate::service::{
     wait_shutdown, Config, Defense, Ending, Record, Service, Shutdown, Transport,
 };
@@ -194,14 +195,14 @@ async fn read_head<T: Transport + ?Sized>(
                 // Could still be the preface: read on.
                 h2c::Preface::Partial => {}
                 h2c::Preface::Broken => return Next::BrokenPreface,
-                h2c::Preface::No => match role::parse_request(&mut conn.rbuf, limits) {
+                h2c::Preface::No => match message::parse_request(&mut conn.rbuf, limits) {
                     Ok(Some(req)) => return Next::Request(req),
                     Ok(None) => {}
                     Err(e) => return Next::Refuse(e),
                 },
             }
         } else {
-            match role::parse_request(&mut conn.rbuf, limits) {
+            match message::parse_request(&mut conn.rbuf, limits) {
                 Ok(Some(req)) => return Next::Request(req),
                 Ok(None) => {}
                 Err(e) => return Next::Refuse(e),

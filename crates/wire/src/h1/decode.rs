@@ -259,7 +259,7 @@ fn chunk_ext(mut ext: &[u8]) -> bool {
     fn token(s: &[u8]) -> Option<&[u8]> {
         let n = s
             .iter()
-            .take_while(|&&b| crate::h1::role::is_tchar(b))
+            .take_while(|&&b| crate::message::is_tchar(b))
             .count();
         (n > 0).then(|| &s[n..])
     }

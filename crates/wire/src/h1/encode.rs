@@ -2,38 +2,7 @@
 //! what a response may carry: no content and no length fields for 1xx, 204
 //! and 304; an empty body for 205; `Date` on every final response.
 
-use std::cell::RefCell;
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use teapot_codes::{Content, Status};
-
-use crate::response::Head;
-
-/// How a final response's content is delimited.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Framing {
-    /// No content and no length fields (1xx, 204, 304).
-    None,
-    /// `Content-Length: n`.
-    Length(u64),
-    /// `Transfer-Encoding: chunked`.
-    Chunked,
-    /// Content until the connection closes (HTTP/1.0 streaming).
-    Close,
-}
-
-/// Whether the registry lets a response with `status` carry content.
-pub fn content_rule(status: Status) -> Content {
-    status.content()
-}
-
-/// The fields the engine writes itself; a handler's copies are skipped.
-pub(crate) fn engine_owned(name: &str) -> bool {
-    name.eq_ignore_ascii_case("content-length")
-        || name.eq_ignore_ascii_case("transfer-encoding")
-        || name.eq_ignore_ascii_case("date")
-        || name.eq_ignore_ascii_case("connection")
-}
+use crate::response::{engine_owned, with_date, Framing, Head};
 
 /// The tokens of the `Connection` field the engine writes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -114,31 +83,10 @@ pub fn write_chunk(dst: &mut Vec<u8>, data: &[u8]) {
 /// The last chunk and an empty trailer section.
 pub const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 
-thread_local! {
-    static DATE: RefCell<(u64, [u8; 29])> = const { RefCell::new((0, [0; 29])) };
-}
-
-/// Calls `f` with the current date as an IMF-fixdate, formatted at most once
-/// a second per thread.
-pub(crate) fn with_date(f: impl FnOnce(&[u8])) {
-    let now = SystemTime::now();
-    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    DATE.with(|cell| {
-        let mut cache = cell.borrow_mut();
-        if cache.0 != secs {
-            let text = httpdate::fmt_http_date(now);
-            let bytes = text.as_bytes();
-            if bytes.len() == 29 {
-                cache.1.copy_from_slice(bytes);
-                cache.0 = secs;
-            }
-        }
-        f(&cache.1);
-    });
-}
-
 #[cfg(test)]
 mod tests {
+    use teapot_codes::Status;
+
     use super::*;
 
     fn status(n: u16) -> Status {
@@ -203,14 +151,5 @@ mod tests {
         write_chunk(&mut dst, b"");
         dst.extend_from_slice(LAST_CHUNK);
         assert_eq!(dst, b"1D\r\nhello world, this is sixteen+\r\n0\r\n\r\n");
-    }
-
-    #[test]
-    fn content_rules_follow_the_registry() {
-        assert_eq!(content_rule(status(204)), Content::Never);
-        assert_eq!(content_rule(status(304)), Content::Never);
-        assert_eq!(content_rule(status(205)), Content::Empty);
-        assert_eq!(content_rule(status(199)), Content::Never);
-        assert_eq!(content_rule(status(299)), Content::Allowed);
     }
 }

@@ -40,11 +40,11 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::error::RequestError;
 use crate::exchange::{observe_exchange, run_exchange, Exchange, Wire};
-use crate::h1::encode::Framing;
-use crate::h1::role::{self, Request, Version};
 use crate::idle::evicted;
 use crate::idle::{Idle, EVICTABLE_AFTER};
+use crate::message::{self, Request, Version};
 use crate::problem::problem;
+use crate::response::Framing;
 use crate::service::{wait_shutdown, Config, Defense, Record, Service, Shutdown, Transport};
 
 /// The client connection preface (RFC 9113 §3.4).
@@ -355,7 +355,7 @@ fn to_request(
         head.put_slice(b"\r\n");
     }
     head.put_slice(b"\r\n");
-    match role::parse_request(&mut head, limits)? {
+    match message::parse_request(&mut head, limits)? {
         Some(req) => Ok(req.into_h2(has_body)),
         None => Err(RequestError::BadRequestLine),
     }

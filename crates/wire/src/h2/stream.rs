@@ -16,7 +16,7 @@ use bytes::Bytes;
 
 use crate::error::{BodyError, RequestError};
 use crate::exchange::misuse;
-use crate::h1::encode::{self, Framing};
+use crate::response::Framing;
 use crate::response::Head;
 use crate::service::{Defense, Observe};
 
@@ -114,14 +114,14 @@ pub(super) fn to_http(
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "status"))?;
     let fields = resp.headers_mut();
     if date {
-        encode::with_date(|d| {
+        crate::response::with_date(|d| {
             if let Ok(v) = ::http::HeaderValue::from_bytes(d) {
                 fields.insert(::http::header::DATE, v);
             }
         });
     }
     for (name, value) in &head.fields {
-        if encode::engine_owned(name) || connection_specific(name) {
+        if crate::response::engine_owned(name) || connection_specific(name) {
             continue;
         }
         let name = ::http::HeaderName::from_bytes(name.as_bytes()).map_err(bad)?;

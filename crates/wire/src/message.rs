@@ -1,7 +1,10 @@
-//! Reading a request head from bytes: the request line by hand (so that
-//! `HTTP/2.0` can get 505 and `HTTP/1.2` be read as 1.1), the field lines
-//! with `httparse`, then the framing rules of RFC 9112 §6 and the Host rules
-//! of §3.2. No I/O: the connection driver feeds it the read buffer.
+//! The request as both protocols deliver it ([`Request`], [`Method`],
+//! [`Version`], [`BodyKind`]), and reading a request head from bytes: the
+//! request line by hand (so that `HTTP/2.0` can get 505 and `HTTP/1.2` be
+//! read as 1.1), the field lines with `httparse`, then the framing rules of
+//! RFC 9112 §6 and the Host rules of §3.2. No I/O: the HTTP/1 driver feeds
+//! it the read buffer, and the HTTP/2 driver a head written from a stream's
+//! fields, so that both protocols' requests meet the same rules.
 
 use std::fmt;
 
