@@ -29,7 +29,7 @@ pub(crate) enum Outcome {
 /// Fields HTTP/2 does not carry; the request's own copies are left out
 /// (`Host` travels as `:authority`).
 fn connection_specific(name: &str) -> bool {
-    teapot_wire::h2::connection_specific(name) || name.eq_ignore_ascii_case("host")
+    teapot_wire::message::connection_specific(name) || name.eq_ignore_ascii_case("host")
 }
 
 /// The request as sent on HTTP/2: names in lower case, `Host` carried by

@@ -35,7 +35,7 @@ async fn a_reset_flood_ends_the_connection_and_is_counted() {
     for _ in 0..3 {
         let mut raw = TcpStream::connect(server.addr()).await.unwrap();
         let mut out = Vec::new();
-        out.extend_from_slice(teapot_wire::h2::PREFACE);
+        out.extend_from_slice(teapot_wire::h2c::PREFACE);
         out.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
         for i in 0..500u32 {
             let id = (2 * i + 1).to_be_bytes();

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 
 use crate::exchange::Rewind;
 use crate::h1::conn::Conn;
+use crate::h2c::Handoff;
 use crate::service::{Config, Service, Shutdown, Transport};
 use crate::{h1, h2};
 
@@ -37,7 +38,13 @@ pub async fn serve_connection<T: Transport + 'static, S: Service>(
         // Boxed: the HTTP/2 state would otherwise make every connection's
         // future as large as its own.
         Box::pin(h2::serve_inner(
-            io, remote, secure, service, config, shutdown, to_h2,
+            io,
+            remote,
+            secure,
+            service,
+            config,
+            shutdown,
+            to_h2 == Handoff::Upgraded,
         ))
         .await;
     }

@@ -16,14 +16,14 @@ use bytes::{BufMut, Bytes, BytesMut};
 use teapot_codes::Status;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::h1::conn::Conn;
 use crate::h1::encode;
-use crate::message::{BodyKind, Request};
+use crate::message::{connection_specific, BodyKind, Request};
 use crate::response::Framing;
 use crate::response::Head;
 use crate::service::Transport;
 
-use crate::h2::{connection_specific, PREFACE};
+/// The client connection preface (RFC 9113 §3.4).
+pub const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /// How a connection came to speak HTTP/2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -173,7 +173,8 @@ fn string(out: &mut BytesMut, s: &[u8]) {
 /// stream 1 (HEADERS with END_STREAM). The bytes wait in the connection's
 /// read buffer for the HTTP/2 side.
 pub(crate) async fn switch_h2c<T: Transport + ?Sized>(
-    conn: &mut Conn<T>,
+    io: &mut T,
+    rbuf: &mut BytesMut,
     block: Bytes,
     timeout: Duration,
 ) -> io::Result<()> {
@@ -184,28 +185,27 @@ pub(crate) async fn switch_h2c<T: Transport + ?Sized>(
         ..Default::default()
     };
     encode::write_head(&mut out, &head, Framing::None, fields);
-    conn.io.write_all(&out).await?;
-    conn.io.flush().await?;
+    io.write_all(&out).await?;
+    io.flush().await?;
     // The preface, then a frame header, then that frame: a SETTINGS frame
     // no longer than the default frame size.
     let read = async {
         let head = PREFACE.len() + 9;
         loop {
-            if conn.rbuf.len() >= head {
-                let h = &conn.rbuf[PREFACE.len()..head];
+            if rbuf.len() >= head {
+                let h = &rbuf[PREFACE.len()..head];
                 let len = (usize::from(h[0]) << 16) | (usize::from(h[1]) << 8) | usize::from(h[2]);
-                if &conn.rbuf[..PREFACE.len()] != PREFACE || h[3] != 0x4 || len > DEFAULT_MAX_FRAME
-                {
+                if &rbuf[..PREFACE.len()] != PREFACE || h[3] != 0x4 || len > DEFAULT_MAX_FRAME {
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidData,
                         "no HTTP/2 preface and SETTINGS after 101",
                     ));
                 }
-                if conn.rbuf.len() >= head + len {
+                if rbuf.len() >= head + len {
                     return Ok(head + len);
                 }
             }
-            if conn.io.read_buf(&mut conn.rbuf).await? == 0 {
+            if io.read_buf(rbuf).await? == 0 {
                 return Err(io::ErrorKind::UnexpectedEof.into());
             }
         }
@@ -213,13 +213,12 @@ pub(crate) async fn switch_h2c<T: Transport + ?Sized>(
     let boundary = tokio::time::timeout(timeout, read)
         .await
         .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
-    let rest = conn.rbuf.split_off(boundary);
+    let rest = rbuf.split_off(boundary);
     let len = block.len();
-    conn.rbuf
-        .put_slice(&[(len >> 16) as u8, (len >> 8) as u8, len as u8]);
+    rbuf.put_slice(&[(len >> 16) as u8, (len >> 8) as u8, len as u8]);
     // HEADERS, END_STREAM | END_HEADERS, stream 1.
-    conn.rbuf.put_slice(&[0x1, 0x1 | 0x4, 0, 0, 0, 1]);
-    conn.rbuf.put_slice(&block);
-    conn.rbuf.unsplit(rest);
+    rbuf.put_slice(&[0x1, 0x1 | 0x4, 0, 0, 0, 1]);
+    rbuf.put_slice(&block);
+    rbuf.unsplit(rest);
     Ok(())
 }

@@ -323,6 +323,21 @@ impl Request {
     }
 }
 
+/// Fields that belong to one HTTP/1.1 connection and are never sent on
+/// HTTP/2 (RFC 9113 §8.2.2; `TE` is allowed there only as `trailers`).
+pub fn connection_specific(name: &str) -> bool {
+    [
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "transfer-encoding",
+        "upgrade",
+        "te",
+    ]
+    .iter()
+    .any(|n| name.eq_ignore_ascii_case(n))
+}
+
 /// Parses one request head from the front of `buf`.
 ///
 /// Returns `Ok(None)` when more bytes are needed, and on success removes the

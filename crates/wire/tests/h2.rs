@@ -338,7 +338,7 @@ async fn a_broken_preface_or_frame_ends_only_that_connection() {
     .await;
     // The preface, then bytes that are not a frame the server can take.
     let mut raw = TcpStream::connect(server.addr).await.unwrap();
-    raw.write_all(teapot_wire::h2::PREFACE).await.unwrap();
+    raw.write_all(teapot_wire::h2c::PREFACE).await.unwrap();
     raw.write_all(b"\x00\x00\x04\x07\x00\x00\x00\x00\x01garbage that is no frame")
         .await
         .unwrap();
@@ -352,7 +352,7 @@ async fn a_broken_preface_or_frame_ends_only_that_connection() {
     );
     // Half a preface, then silence: the request timeout ends it.
     let mut raw = TcpStream::connect(server.addr).await.unwrap();
-    raw.write_all(&teapot_wire::h2::PREFACE[..10])
+    raw.write_all(&teapot_wire::h2c::PREFACE[..10])
         .await
         .unwrap();
     let mut rest = Vec::new();
@@ -429,7 +429,7 @@ async fn h2c_upgrade_is_taken_only_when_complete() {
     );
     assert!(head.contains("\r\nUpgrade: h2c\r\n"), "{head}");
     // The client's preface and SETTINGS; the server answers with frames.
-    raw.write_all(teapot_wire::h2::PREFACE).await.unwrap();
+    raw.write_all(teapot_wire::h2c::PREFACE).await.unwrap();
     raw.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).await.unwrap();
     let mut frames = Vec::new();
     let _ = tokio::time::timeout(Duration::from_millis(500), async {
@@ -584,7 +584,7 @@ async fn a_peer_that_ignores_goaway_is_closed() {
     })
     .await;
     let mut raw = TcpStream::connect(server.addr).await.unwrap();
-    raw.write_all(teapot_wire::h2::PREFACE).await.unwrap();
+    raw.write_all(teapot_wire::h2c::PREFACE).await.unwrap();
     raw.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).await.unwrap();
     // Read everything and answer nothing.
     let mut seen = Vec::new();

@@ -2,19 +2,16 @@
 //! protocol switch, a fault. The registry's rules on content hold whatever
 //! the handler asks.
 
+use std::future::poll_fn;
 use std::io;
 
 use bytes::Bytes;
 use teapot_codes::Content;
-use tokio::io::AsyncWriteExt;
 
-use super::{misuse, Exchange, Rewind, State, Upgraded, Wire};
-use crate::h1::conn::Conn;
-use crate::h1::encode;
-use crate::message::{Request, Version};
-use crate::response::Framing;
-use crate::response::Head;
-use crate::service::{Fault, Transport};
+use super::{misuse, Exchange, State, Upgraded};
+use crate::message::Version;
+use crate::response::{Framing, Head};
+use crate::service::Fault;
 
 impl Exchange<'_> {
     /// Sends an interim (1xx) response. Over HTTP/1.0 nothing is sent (RFC
@@ -36,19 +33,8 @@ impl Exchange<'_> {
             self.continue_sent = true;
         }
         self.interim_sent += 1;
-        match &mut self.wire {
-            Wire::H1 { conn, .. } => {
-                conn.wbuf.clear();
-                encode::write_head(
-                    &mut conn.wbuf,
-                    &head,
-                    Framing::None,
-                    encode::ConnectionField::default(),
-                );
-                flush_wbuf(conn).await
-            }
-            Wire::H2(s) => s.interim(&head),
-        }
+        self.wire.stage_interim(&head)?;
+        self.flush().await
     }
 
     /// Sends a complete final response.
@@ -65,23 +51,12 @@ impl Exchange<'_> {
         if send_body {
             self.bytes_out += body.len() as u64;
         }
-        match &mut self.wire {
-            Wire::H1 { conn, .. } => {
-                write_h1_head(conn, &head, framing, self.close, &self.req);
-                if send_body {
-                    conn.wbuf.extend_from_slice(&body);
-                }
-                flush_wbuf(conn).await
-            }
-            Wire::H2(s) => {
-                s.send_head(&head, framing, !send_body)?;
-                if send_body {
-                    s.send_data(body, true, self.limits.keep_alive_timeout)
-                        .await?;
-                }
-                Ok(())
-            }
+        self.wire
+            .stage_head(&head, framing, !send_body, self.close, &self.req)?;
+        if send_body {
+            self.wire.stage_data(body, framing, true)?;
         }
+        self.flush().await
     }
 
     /// Starts a streamed final response. With `length`, exactly that many
@@ -110,13 +85,9 @@ impl Exchange<'_> {
             remaining,
             discard,
         };
-        match &mut self.wire {
-            Wire::H1 { conn, .. } => {
-                write_h1_head(conn, &head, framing, self.close, &self.req);
-                flush_wbuf(conn).await
-            }
-            Wire::H2(s) => s.send_head(&head, framing, discard),
-        }
+        self.wire
+            .stage_head(&head, framing, discard, self.close, &self.req)?;
+        self.flush().await
     }
 
     /// Waits until content can go out without piling up in the server, and
@@ -133,10 +104,11 @@ impl Exchange<'_> {
             return Err(misuse("ready needs a started response"));
         };
         let want = want.clamp(1, 16 * 1024);
-        match &mut self.wire {
-            Wire::H2(s) if !discard => s.ready(want, self.limits.keep_alive_timeout).await,
-            _ => Ok(want),
+        if discard {
+            return Ok(want);
         }
+        let stall = self.limits.keep_alive_timeout;
+        poll_fn(|cx| self.wire.poll_ready(cx, want, stall)).await
     }
 
     /// Writes content of a streamed response and sends it at once.
@@ -163,26 +135,11 @@ impl Exchange<'_> {
             };
         }
         self.bytes_out += data.len() as u64;
-        match &mut self.wire {
-            Wire::H1 { conn, .. } => {
-                conn.wbuf.clear();
-                match framing {
-                    Framing::Chunked => encode::write_chunk(&mut conn.wbuf, data),
-                    _ => conn.wbuf.extend_from_slice(data),
-                }
-                flush_wbuf(conn).await
-            }
-            Wire::H2(s) => {
-                // The last byte of a fixed length ends the stream.
-                let last = matches!(framing, Framing::Length(_)) && data.len() as u64 == remaining;
-                s.send_data(
-                    Bytes::copy_from_slice(data),
-                    last,
-                    self.limits.keep_alive_timeout,
-                )
-                .await
-            }
-        }
+        // The last byte of a fixed length ends the content.
+        let last = matches!(framing, Framing::Length(_)) && data.len() as u64 == remaining;
+        self.wire
+            .stage_data(Bytes::copy_from_slice(data), framing, last)?;
+        self.flush().await
     }
 
     /// Ends a streamed response. A fixed-length response that is short of
@@ -199,30 +156,19 @@ impl Exchange<'_> {
         };
         self.state = State::Done;
         let short = matches!(framing, Framing::Length(_)) && remaining > 0 && !discard;
-        match &mut self.wire {
-            Wire::H1 { conn, .. } => match framing {
-                Framing::Chunked if !discard => {
-                    conn.wbuf.clear();
-                    conn.wbuf.extend_from_slice(encode::LAST_CHUNK);
-                    flush_wbuf(conn).await
-                }
-                _ if short => {
+        match framing {
+            Framing::Chunked if !discard => {
+                self.wire.stage_end()?;
+                self.flush().await
+            }
+            _ if short => {
+                self.wire.abandon();
+                if !self.wire.multiplexed() {
                     self.close = true;
-                    Err(misuse("response ended before its Content-Length"))
                 }
-                _ => Ok(()),
-            },
-            Wire::H2(s) => match framing {
-                Framing::Chunked if !discard => {
-                    s.send_data(Bytes::new(), true, self.limits.keep_alive_timeout)
-                        .await
-                }
-                _ if short => {
-                    s.reset(::h2::Reason::INTERNAL_ERROR);
-                    Err(misuse("response ended before its Content-Length"))
-                }
-                _ => Ok(()),
-            },
+                Err(misuse("response ended before its Content-Length"))
+            }
+            _ => Ok(()),
         }
     }
 
@@ -243,21 +189,14 @@ impl Exchange<'_> {
         if let Some(e) = &head.invalid {
             return Err(io::Error::new(io::ErrorKind::InvalidData, e.clone()));
         }
-        let Wire::H1 { conn, .. } = &mut self.wire else {
-            return Err(misuse("HTTP/2 has no 101 Switching Protocols"));
-        };
-        conn.wbuf.clear();
-        let fields = encode::ConnectionField {
-            upgrade: true,
-            ..Default::default()
-        };
-        encode::write_head(&mut conn.wbuf, &head, Framing::None, fields);
+        self.wire.stage_switch(&head)?;
         self.status = Some(101);
         self.state = State::Switched;
         self.close = true;
-        flush_wbuf(conn).await?;
-        let pre = conn.rbuf.split();
-        Ok(Rewind::new(&mut conn.io, pre))
+        self.flush().await?;
+        self.wire
+            .upgraded()
+            .ok_or_else(|| misuse("this protocol cannot hand over its connection"))
     }
 
     /// Breaks the exchange on purpose; the connection ends afterwards.
@@ -269,30 +208,8 @@ impl Exchange<'_> {
     pub async fn fault(&mut self, fault: Fault) -> io::Result<()> {
         self.state = State::Faulted;
         self.close = true;
-        match (&mut self.wire, fault) {
-            (Wire::H1 { conn, .. }, Fault::Reset) => {
-                conn.io.prepare_reset();
-                Ok(())
-            }
-            (Wire::H1 { .. }, Fault::Close) => Ok(()),
-            (Wire::H1 { conn, .. }, Fault::Raw(bytes)) => {
-                conn.io.write_all(&bytes).await?;
-                conn.io.flush().await
-            }
-            (Wire::H2(s), Fault::Reset) => {
-                self.close = false;
-                s.reset(::h2::Reason::INTERNAL_ERROR);
-                Ok(())
-            }
-            (Wire::H2(s), Fault::Close) => {
-                s.abort(::h2::Reason::NO_ERROR);
-                Ok(())
-            }
-            (Wire::H2(s), Fault::Raw(_)) => {
-                s.abort(::h2::Reason::PROTOCOL_ERROR);
-                Ok(())
-            }
-        }
+        self.close = self.wire.stage_fault(fault)?;
+        self.flush().await
     }
 
     /// Over HTTP/2, refuses the request with `RST_STREAM` and the error
@@ -304,12 +221,17 @@ impl Exchange<'_> {
         if self.state != State::Head {
             return Err(misuse("the final response was already sent"));
         }
-        let Wire::H2(s) = &mut self.wire else {
+        if !self.wire.refuse_for_http11() {
             return Err(misuse("the request is already HTTP/1"));
-        };
-        s.reset(::h2::Reason::HTTP_1_1_REQUIRED);
+        }
         self.state = State::Faulted;
         Ok(())
+    }
+
+    /// Sends what the wire has staged.
+    pub(super) async fn flush(&mut self) -> io::Result<()> {
+        let stall = self.limits.keep_alive_timeout;
+        poll_fn(|cx| self.wire.poll_flush(cx, stall)).await
     }
 
     /// Checks that `head` may go out as the final response now, and decides
@@ -332,60 +254,14 @@ impl Exchange<'_> {
         if asked_close || rule_closes {
             self.close = true;
         }
-        if let Wire::H1 {
-            shutdown, decoder, ..
-        } = &self.wire
+        let continue_pending = self.req.expects_continue() && !self.continue_sent;
+        if self
+            .wire
+            .closes_after(&self.req, continue_pending, self.limits)
         {
-            if *shutdown.borrow() || !self.req.keep_alive() {
-                self.close = true;
-            }
-            // A body left unread that cannot be drained cheaply ends the
-            // connection: the client may be waiting for 100 Continue, or
-            // the body may be long.
-            if !decoder.is_done() {
-                let cheap = decoder
-                    .remaining()
-                    .is_some_and(|n| n <= self.limits.max_drain);
-                if (self.req.expects_continue() && !self.continue_sent) || !cheap {
-                    self.close = true;
-                }
-            }
+            self.close = true;
         }
         self.status = Some(head.status.as_u16());
         Ok(())
     }
-}
-
-fn write_h1_head<T: ?Sized>(
-    conn: &mut Conn<T>,
-    head: &Head,
-    framing: Framing,
-    close: bool,
-    req: &Request,
-) {
-    let asked_upgrade = head.get("connection").is_some_and(|v| {
-        v.split(|&b| b == b',')
-            .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"upgrade"))
-    });
-    let fields = encode::ConnectionField {
-        close,
-        keep_alive: !close && req.version() == Version::Http10,
-        upgrade: asked_upgrade,
-    };
-    conn.wbuf.clear();
-    encode::write_head(&mut conn.wbuf, head, framing, fields);
-}
-
-/// The most write buffer a connection keeps between writes; a larger one
-/// (a big response written whole) is given back.
-const WRITE_KEEP: usize = 16 * 1024;
-
-async fn flush_wbuf<T: Transport + ?Sized>(conn: &mut Conn<T>) -> io::Result<()> {
-    let r = conn.io.write_all(&conn.wbuf).await;
-    conn.wbuf.clear();
-    if conn.wbuf.capacity() > WRITE_KEEP {
-        conn.wbuf = Vec::new();
-    }
-    r?;
-    conn.io.flush().await
 }

@@ -2,35 +2,23 @@
 //! client waits for it; limits and a body cut short become the engine's
 //! answer.
 
-use bytes::{Bytes, BytesMut};
-use teapot_codes::Status;
-use tokio::io::AsyncWriteExt;
+use std::future::poll_fn;
 
-use super::{Exchange, State, Wire};
+use bytes::{Bytes, BytesMut};
+
+use super::{Exchange, State};
 use crate::error::{BodyError, RequestError};
-use crate::h1::conn::read_more;
-use crate::h1::decode::Decoded;
 use crate::message::BodyKind;
-use crate::response::Head;
 
 impl Exchange<'_> {
     /// Whether the whole request body has been read.
     pub(super) fn body_done(&self) -> bool {
-        match &self.wire {
-            Wire::H1 { decoder, .. } => decoder.is_done(),
-            Wire::H2(s) => s.body_done(),
-        }
+        self.wire.body_done()
     }
 
     /// Body bytes still to come, when the request declared its length.
     pub(super) fn body_remaining(&self) -> Option<u64> {
-        match &self.wire {
-            Wire::H1 { decoder, .. } => decoder.remaining(),
-            Wire::H2(s) => match self.req.body_kind() {
-                BodyKind::Length(n) => Some(n.saturating_sub(s.body_read)),
-                _ => None,
-            },
-        }
+        self.wire.body_remaining(&self.req)
     }
 
     /// Reads the next piece of the request body; `None` at its end.
@@ -47,77 +35,31 @@ impl Exchange<'_> {
         }
         let wants_continue =
             self.req.expects_continue() && !self.continue_sent && self.state == State::Head;
-        let timeout = self.limits.request_timeout;
-        let (conn, decoder) = match &mut self.wire {
-            Wire::H1 { conn, decoder, .. } => (conn, decoder),
-            Wire::H2(s) => {
-                if wants_continue {
-                    self.continue_sent = true;
-                    self.interim_sent += 1;
-                    s.interim(&Head::new(Status::CONTINUE))
-                        .map_err(BodyError::Io)?;
-                }
-                let read = s.read_chunk(timeout, self.limits.max_body).await;
-                match read {
-                    Ok(Some(d)) => return Ok(Some(d)),
-                    Ok(None) => {
-                        self.trailers = s.take_trailers();
-                        return Ok(None);
-                    }
-                    Err(e) => {
-                        self.body_error = Some(match e {
-                            BodyError::Request(r) => r,
-                            // The stream was reset or the connection lost.
-                            BodyError::Io(_) => RequestError::IncompleteBody,
-                        });
-                        return Err(e);
-                    }
-                }
-            }
-        };
-        if wants_continue && conn.rbuf.is_empty() {
+        if wants_continue && self.wire.stage_continue().map_err(BodyError::Io)? {
             self.continue_sent = true;
             self.interim_sent += 1;
-            conn.io
-                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
-                .await
-                .map_err(BodyError::Io)?;
-            conn.io.flush().await.map_err(BodyError::Io)?;
+            self.flush().await.map_err(BodyError::Io)?;
         }
-        loop {
-            match decoder.decode(&mut conn.rbuf, self.limits) {
-                Ok(Decoded::Data(d)) => return Ok(Some(d)),
-                Ok(Decoded::End) => {
-                    self.trailers = decoder.take_trailers();
-                    return Ok(None);
-                }
-                Ok(Decoded::NeedMore) => {}
-                Err(e) => {
-                    self.body_error = Some(e);
-                    self.close = true;
-                    return Err(BodyError::Request(e));
-                }
+        let limits = self.limits;
+        match poll_fn(|cx| self.wire.poll_read(cx, limits)).await {
+            Ok(Some(d)) => Ok(Some(d)),
+            Ok(None) => {
+                self.trailers = self.wire.take_trailers();
+                Ok(None)
             }
-            let read = tokio::time::timeout(timeout, read_more(&mut conn.io, &mut conn.rbuf)).await;
-            match read {
-                // The client's fault, not the handler's: the engine answers
-                // 400 if the client still reads, and closes.
-                Ok(Ok(0)) => {
-                    self.body_error = Some(RequestError::IncompleteBody);
+            Err(e) => {
+                self.body_error = Some(match e {
+                    BodyError::Request(r) => r,
+                    // The connection failed or, over HTTP/2, the stream was
+                    // reset: the client's doing, not the handler's.
+                    BodyError::Io(_) => RequestError::IncompleteBody,
+                });
+                // The engine answers 400 if the client still reads; over
+                // HTTP/1 the connection cannot be trusted after it.
+                if !self.wire.multiplexed() {
                     self.close = true;
-                    return Err(BodyError::Request(RequestError::IncompleteBody));
                 }
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => {
-                    self.body_error = Some(RequestError::IncompleteBody);
-                    self.close = true;
-                    return Err(BodyError::Io(e));
-                }
-                Err(_) => {
-                    self.body_error = Some(RequestError::Timeout);
-                    self.close = true;
-                    return Err(BodyError::Request(RequestError::Timeout));
-                }
+                Err(e)
             }
         }
     }
@@ -156,7 +98,7 @@ impl Exchange<'_> {
 
     pub(super) fn too_large(&mut self) -> BodyError {
         self.body_error = Some(RequestError::BodyTooLarge);
-        if matches!(self.wire, Wire::H1 { .. }) {
+        if !self.wire.multiplexed() {
             self.close = true;
         }
         BodyError::Request(RequestError::BodyTooLarge)

@@ -6,6 +6,7 @@
 mod answer;
 mod body;
 mod rewind;
+pub(crate) mod wire;
 
 pub use rewind::{Rewind, Upgraded};
 
@@ -18,14 +19,12 @@ use bytes::Bytes;
 use futures_util::FutureExt;
 
 use crate::error::RequestError;
-use crate::h1::conn::Conn;
-use crate::h1::decode::Decoder;
-use crate::h2;
 use crate::limits::Limits;
 use crate::message::{Method, Request};
 use crate::problem::{plain_problem, problem};
 use crate::response::Framing;
-use crate::service::{Config, Ending, Record, Service, Shutdown, Transport};
+use crate::service::{Config, Ending, Record, Service};
+use wire::Wire;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -45,18 +44,6 @@ enum State {
     Faulted,
 }
 
-/// The protocol under an exchange.
-pub(crate) enum Wire<'c> {
-    /// An HTTP/1.x connection, owned by this exchange until it ends.
-    H1 {
-        conn: &'c mut Conn<dyn Transport>,
-        shutdown: &'c Shutdown,
-        decoder: Decoder,
-    },
-    /// One HTTP/2 stream.
-    H2(h2::Stream<'c>),
-}
-
 /// One request and the means to answer it.
 ///
 /// The handler may read the body, send interim (1xx) responses, then ends
@@ -67,13 +54,15 @@ pub(crate) enum Wire<'c> {
 /// what it writes: no content for HEAD, 1xx, 204 and 304, an empty body for
 /// 205, `Date` and a `Content-Length` that matches.
 ///
-/// The same exchange serves HTTP/1.x and HTTP/2 (see [`crate::h2`]), so a
-/// handler is written once. What differs is the wire: over HTTP/2 interim
+/// The same exchange serves HTTP/1.x and HTTP/2, so a handler is written
+/// once; it reaches the protocol only through the wire operations of
+/// [`wire::Wire`], which each driver implements. What differs is the wire:
+/// over HTTP/2 interim
 /// responses are HEADERS frames, content is DATA frames, connection-specific
 /// fields are never sent, [`switch`](Exchange::switch) is refused (HTTP/2
 /// has no 101), and faults become `RST_STREAM` or `GOAWAY`.
 pub struct Exchange<'c> {
-    wire: Wire<'c>,
+    wire: &'c mut dyn Wire,
     limits: &'c Limits,
     remote: Option<SocketAddr>,
     secure: bool,
@@ -118,7 +107,7 @@ pub fn is_misuse(e: &io::Error) -> bool {
 
 impl<'c> Exchange<'c> {
     pub(crate) fn new(
-        wire: Wire<'c>,
+        wire: &'c mut dyn Wire,
         limits: &'c Limits,
         remote: Option<SocketAddr>,
         secure: bool,
@@ -188,7 +177,7 @@ impl<'c> Exchange<'c> {
     /// HTTP/1.1 to HTTP/2 by `Upgrade: h2c`: the request that asked for the
     /// switch, now answered over HTTP/2.
     pub fn is_h2c_upgrade(&self) -> bool {
-        matches!(&self.wire, Wire::H2(s) if s.upgraded)
+        self.wire.is_h2c_upgrade()
     }
 
     /// Asks the engine to close the connection after this exchange (over
@@ -206,15 +195,14 @@ impl<'c> Exchange<'c> {
     /// can carry another request.
     pub(crate) async fn settle(&mut self, panicked: bool) -> bool {
         let answered = self.finish_answer(panicked).await;
-        if let Wire::H2(s) = &mut self.wire {
+        if self.wire.multiplexed() {
             // An answer that came before the whole body: read the rest (as
             // much as the server would ever take) so the client can finish
             // sending. The alternative, RST_STREAM with NO_ERROR while it
             // still sends, is correct (RFC 9113 §8.1) but makes some
             // clients (curl 7.88) drop the answer they already have.
             if self.state != State::Faulted && !panicked {
-                s.drain(self.limits.max_body, self.limits.request_timeout)
-                    .await;
+                self.drain(self.limits.max_body).await;
             }
             return answered && !self.close;
         }
@@ -223,12 +211,18 @@ impl<'c> Exchange<'c> {
         }
         // Read and discard what is left of the body so the next request
         // starts at the right byte.
+        self.drain(self.limits.max_drain).await
+    }
+
+    /// Reads and discards what is left of the body, up to `limit` bytes.
+    /// Returns whether it was read to its end.
+    async fn drain(&mut self, limit: u64) -> bool {
         let mut drained = 0u64;
         while !self.body_done() {
             match self.read_chunk().await {
                 Ok(Some(d)) => {
                     drained += d.len() as u64;
-                    if drained > self.limits.max_drain {
+                    if drained > limit {
                         return false;
                     }
                 }
@@ -269,7 +263,7 @@ impl<'c> Exchange<'c> {
     pub(crate) async fn send_problem(&mut self, status: u16, detail: &str) -> io::Result<()> {
         // An HTTP/1 connection cannot be trusted after an engine error; an
         // HTTP/2 stream error leaves the connection's other streams alone.
-        if let Wire::H1 { .. } = self.wire {
+        if !self.wire.multiplexed() {
             self.close = true;
         }
         // The head was read: a client that asks for plain text gets it.

@@ -15,9 +15,10 @@ use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::error::RequestError;
-use crate::exchange::{observe_exchange, run_exchange, Exchange, Wire};
+use crate::exchange::{observe_exchange, run_exchange, Exchange};
 use crate::h1::decode::Decoder;
 use crate::h1::encode;
+use crate::h1::wire::H1Wire;
 use crate::h2c::{self, Handoff};
 use crate::idle::{evicted, Idle, EVICTABLE_AFTER};
 use crate::limits::Limits;
@@ -50,7 +51,7 @@ pub(crate) struct Conn<T: ?Sized> {
 /// The read buffer a connection starts with (and gets back after it was
 /// idle): enough for the request heads most clients send; it grows when a
 /// head or body needs more.
-const READ_START: usize = 2048;
+pub(crate) const READ_START: usize = 2048;
 
 pub(crate) async fn read_more<T: Transport + ?Sized>(
     io: &mut T,
@@ -116,7 +117,8 @@ pub(crate) async fn serve_requests<T: Transport + 'static, S: Service>(
         first = false;
         if let Some(block) = h2c::wants_h2c(&req, conn.io.is_secure()) {
             let started = Instant::now();
-            match h2c::switch_h2c(conn, block, limits.request_timeout).await {
+            match h2c::switch_h2c(&mut conn.io, &mut conn.rbuf, block, limits.request_timeout).await
+            {
                 Ok(()) => {
                     if let Some(o) = &config.observer {
                         o.exchange(&Record {
@@ -147,12 +149,8 @@ pub(crate) async fn serve_requests<T: Transport + 'static, S: Service>(
             BodyKind::Chunked => Decoder::chunked(),
         };
         let secure = conn.io.is_secure();
-        let wire = Wire::H1 {
-            conn: &mut *conn,
-            shutdown: &*shutdown,
-            decoder,
-        };
-        let mut ex = Exchange::new(wire, limits, remote, secure, req);
+        let mut wire = H1Wire::new(&mut *conn, &*shutdown, decoder);
+        let mut ex = Exchange::new(&mut wire, limits, remote, secure, req);
         let keep = run_exchange(&mut ex, service, config).await;
         observe_exchange(&ex, started, config);
         let ended_wire = ex.ended_wire();

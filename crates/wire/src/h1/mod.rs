@@ -5,3 +5,4 @@ pub mod client;
 pub mod conn;
 pub mod decode;
 pub mod encode;
+pub(crate) mod wire;

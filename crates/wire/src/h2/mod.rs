@@ -22,8 +22,6 @@
 
 mod stream;
 
-use crate::h2c::Handoff;
-
 pub(crate) use stream::Stream;
 use stream::{to_http, Signals};
 
@@ -39,16 +37,13 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::error::RequestError;
-use crate::exchange::{observe_exchange, run_exchange, Exchange, Wire};
+use crate::exchange::{observe_exchange, run_exchange, Exchange};
 use crate::idle::evicted;
 use crate::idle::{Idle, EVICTABLE_AFTER};
 use crate::message::{self, Request, Version};
 use crate::problem::problem;
 use crate::response::Framing;
 use crate::service::{wait_shutdown, Config, Defense, Record, Service, Shutdown, Transport};
-
-/// The client connection preface (RFC 9113 §3.4).
-pub const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /// Streams one client may have open at once (`SETTINGS_MAX_CONCURRENT_STREAMS`).
 pub const MAX_STREAMS: u32 = 128;
@@ -97,21 +92,6 @@ pub const MAX_HELD: usize = 1024 * 1024;
 /// than the request timeout.
 const GOAWAY_WAIT: Duration = Duration::from_secs(5);
 
-/// Fields that belong to one HTTP/1.1 connection and are never sent on
-/// HTTP/2 (RFC 9113 §8.2.2; `TE` is allowed there only as `trailers`).
-pub fn connection_specific(name: &str) -> bool {
-    [
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "transfer-encoding",
-        "upgrade",
-        "te",
-    ]
-    .iter()
-    .any(|n| name.eq_ignore_ascii_case(n))
-}
-
 /// Serves an HTTP/2 connection whose transport already agreed on `h2`
 /// (TLS with ALPN): the client's preface comes first.
 pub async fn serve<I, S>(
@@ -128,16 +108,7 @@ pub async fn serve<I, S>(
         o.connection_opened();
     }
     let secure = io.is_secure();
-    serve_inner(
-        io,
-        remote,
-        secure,
-        service,
-        config,
-        shutdown,
-        Handoff::PriorKnowledge,
-    )
-    .await;
+    serve_inner(io, remote, secure, service, config, shutdown, false).await;
     if let Some(o) = &config.observer {
         o.connection_closed();
     }
@@ -146,7 +117,8 @@ pub async fn serve<I, S>(
 /// Drives one HTTP/2 connection: accepts streams and answers each on this
 /// task until the client leaves, the connection is idle too long, a stream
 /// ends it, or the server shuts down (then `GOAWAY`, and streams in flight
-/// finish).
+/// finish). `upgraded`: the connection came from `Upgrade: h2c`, and
+/// stream 1 is the request that asked for it.
 pub(crate) async fn serve_inner<I, S>(
     io: I,
     remote: Option<SocketAddr>,
@@ -154,7 +126,7 @@ pub(crate) async fn serve_inner<I, S>(
     service: &S,
     config: &Config,
     mut shutdown: Shutdown,
-    start: Handoff,
+    upgraded: bool,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send,
     S: Service,
@@ -203,7 +175,7 @@ pub(crate) async fn serve_inner<I, S>(
                 }
                 Some(Ok((request, respond))) => {
                     registered = None;
-                    let upgraded = start == Handoff::Upgraded && respond.stream_id().as_u32() == 1;
+                    let upgraded = upgraded && respond.stream_id().as_u32() == 1;
                     streams.push(answer(request, respond, upgraded, Peer { remote, secure }, service, config, &signals));
                 }
                 Some(Err(e)) => {
@@ -288,17 +260,8 @@ async fn answer<S: Service>(
             return;
         }
     };
-    let stream = Stream {
-        respond,
-        send: None,
-        recv,
-        trailers: Vec::new(),
-        done: false,
-        body_read: 0,
-        upgraded,
-        signals,
-    };
-    let mut ex: Exchange<'_> = Exchange::new(Wire::H2(stream), &config.limits, remote, secure, req);
+    let mut stream = Stream::new(respond, recv, upgraded, signals);
+    let mut ex: Exchange<'_> = Exchange::new(&mut stream, &config.limits, remote, secure, req);
     run_exchange(&mut ex, service, config).await;
     observe_exchange(&ex, started, config);
     if ex.wants_close() {

@@ -3,24 +3,30 @@
 //! client's window allows (and bounded per connection while it waits),
 //! resets and aborts.
 
-use std::future::poll_fn;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use ::h2::server::SendResponse;
 use ::h2::{Reason, RecvStream, SendStream};
 use bytes::Bytes;
 
+use teapot_codes::Status;
+
 use crate::error::{BodyError, RequestError};
-use crate::exchange::misuse;
+use crate::exchange::wire::{Deadline, Wire};
+use crate::exchange::{misuse, Upgraded};
+use crate::limits::Limits;
+use crate::message::{BodyKind, Request};
 use crate::response::Framing;
 use crate::response::Head;
-use crate::service::{Defense, Observe};
+use crate::service::{Defense, Fault, Observe};
 
-use super::{connection_specific, MAX_HELD, SEND_BUFFER};
+use super::{MAX_HELD, SEND_BUFFER};
+use crate::message::connection_specific;
 
 /// What streams tell their connection.
 #[derive(Debug, Default)]
@@ -82,14 +88,24 @@ impl Drop for Held<'_> {
 
 /// One HTTP/2 stream as an exchange sees it.
 pub(crate) struct Stream<'c> {
-    pub(super) respond: SendResponse<Bytes>,
-    pub(super) send: Option<SendStream<Bytes>>,
-    pub(super) recv: RecvStream,
-    pub(super) trailers: Vec<(String, Bytes)>,
-    pub(super) done: bool,
-    pub(crate) body_read: u64,
-    pub(crate) upgraded: bool,
-    pub(super) signals: &'c Signals,
+    respond: SendResponse<Bytes>,
+    send: Option<SendStream<Bytes>>,
+    recv: RecvStream,
+    trailers: Vec<(String, Bytes)>,
+    /// The body has ended (after its trailers, if any).
+    done: bool,
+    /// The DATA frames have ended; the trailers are next.
+    reading_trailers: bool,
+    body_read: u64,
+    upgraded: bool,
+    signals: &'c Signals,
+    /// Content staged, and whether it ends the stream.
+    pending: Option<(Bytes, bool)>,
+    /// The staged content's count against the connection's [`MAX_HELD`]
+    /// while it waits for a window.
+    held: Option<Held<'c>>,
+    reading: Deadline,
+    sending: Deadline,
 }
 
 fn h2_io(e: ::h2::Error) -> io::Error {
@@ -134,152 +150,31 @@ pub(super) fn to_http(
     Ok(resp)
 }
 
-impl Stream<'_> {
-    pub(crate) fn body_done(&self) -> bool {
-        self.done || self.recv.is_end_stream()
-    }
-
-    pub(crate) fn take_trailers(&mut self) -> Vec<(String, Bytes)> {
-        std::mem::take(&mut self.trailers)
-    }
-
-    /// The next DATA payload of the request; `None` at the end of the
-    /// stream (trailers, if any, are kept).
-    pub(crate) async fn read_chunk(
-        &mut self,
-        timeout: Duration,
-        max_body: u64,
-    ) -> Result<Option<Bytes>, BodyError> {
-        loop {
-            if self.body_done() {
-                self.done = true;
-                return Ok(None);
-            }
-            let data = match tokio::time::timeout(timeout, self.recv.data()).await {
-                Err(_) => return Err(BodyError::Request(RequestError::Timeout)),
-                Ok(None) => {
-                    if let Ok(Ok(Some(map))) =
-                        tokio::time::timeout(timeout, self.recv.trailers()).await
-                    {
-                        self.trailers = map
-                            .iter()
-                            .map(|(n, v)| {
-                                (n.as_str().to_owned(), Bytes::copy_from_slice(v.as_bytes()))
-                            })
-                            .collect();
-                    }
-                    self.done = true;
-                    return Ok(None);
-                }
-                Ok(Some(Err(e))) => return Err(BodyError::Io(h2_io(e))),
-                Ok(Some(Ok(d))) => d,
-            };
-            let _ = self.recv.flow_control().release_capacity(data.len());
-            self.body_read += data.len() as u64;
-            if self.body_read > max_body {
-                return Err(BodyError::Request(RequestError::BodyTooLarge));
-            }
-            if !data.is_empty() {
-                return Ok(Some(data));
-            }
+impl<'c> Stream<'c> {
+    pub(super) fn new(
+        respond: SendResponse<Bytes>,
+        recv: RecvStream,
+        upgraded: bool,
+        signals: &'c Signals,
+    ) -> Stream<'c> {
+        Stream {
+            respond,
+            send: None,
+            recv,
+            trailers: Vec::new(),
+            done: false,
+            reading_trailers: false,
+            body_read: 0,
+            upgraded,
+            signals,
+            pending: None,
+            held: None,
+            reading: Deadline::default(),
+            sending: Deadline::default(),
         }
     }
 
-    /// Reads and discards what is left of the request body, up to `limit`
-    /// bytes, waiting at most `timeout` for each piece.
-    pub(crate) async fn drain(&mut self, limit: u64, timeout: Duration) {
-        let mut drained = 0u64;
-        while !self.body_done() {
-            match tokio::time::timeout(timeout, self.recv.data()).await {
-                Ok(Some(Ok(d))) => {
-                    let _ = self.recv.flow_control().release_capacity(d.len());
-                    drained += d.len() as u64;
-                    if drained > limit {
-                        return;
-                    }
-                }
-                _ => return,
-            }
-        }
-    }
-
-    pub(crate) fn interim(&mut self, head: &Head) -> io::Result<()> {
-        let resp = to_http(head, Framing::None, false)?;
-        self.respond.send_informational(resp).map_err(h2_io)
-    }
-
-    pub(crate) fn send_head(&mut self, head: &Head, framing: Framing, end: bool) -> io::Result<()> {
-        let resp = to_http(head, framing, true)?;
-        let send = self.respond.send_response(resp, end).map_err(h2_io)?;
-        self.send = Some(send);
-        Ok(())
-    }
-
-    /// Waits until the client's flow control lets at least one byte of
-    /// content go, and returns how many (at most `want`) may be sent now
-    /// without being buffered. A client that opens no window for `stall`
-    /// has the stream reset.
-    pub(crate) async fn ready(&mut self, want: usize, stall: Duration) -> io::Result<usize> {
-        let send = self
-            .send
-            .as_mut()
-            .ok_or_else(|| misuse("content needs a final response"))?;
-        let want = want.clamp(1, SEND_BUFFER);
-        send.reserve_capacity(want);
-        let mut granted = send.capacity();
-        if granted == 0 {
-            granted = wait_capacity(send, stall, self.signals).await?;
-        }
-        Ok(granted.min(want))
-    }
-
-    /// Sends content as the client's flow control allows. Content that has
-    /// to wait for a window counts against the connection's [`MAX_HELD`];
-    /// a client that opens no window for `stall` has the stream reset (as
-    /// nginx's `send_timeout` gives up on a reader that stopped).
-    pub(crate) async fn send_data(
-        &mut self,
-        mut data: Bytes,
-        end: bool,
-        stall: Duration,
-    ) -> io::Result<()> {
-        let signals = self.signals;
-        let send = self
-            .send
-            .as_mut()
-            .ok_or_else(|| misuse("content needs a final response"))?;
-        if data.is_empty() {
-            return send.send_data(data, end).map_err(h2_io);
-        }
-        let mut held: Option<Held<'_>> = None;
-        while !data.is_empty() {
-            send.reserve_capacity(data.len().min(SEND_BUFFER));
-            let mut granted = send.capacity();
-            if granted == 0 {
-                match &mut held {
-                    Some(h) => h.set(data.len()),
-                    None => match Held::take(signals, data.len()) {
-                        Some(h) => held = Some(h),
-                        None => {
-                            send.send_reset(Reason::ENHANCE_YOUR_CALM);
-                            signals.defended(Defense::HeldBytes);
-                            return Err(io::Error::new(
-                                io::ErrorKind::OutOfMemory,
-                                "the connection holds too much content waiting for flow control",
-                            ));
-                        }
-                    },
-                }
-                granted = wait_capacity(send, stall, signals).await?;
-            }
-            let piece = data.split_to(granted.min(data.len()));
-            send.send_data(piece, end && data.is_empty())
-                .map_err(h2_io)?;
-        }
-        Ok(())
-    }
-
-    pub(crate) fn reset(&mut self, reason: Reason) {
+    fn reset(&mut self, reason: Reason) {
         match &mut self.send {
             Some(send) => send.send_reset(reason),
             None => self.respond.send_reset(reason),
@@ -287,31 +182,290 @@ impl Stream<'_> {
     }
 
     /// Ends the whole connection with `GOAWAY` and this error code.
-    pub(crate) fn abort(&mut self, reason: Reason) {
+    fn abort(&mut self, reason: Reason) {
         self.signals
             .abort
             .store(u32::from(reason) + 1, Ordering::Relaxed);
         self.reset(reason);
     }
-}
 
-/// Waits for the connection to assign the stream some send capacity.
-async fn wait_capacity(
-    send: &mut SendStream<Bytes>,
-    stall: Duration,
-    signals: &Signals,
-) -> io::Result<usize> {
-    loop {
-        match tokio::time::timeout(stall, poll_fn(|cx| send.poll_capacity(cx))).await {
-            Ok(Some(Ok(0))) => continue,
-            Ok(Some(Ok(n))) => return Ok(n),
-            Ok(Some(Err(e))) => return Err(h2_io(e)),
-            Ok(None) => return Err(io::ErrorKind::BrokenPipe.into()),
-            Err(_) => {
-                send.send_reset(Reason::CANCEL);
-                signals.defended(Defense::StalledReader);
-                return Err(io::ErrorKind::TimedOut.into());
+    fn sender(&mut self) -> io::Result<&mut SendStream<Bytes>> {
+        self.send
+            .as_mut()
+            .ok_or_else(|| misuse("content needs a final response"))
+    }
+
+    /// Waits for send capacity; a client that opens no window for `stall`
+    /// has the stream reset (as nginx's `send_timeout` gives up on a
+    /// reader that stopped).
+    fn poll_capacity(&mut self, cx: &mut Context<'_>, stall: Duration) -> Poll<io::Result<()>> {
+        let signals = self.signals;
+        let send = self.sender()?;
+        match send.poll_capacity(cx) {
+            Poll::Ready(Some(Ok(_))) => {
+                self.sending.stop();
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Err(h2_io(e))),
+            Poll::Ready(None) => Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())),
+            Poll::Pending => {
+                if self.sending.expired(cx, stall) {
+                    self.sending.stop();
+                    send_reset(&mut self.send, Reason::CANCEL);
+                    signals.defended(Defense::StalledReader);
+                    return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
+                }
+                Poll::Pending
             }
         }
+    }
+}
+
+fn send_reset(send: &mut Option<SendStream<Bytes>>, reason: Reason) {
+    if let Some(send) = send {
+        send.send_reset(reason);
+    }
+}
+
+impl Wire for Stream<'_> {
+    fn multiplexed(&self) -> bool {
+        true
+    }
+
+    fn is_h2c_upgrade(&self) -> bool {
+        self.upgraded
+    }
+
+    fn closes_after(&self, _req: &Request, _continue_pending: bool, _limits: &Limits) -> bool {
+        false
+    }
+
+    fn body_done(&self) -> bool {
+        self.done || self.recv.is_end_stream()
+    }
+
+    fn body_remaining(&self, req: &Request) -> Option<u64> {
+        match req.body_kind() {
+            BodyKind::Length(n) => Some(n.saturating_sub(self.body_read)),
+            _ => None,
+        }
+    }
+
+    fn stage_continue(&mut self) -> io::Result<bool> {
+        self.stage_interim(&Head::new(Status::CONTINUE))?;
+        Ok(true)
+    }
+
+    /// The next DATA payload of the request; `None` at the end of the
+    /// stream (trailers, if any, are kept).
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        limits: &Limits,
+    ) -> Poll<Result<Option<Bytes>, BodyError>> {
+        loop {
+            if self.reading_trailers {
+                let trailers = match self.recv.poll_trailers(cx) {
+                    Poll::Ready(Ok(t)) => t,
+                    Poll::Ready(Err(_)) => None,
+                    // Trailers that never come end the body all the same.
+                    Poll::Pending if !self.reading.expired(cx, limits.request_timeout) => {
+                        return Poll::Pending;
+                    }
+                    Poll::Pending => None,
+                };
+                if let Some(map) = trailers {
+                    self.trailers = map
+                        .iter()
+                        .map(|(n, v)| (n.as_str().to_owned(), Bytes::copy_from_slice(v.as_bytes())))
+                        .collect();
+                }
+                self.reading.stop();
+                self.reading_trailers = false;
+                self.done = true;
+                return Poll::Ready(Ok(None));
+            }
+            if self.body_done() {
+                self.done = true;
+                return Poll::Ready(Ok(None));
+            }
+            let data = match self.recv.poll_data(cx) {
+                Poll::Pending => {
+                    if self.reading.expired(cx, limits.request_timeout) {
+                        self.reading.stop();
+                        return Poll::Ready(Err(BodyError::Request(RequestError::Timeout)));
+                    }
+                    return Poll::Pending;
+                }
+                Poll::Ready(None) => {
+                    self.reading.stop();
+                    self.reading_trailers = true;
+                    continue;
+                }
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(BodyError::Io(h2_io(e)))),
+                Poll::Ready(Some(Ok(d))) => d,
+            };
+            self.reading.stop();
+            let _ = self.recv.flow_control().release_capacity(data.len());
+            self.body_read += data.len() as u64;
+            if self.body_read > limits.max_body {
+                return Poll::Ready(Err(BodyError::Request(RequestError::BodyTooLarge)));
+            }
+            if !data.is_empty() {
+                return Poll::Ready(Ok(Some(data)));
+            }
+        }
+    }
+
+    fn take_trailers(&mut self) -> Vec<(String, Bytes)> {
+        std::mem::take(&mut self.trailers)
+    }
+
+    fn stage_interim(&mut self, head: &Head) -> io::Result<()> {
+        let resp = to_http(head, Framing::None, false)?;
+        self.respond.send_informational(resp).map_err(h2_io)
+    }
+
+    fn stage_head(
+        &mut self,
+        head: &Head,
+        framing: Framing,
+        end: bool,
+        _close: bool,
+        _req: &Request,
+    ) -> io::Result<()> {
+        let resp = to_http(head, framing, true)?;
+        let send = self.respond.send_response(resp, end).map_err(h2_io)?;
+        self.send = Some(send);
+        Ok(())
+    }
+
+    fn stage_data(&mut self, data: Bytes, _framing: Framing, last: bool) -> io::Result<()> {
+        self.sender()?;
+        if self.pending.is_some() {
+            return Err(misuse("content staged twice"));
+        }
+        self.pending = Some((data, last));
+        Ok(())
+    }
+
+    fn stage_end(&mut self) -> io::Result<()> {
+        self.stage_data(Bytes::new(), Framing::Chunked, true)
+    }
+
+    /// Sends the staged content as the client's flow control allows.
+    /// Content that has to wait for a window counts against the
+    /// connection's [`MAX_HELD`].
+    fn poll_flush(&mut self, cx: &mut Context<'_>, stall: Duration) -> Poll<io::Result<()>> {
+        let signals = self.signals;
+        loop {
+            let Some((data, end)) = &mut self.pending else {
+                self.held = None;
+                return Poll::Ready(Ok(()));
+            };
+            let end = *end;
+            let Some(send) = self.send.as_mut() else {
+                self.pending = None;
+                return Poll::Ready(Err(misuse("content needs a final response")));
+            };
+            if data.is_empty() {
+                let data = std::mem::take(data);
+                self.pending = None;
+                self.held = None;
+                return Poll::Ready(send.send_data(data, end).map_err(h2_io));
+            }
+            send.reserve_capacity(data.len().min(SEND_BUFFER));
+            let granted = send.capacity();
+            if granted > 0 {
+                let piece = data.split_to(granted.min(data.len()));
+                let last = end && data.is_empty();
+                if let Err(e) = send.send_data(piece, last) {
+                    self.pending = None;
+                    self.held = None;
+                    return Poll::Ready(Err(h2_io(e)));
+                }
+                if data.is_empty() {
+                    self.pending = None;
+                }
+                continue;
+            }
+            let waiting = data.len();
+            match &mut self.held {
+                Some(h) => h.set(waiting),
+                None => match Held::take(signals, waiting) {
+                    Some(h) => self.held = Some(h),
+                    None => {
+                        send.send_reset(Reason::ENHANCE_YOUR_CALM);
+                        self.pending = None;
+                        signals.defended(Defense::HeldBytes);
+                        return Poll::Ready(Err(io::Error::new(
+                            io::ErrorKind::OutOfMemory,
+                            "the connection holds too much content waiting for flow control",
+                        )));
+                    }
+                },
+            }
+            if let Err(e) = ready!(self.poll_capacity(cx, stall)) {
+                self.pending = None;
+                self.held = None;
+                return Poll::Ready(Err(e));
+            }
+        }
+    }
+
+    /// Waits until the client's flow control lets at least one byte of
+    /// content go, and returns how many (at most `want`) may be sent now
+    /// without being buffered.
+    fn poll_ready(
+        &mut self,
+        cx: &mut Context<'_>,
+        want: usize,
+        stall: Duration,
+    ) -> Poll<io::Result<usize>> {
+        let want = want.clamp(1, SEND_BUFFER);
+        loop {
+            let send = self.sender()?;
+            send.reserve_capacity(want);
+            let granted = send.capacity();
+            if granted > 0 {
+                return Poll::Ready(Ok(granted.min(want)));
+            }
+            ready!(self.poll_capacity(cx, stall))?;
+        }
+    }
+
+    fn abandon(&mut self) {
+        self.reset(Reason::INTERNAL_ERROR);
+    }
+
+    fn stage_switch(&mut self, _head: &Head) -> io::Result<()> {
+        Err(misuse("HTTP/2 has no 101 Switching Protocols"))
+    }
+
+    fn upgraded(&mut self) -> Option<Upgraded<'_>> {
+        None
+    }
+
+    fn stage_fault(&mut self, fault: Fault) -> io::Result<bool> {
+        match fault {
+            Fault::Reset => {
+                self.reset(Reason::INTERNAL_ERROR);
+                Ok(false)
+            }
+            Fault::Close => {
+                self.abort(Reason::NO_ERROR);
+                Ok(true)
+            }
+            // Bytes that cannot be framed: the connection ends as broken.
+            Fault::Raw(_) => {
+                self.abort(Reason::PROTOCOL_ERROR);
+                Ok(true)
+            }
+        }
+    }
+
+    fn refuse_for_http11(&mut self) -> bool {
+        self.reset(Reason::HTTP_1_1_REQUIRED);
+        true
     }
 }
