@@ -14,10 +14,12 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use teapot_wire::{Defense, Ending, Observe, Record, Version};
+
+use crate::routes::table::Kind;
 
 /// The content type of `/metrics`.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -60,6 +62,29 @@ struct FaultLabel {
 }
 
 /// The label for a status: its three digits, or `none`.
+/// The `kind` labels: every route kind, then a path no route answers, then
+/// a request the engine refused.
+fn kind_labels() -> &'static [&'static str] {
+    static LABELS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    LABELS.get_or_init(|| {
+        Kind::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .chain(["unknown", "engine"])
+            .collect()
+    })
+}
+
+/// Codes 100 to 599, then none.
+const CODE_SLOTS: usize = 501;
+
+fn code_slot(status: Option<u16>) -> usize {
+    match status {
+        Some(c) if (100..600).contains(&c) => usize::from(c - 100),
+        _ => CODE_SLOTS - 1,
+    }
+}
+
 fn code_label(status: Option<u16>) -> &'static str {
     static CODES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     let codes = CODES.get_or_init(|| (0..600).map(|c| c.to_string()).collect());
@@ -74,10 +99,14 @@ fn code_label(status: Option<u16>) -> &'static str {
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
+    /// Each (kind, code) counter of `requests`, found by index once made:
+    /// counting an exchange hashes no labels.
+    request_slots: Vec<OnceLock<Counter>>,
     /// The `protocol_requests` series, made once so that counting hashes
     /// nothing: HTTP/1.0, HTTP/1.1, HTTP/2, unknown.
     protocols: [Counter; 4],
     duration: Family<KindLabel, Histogram>,
+    duration_slots: Vec<OnceLock<Histogram>>,
     connections: Gauge,
     connections_total: Counter,
     interim: Counter,
@@ -162,9 +191,12 @@ impl Default for Metrics {
         });
         let protocols = ["HTTP/1.0", "HTTP/1.1", "HTTP/2", "unknown"]
             .map(|protocol| protocols.get_or_create(&ProtocolLabel { protocol }).clone());
+        let kinds = kind_labels().len();
         Metrics {
             registry,
             requests,
+            request_slots: (0..kinds * CODE_SLOTS).map(|_| OnceLock::new()).collect(),
+            duration_slots: (0..kinds).map(|_| OnceLock::new()).collect(),
             protocols,
             duration,
             connections,
@@ -252,10 +284,21 @@ impl Observe for Metrics {
             Ending::Refused => "engine",
             _ => r.label.unwrap_or_else(|| kind_of(r.path.unwrap_or(""))),
         };
-        self.requests
-            .get_or_create(&RequestLabels {
-                code: code_label(r.status),
-                kind,
+        let labels = kind_labels();
+        // A label that is no kind (a service's own) counts as unknown.
+        let k = labels
+            .iter()
+            .position(|l| *l == kind)
+            .unwrap_or(labels.len() - 2);
+        let kind = labels[k];
+        self.request_slots[k * CODE_SLOTS + code_slot(r.status)]
+            .get_or_init(|| {
+                self.requests
+                    .get_or_create(&RequestLabels {
+                        code: code_label(r.status),
+                        kind,
+                    })
+                    .clone()
             })
             .inc();
         let protocol = match r.version {
@@ -265,8 +308,8 @@ impl Observe for Metrics {
             None => 3,
         };
         self.protocols[protocol].inc();
-        self.duration
-            .get_or_create(&KindLabel { kind })
+        self.duration_slots[k]
+            .get_or_init(|| self.duration.get_or_create(&KindLabel { kind }).clone())
             .observe(r.duration.as_secs_f64());
         self.interim.inc_by(u64::from(r.interim));
         if r.ending == Ending::Faulted {
@@ -301,6 +344,40 @@ mod tests {
         assert_eq!(kind_of("/"), "page");
         assert_eq!(kind_of("/no/such/path"), "unknown");
         assert_eq!(kind_of("/4185"), "unknown");
+    }
+
+    fn answered(path: &'static str, label: Option<&'static str>, status: u16) -> Record<'static> {
+        Record {
+            method: None,
+            path: Some(path),
+            version: Some(teapot_wire::Version::Http11),
+            status: Some(status),
+            interim: 0,
+            bytes: 0,
+            duration: Duration::from_millis(1),
+            ending: Ending::Answered,
+            refusal: None,
+            label,
+        }
+    }
+
+    #[test]
+    fn the_same_labels_count_on_one_counter() {
+        let m = Metrics::default();
+        m.exchange(&answered("/418", Some("forced"), 418));
+        m.exchange(&answered("/418", Some("forced"), 418));
+        m.exchange(&answered("/503", Some("forced"), 503));
+        m.exchange(&answered("/nothing/here", None, 404));
+        m.exchange(&answered("/x", Some("not-a-kind"), 200));
+        let text = m.encode();
+        assert!(
+            text.contains("teapot_requests_total{code=\"418\",kind=\"forced\"} 2"),
+            "{text}"
+        );
+        assert!(text.contains("teapot_requests_total{code=\"503\",kind=\"forced\"} 1"));
+        assert!(text.contains("teapot_requests_total{code=\"404\",kind=\"unknown\"} 1"));
+        assert!(text.contains("teapot_requests_total{code=\"200\",kind=\"unknown\"} 1"));
+        assert!(text.contains("teapot_request_duration_seconds_count{kind=\"forced\"} 3"));
     }
 
     #[test]
