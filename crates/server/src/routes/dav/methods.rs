@@ -8,7 +8,7 @@ use teapot_wire::{Exchange, Head, Status};
 
 use super::*;
 use crate::problem::Problem;
-use crate::routes::{sent, status, Outcome};
+use crate::routes::{sent, Outcome};
 
 pub(super) fn live_props(node: &Node, href_name: &str) -> Vec<(String, String, String)> {
     let mut out = vec![(
@@ -308,6 +308,44 @@ pub(super) async fn proppatch(
     answer_xml(ex, 207, multistatus(&out)).await
 }
 
+/// What a write to the tree came to.
+enum Written {
+    /// A new resource (201).
+    Created,
+    /// An existing file's content replaced (204).
+    Replaced,
+}
+
+/// Why a write to the tree was refused.
+enum Refused {
+    /// Something is already there and the method cannot go on it (405).
+    NotHere,
+    /// The parent collection does not exist (409).
+    ParentMissing,
+    /// The namespace would go over its quota (507).
+    OverQuota,
+}
+
+impl Refused {
+    /// The problem for `method`; `allowed` is what the resource there
+    /// does take.
+    fn problem(self, method: &str, allowed: &[&str]) -> Problem {
+        match self {
+            Refused::NotHere => Problem::method_not_allowed(method, allowed),
+            Refused::ParentMissing => dav_error(
+                409,
+                "parent-missing",
+                "The parent collection does not exist; create it with MKCOL first.",
+            ),
+            Refused::OverQuota => dav_error(
+                507,
+                "quota-not-exceeded",
+                &format!("This namespace may hold {QUOTA} bytes; this write would go over."),
+            ),
+        }
+    }
+}
+
 pub(super) async fn mkcol(
     store: &Dav,
     ex: &mut Exchange<'_>,
@@ -319,10 +357,10 @@ pub(super) async fn mkcol(
     }
     let outcome = store.with_tree(target.ns, |tree| {
         if tree.resolve(&target.path).is_some() {
-            return 405;
+            return Err(Refused::NotHere);
         }
         let Some((parent, name)) = parent_of(tree, &target.path) else {
-            return 409;
+            return Err(Refused::ParentMissing);
         };
         add_member(
             tree,
@@ -333,10 +371,10 @@ pub(super) async fn mkcol(
                 props: BTreeMap::new(),
             },
         );
-        201
+        Ok(Written::Created)
     })?;
     match outcome {
-        201 => sent(
+        Ok(_) => sent(
             ex.respond(
                 Head::new(Status::CREATED)
                     .header("Location", format!("/dav/{}{}", target.ns, target.path)),
@@ -344,14 +382,9 @@ pub(super) async fn mkcol(
             )
             .await,
         ),
-        405 => Err(Problem::method_not_allowed(
+        Err(refused) => Err(refused.problem(
             "MKCOL",
             &["PROPFIND", "PROPPATCH", "DELETE", "LOCK", "UNLOCK"],
-        )),
-        _ => Err(dav_error(
-            409,
-            "parent-missing",
-            "The parent collection does not exist; create it with MKCOL first.",
         )),
     }
 }
@@ -366,7 +399,7 @@ pub(super) async fn put(
         let existing = tree.resolve(&target.path);
         if let Some(p) = &existing {
             if matches!(tree.nodes.get(p), Some(Node::Collection { .. })) {
-                return 405;
+                return Err(Refused::NotHere);
             }
         }
         let old = existing.as_ref().and_then(|p| match tree.nodes.get(p) {
@@ -374,18 +407,18 @@ pub(super) async fn put(
             _ => None,
         });
         if tree.used() - old.unwrap_or(0) + body.len() > QUOTA {
-            return 507;
+            return Err(Refused::OverQuota);
         }
         match existing {
             Some(p) => {
                 if let Some(Node::File { content, .. }) = tree.nodes.get_mut(&p) {
                     *content = body.clone();
                 }
-                204
+                Ok(Written::Replaced)
             }
             None => {
                 let Some((parent, name)) = parent_of(tree, &target.path) else {
-                    return 409;
+                    return Err(Refused::ParentMissing);
                 };
                 add_member(
                     tree,
@@ -396,25 +429,16 @@ pub(super) async fn put(
                         props: BTreeMap::new(),
                     },
                 );
-                201
+                Ok(Written::Created)
             }
         }
     })?;
     match outcome {
-        201 | 204 => sent(ex.respond(Head::new(status(outcome)), "").await),
-        405 => Err(Problem::method_not_allowed(
+        Ok(Written::Created) => sent(ex.respond(Head::new(Status::CREATED), "").await),
+        Ok(Written::Replaced) => sent(ex.respond(Head::new(Status::NO_CONTENT), "").await),
+        Err(refused) => Err(refused.problem(
             "PUT",
             &["PROPFIND", "PROPPATCH", "DELETE", "MKCOL", "LOCK", "UNLOCK"],
-        )),
-        507 => Err(dav_error(
-            507,
-            "quota-not-exceeded",
-            &format!("This namespace may hold {QUOTA} bytes; this PUT would go over."),
-        )),
-        _ => Err(dav_error(
-            409,
-            "parent-missing",
-            "The parent collection does not exist; create it with MKCOL first.",
         )),
     }
 }
