@@ -121,6 +121,8 @@ impl Service for TestService {
                 let _ = ex.respond(head, "no").await;
             }
             "/hold" => {
+                // Says it has started (102), then holds its answer.
+                let _ = ex.interim(Head::new(status(102))).await;
                 tokio::time::sleep(Duration::from_secs(2)).await;
                 let _ = ex.respond(Head::new(status(200)), "held").await;
             }
