@@ -4,6 +4,7 @@
 mod assets;
 mod auth;
 mod bytes;
+mod data;
 pub(crate) mod dav;
 mod delta;
 mod digest;

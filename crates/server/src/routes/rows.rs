@@ -8,8 +8,8 @@ use teapot_wire::Method::{Delete, Get, Lock, Options, Patch, Post, Put, Unlock};
 
 use super::table::{run, Handler, Kind, Methods, Route, Scenario};
 use super::{
-    assets, auth, bytes, dav, delta, digest, echo, fault, forced, gateway, health, items, jobs,
-    page, redirect, scenarios, stateful, upload, variants,
+    assets, auth, bytes, data, dav, delta, digest, echo, fault, forced, gateway, health, items,
+    jobs, page, redirect, scenarios, stateful, upload, variants,
 };
 
 /// What `/bytes/{n}` and `/range/{n}` both answer.
@@ -950,6 +950,17 @@ pub static ROUTES: &[Route] = &[
             (507, "Over the namespace's quota."),
         ],
         example: "/dav/walk/",
+        scenario: None,
+    },
+    Route {
+        path: "/uuid",
+        methods: Methods::Only(&[Get]),
+        handler: run!(|app, ex, p| data::uuid(ex)),
+        kind: Kind::Data,
+        summary: "A random UUID (version 4).",
+        query: &[],
+        responses: &[(200, "{\"uuid\": …}")],
+        example: "/uuid",
         scenario: None,
     },
 ];

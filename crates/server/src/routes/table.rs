@@ -152,11 +152,13 @@ pub enum Kind {
     Fault,
     /// Endpoints with shared state.
     State,
+    /// Generated data (UUIDs).
+    Data,
 }
 
 impl Kind {
     /// Every kind, in the order of this enum.
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 16] = [
         Kind::Page,
         Kind::Ops,
         Kind::Forced,
@@ -172,6 +174,7 @@ impl Kind {
         Kind::Scenario,
         Kind::Fault,
         Kind::State,
+        Kind::Data,
     ];
 
     /// The label.
@@ -192,6 +195,7 @@ impl Kind {
             Kind::Scenario => "scenario",
             Kind::Fault => "fault",
             Kind::State => "state",
+            Kind::Data => "data",
         }
     }
 }
