@@ -921,3 +921,45 @@ async fn an_h2c_upgrade_carries_the_request_whole() {
     assert!(seen.keys().any(|n| n.eq_ignore_ascii_case("host")));
     server.shutdown().await;
 }
+
+/// The per-code fields of forced answers are held to the registry: every
+/// field the registry says a code MUST or SHOULD carry is on the wire for
+/// that code (the answers' own values, the registry's rule).
+#[tokio::test]
+async fn every_field_the_registry_asks_for_is_sent() {
+    use teapot_codes::Level;
+    let server = common::server().await;
+    let mut checked = 0;
+    for entry in teapot_codes::entries() {
+        let wanted: Vec<&str> = entry
+            .rules
+            .headers
+            .iter()
+            .filter(|h| h.level <= Level::Should)
+            .map(|h| h.name)
+            .collect();
+        if wanted.is_empty() || entry.code == 101 {
+            continue;
+        }
+        let mut c = Client::connect(server.addr()).await;
+        c.send(format!(
+            "GET /{} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+            entry.code
+        ))
+        .await;
+        let all = c.exchange(false).await;
+        // Interim codes carry theirs on the interim responses.
+        let carrying: Vec<&teapot_testkit::Response> =
+            all.iter().filter(|r| r.status == entry.code).collect();
+        assert!(!carrying.is_empty(), "{}: not answered", entry.code);
+        for name in wanted {
+            assert!(
+                carrying.iter().all(|r| r.header(name).is_some()),
+                "{}: no {name}",
+                entry.code
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 12, "{checked}");
+}
