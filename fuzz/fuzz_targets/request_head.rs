@@ -4,7 +4,7 @@
 
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
-use teapot_wire::h1::role::parse_request;
+use teapot_wire::message::parse_request;
 use teapot_wire::Limits;
 
 fuzz_target!(|data: &[u8]| {
