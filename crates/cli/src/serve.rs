@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use teapot_server::cors::Cors;
 use teapot_server::{Config, Limits};
 
 /// Flags of `teapot serve`.
@@ -104,6 +105,12 @@ pub struct ServeArgs {
     #[arg(long, env = "TEAPOT_TLS_SELF_SIGNED")]
     tls_self_signed: bool,
 
+    /// Which web origins may read the answers (CORS): any, off, or a
+    /// comma-separated list of origins (https://app.example,…). Preflights
+    /// are answered on every path unless off.
+    #[arg(long, env = "TEAPOT_CORS", default_value = "any", value_name = "ORIGINS", value_parser = |s: &str| s.parse::<Cors>())]
+    cors: Cors,
+
     /// Worker threads (default: one per available core).
     #[arg(long, env = "TEAPOT_WORKERS", value_name = "N")]
     workers: Option<usize>,
@@ -171,6 +178,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         state: args.state,
         state_ttl: args.state_ttl,
         tls,
+        cors: args.cors,
         ..Config::default()
     };
     let mut runtime = tokio::runtime::Builder::new_multi_thread();

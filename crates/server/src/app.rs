@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use teapot_wire::{Exchange, Service};
 
+use crate::cors::Cors;
 use crate::metrics::Metrics;
 use crate::problem::Problem;
 use crate::routes;
@@ -29,6 +30,8 @@ pub struct App {
     pub state: Arc<Store>,
     /// The WebDAV namespaces (in this process).
     pub dav: Arc<Dav>,
+    /// Which origins may read the answers.
+    pub cors: Arc<Cors>,
 }
 
 impl App {
@@ -52,12 +55,16 @@ impl App {
             metrics: Arc::new(Metrics::default()),
             state: Arc::new(Store::open(&config.state, config.state_ttl)?),
             dav: Arc::new(Dav::default()),
+            cors: Arc::new(config.cors.clone()),
         })
     }
 }
 
 impl Service for App {
     async fn call(&self, ex: &mut Exchange<'_>) {
+        if self.cors.apply(ex).await {
+            return;
+        }
         if let Err(problem) = routes::dispatch(self, ex).await {
             send_problem(ex, &problem).await;
         }

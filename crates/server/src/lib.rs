@@ -28,6 +28,7 @@
 
 pub mod app;
 mod conditional;
+pub mod cors;
 pub mod listen;
 pub mod metrics;
 pub mod observe;
@@ -69,6 +70,8 @@ pub struct Config {
     /// loopback port of its own, in plain HTTP, for the requests it makes
     /// to itself (`/try`, `/gateway`).
     pub tls: Option<tls::Tls>,
+    /// Which origins may read the answers (CORS). Default: any.
+    pub cors: cors::Cors,
 }
 
 impl Default for Config {
@@ -82,6 +85,7 @@ impl Default for Config {
             state: "memory".to_string(),
             state_ttl: Duration::from_secs(3600),
             tls: None,
+            cors: cors::Cors::Any,
         }
     }
 }

@@ -234,12 +234,17 @@ impl Request {
                 None => t,
             }
         };
-        t.split_once('?').map_or(t, |(p, _)| p)
+        // A byte search: `?` is ASCII, and the target is short.
+        match t.bytes().position(|b| b == b'?') {
+            Some(i) => &t[..i],
+            None => t,
+        }
     }
 
     /// The query, without the `?`.
     pub fn query(&self) -> Option<&str> {
-        self.target().split_once('?').map(|(_, q)| q)
+        let t = self.target();
+        t.bytes().position(|b| b == b'?').map(|i| &t[i + 1..])
     }
 
     /// The version.

@@ -131,6 +131,45 @@ pub fn is_field_value(value: &[u8]) -> bool {
         && !matches!(value.last(), Some(b' ' | b'\t'))
 }
 
+/// Fields a service adds to every final response, whichever handler
+/// writes it: a fixed set (checked when made) and values made per request.
+/// The wire writes them after the head's own fields, skipping a field the
+/// head carries itself (but `Vary`, a list, is written beside the head's).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct AnswerFields {
+    pub(crate) fixed: &'static [(&'static str, &'static str)],
+    pub(crate) more: Vec<(&'static str, Bytes)>,
+}
+
+impl AnswerFields {
+    /// No fields.
+    pub(crate) const NONE: AnswerFields = AnswerFields {
+        fixed: &[],
+        more: Vec::new(),
+    };
+
+    /// Calls `f` with each field to write with `head`, in order.
+    pub(crate) fn each_for(&self, head: &Head, mut f: impl FnMut(&str, &[u8])) {
+        let wanted = |name: &str| {
+            name.eq_ignore_ascii_case("vary")
+                || !head
+                    .fields
+                    .iter()
+                    .any(|(n, _)| n.len() == name.len() && n.eq_ignore_ascii_case(name))
+        };
+        for (name, value) in self.fixed {
+            if wanted(name) {
+                f(name, value.as_bytes());
+            }
+        }
+        for (name, value) in &self.more {
+            if wanted(name) {
+                f(name, value);
+            }
+        }
+    }
+}
+
 /// How a final response's content is delimited.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Framing {

@@ -51,8 +51,14 @@ impl Exchange<'_> {
         if send_body {
             self.bytes_out += body.len() as u64;
         }
-        self.wire
-            .stage_head(&head, framing, !send_body, self.close, &self.req)?;
+        self.wire.stage_head(
+            &head,
+            &self.answer_fields,
+            framing,
+            !send_body,
+            self.close,
+            &self.req,
+        )?;
         if send_body {
             self.wire.stage_data(body, framing, true)?;
         }
@@ -85,8 +91,14 @@ impl Exchange<'_> {
             remaining,
             discard,
         };
-        self.wire
-            .stage_head(&head, framing, discard, self.close, &self.req)?;
+        self.wire.stage_head(
+            &head,
+            &self.answer_fields,
+            framing,
+            discard,
+            self.close,
+            &self.req,
+        )?;
         self.flush().await
     }
 

@@ -22,7 +22,7 @@ use crate::error::RequestError;
 use crate::limits::Limits;
 use crate::message::{Method, Request};
 use crate::problem::{plain_problem, problem};
-use crate::response::Framing;
+use crate::response::{AnswerFields, Framing};
 use crate::service::{Config, Ending, Record, Service};
 use wire::Wire;
 
@@ -76,6 +76,7 @@ pub struct Exchange<'c> {
     interim_sent: u32,
     bytes_out: u64,
     label: Option<&'static str>,
+    answer_fields: AnswerFields,
 }
 
 pub(crate) fn misuse(msg: &'static str) -> io::Error {
@@ -128,6 +129,7 @@ impl<'c> Exchange<'c> {
             interim_sent: 0,
             bytes_out: 0,
             label: None,
+            answer_fields: AnswerFields::NONE,
         }
     }
 
@@ -151,6 +153,44 @@ impl<'c> Exchange<'c> {
     /// [`Record::label`] carries.
     pub fn set_label(&mut self, label: &'static str) {
         self.label = Some(label);
+    }
+
+    /// Adds fixed fields to the final response, whichever handler writes
+    /// it (the engine's own error answers included), unless the handler's
+    /// head carries the same field (`Vary` is written beside the head's
+    /// own): what a service adds to every answer (CORS) without each
+    /// handler knowing. Checked here in debug builds; nothing is copied.
+    pub fn add_answer_fields(&mut self, fields: &'static [(&'static str, &'static str)]) {
+        debug_assert!(fields.iter().all(|(n, v)| {
+            crate::response::is_field_name(n) && crate::response::is_field_value(v.as_bytes())
+        }));
+        if self.answer_fields.fixed.is_empty() {
+            self.answer_fields.fixed = fields;
+        } else {
+            self.answer_fields.more.extend(
+                fields
+                    .iter()
+                    .map(|(n, v)| (*n, Bytes::from_static(v.as_bytes()))),
+            );
+        }
+    }
+
+    /// Adds one field made for this request to the final response, as
+    /// [`add_answer_fields`](Exchange::add_answer_fields) does. A value
+    /// that may not be written is refused.
+    pub fn add_answer_field(
+        &mut self,
+        name: &'static str,
+        value: impl Into<Bytes>,
+    ) -> Result<(), crate::InvalidField> {
+        let value = value.into();
+        if !crate::response::is_field_name(name) || !crate::response::is_field_value(&value) {
+            return Err(crate::InvalidField {
+                name: name.to_string(),
+            });
+        }
+        self.answer_fields.more.push((name, value));
+        Ok(())
     }
 
     /// The scheme the request arrived on, `https` or `http`: the one every

@@ -23,7 +23,7 @@ use super::Upgraded;
 use crate::error::BodyError;
 use crate::limits::Limits;
 use crate::message::Request;
-use crate::response::{Framing, Head};
+use crate::response::{AnswerFields, Framing, Head};
 use crate::service::Fault;
 
 /// One exchange's view of its protocol.
@@ -70,11 +70,13 @@ pub(crate) trait Wire: Send {
     /// Stages an interim (1xx) response.
     fn stage_interim(&mut self, head: &Head) -> io::Result<()>;
 
-    /// Stages the final head. `end`: no content follows. `close`: the
-    /// connection ends after this response.
+    /// Stages the final head with the fields the service adds to every
+    /// answer. `end`: no content follows. `close`: the connection ends
+    /// after this response.
     fn stage_head(
         &mut self,
         head: &Head,
+        extra: &AnswerFields,
         framing: Framing,
         end: bool,
         close: bool,

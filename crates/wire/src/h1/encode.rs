@@ -2,7 +2,7 @@
 //! what a response may carry: no content and no length fields for 1xx, 204
 //! and 304; an empty body for 205; `Date` on every final response.
 
-use crate::response::{engine_owned, with_date, Framing, Head};
+use crate::response::{engine_owned, with_date, AnswerFields, Framing, Head};
 
 /// The tokens of the `Connection` field the engine writes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -30,6 +30,18 @@ impl ConnectionField {
 
 /// Appends a whole response head to `dst`.
 pub fn write_head(dst: &mut Vec<u8>, head: &Head, framing: Framing, connection: ConnectionField) {
+    write_head_with(dst, head, framing, connection, &AnswerFields::NONE);
+}
+
+/// Appends a whole response head to `dst`, with the fields the service
+/// adds to every answer.
+pub(crate) fn write_head_with(
+    dst: &mut Vec<u8>,
+    head: &Head,
+    framing: Framing,
+    connection: ConnectionField,
+    extra: &AnswerFields,
+) {
     let status = head.status;
     dst.extend_from_slice(b"HTTP/1.1 ");
     let mut code = itoa::Buffer::new();
@@ -57,6 +69,12 @@ pub fn write_head(dst: &mut Vec<u8>, head: &Head, framing: Framing, connection: 
         dst.extend_from_slice(value);
         dst.extend_from_slice(b"\r\n");
     }
+    extra.each_for(head, |name, value| {
+        dst.extend_from_slice(name.as_bytes());
+        dst.extend_from_slice(b": ");
+        dst.extend_from_slice(value);
+        dst.extend_from_slice(b"\r\n");
+    });
     match framing {
         Framing::None | Framing::Close => {}
         Framing::Length(n) => {

@@ -18,7 +18,7 @@ use crate::exchange::wire::{Deadline, Wire};
 use crate::exchange::{Rewind, Upgraded};
 use crate::limits::Limits;
 use crate::message::{Request, Version};
-use crate::response::{Framing, Head};
+use crate::response::{AnswerFields, Framing, Head};
 use crate::service::{Fault, Shutdown, Transport};
 
 /// The most write buffer a connection keeps between writes; a larger one
@@ -163,6 +163,7 @@ impl Wire for H1Wire<'_> {
     fn stage_head(
         &mut self,
         head: &Head,
+        extra: &AnswerFields,
         framing: Framing,
         _end: bool,
         close: bool,
@@ -178,7 +179,7 @@ impl Wire for H1Wire<'_> {
             upgrade: asked_upgrade,
         };
         self.fresh();
-        encode::write_head(&mut self.conn.wbuf, head, framing, fields);
+        encode::write_head_with(&mut self.conn.wbuf, head, framing, fields, extra);
         Ok(())
     }
 

@@ -21,8 +21,7 @@ use crate::exchange::wire::{Deadline, Wire};
 use crate::exchange::{misuse, Upgraded};
 use crate::limits::Limits;
 use crate::message::{BodyKind, Request};
-use crate::response::Framing;
-use crate::response::Head;
+use crate::response::{AnswerFields, Framing, Head};
 use crate::service::{Defense, Fault, Observe};
 
 use super::{MAX_HELD, SEND_BUFFER};
@@ -329,12 +328,21 @@ impl Wire for Stream<'_> {
     fn stage_head(
         &mut self,
         head: &Head,
+        extra: &AnswerFields,
         framing: Framing,
         end: bool,
         _close: bool,
         _req: &Request,
     ) -> io::Result<()> {
-        let resp = to_http(head, framing, true)?;
+        let mut resp = to_http(head, framing, true)?;
+        extra.each_for(head, |name, value| {
+            if let (Ok(n), Ok(v)) = (
+                ::http::HeaderName::from_bytes(name.as_bytes()),
+                ::http::HeaderValue::from_bytes(value),
+            ) {
+                resp.headers_mut().append(n, v);
+            }
+        });
         let send = self.respond.send_response(resp, end).map_err(h2_io)?;
         self.send = Some(send);
         Ok(())

@@ -50,6 +50,10 @@ pub(super) fn parse_code(text: &str) -> Result<Status, Problem> {
 
 /// Reads a spec into (status, weight) pairs.
 pub(super) fn parse_spec(spec: &str) -> Result<Vec<(Status, f64)>, Problem> {
+    // One code, the common case, without the list grammar.
+    if spec.len() == 3 && spec.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(vec![(parse_code(spec)?, 1.0)]);
+    }
     let spec = percent_encoding::percent_decode_str(spec).decode_utf8_lossy();
     let mut choices = Vec::new();
     for item in spec.split(',') {
