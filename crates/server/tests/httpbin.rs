@@ -1,11 +1,77 @@
-//! The endpoints httpbin and go-httpbin users call, with their shapes.
+//! The endpoints httpbin and go-httpbin users call, with their shapes, over
+//! HTTP/1.1 (the bytes on the wire where the framing is the point) and
+//! HTTP/2.
 
 mod common;
 
-use teapot_testkit::Client;
+use std::time::{Duration, Instant};
 
-fn json(r: &teapot_testkit::Response) -> serde_json::Value {
+use bytes::Bytes;
+use teapot_testkit::{Client, Response};
+use tokio::net::TcpStream;
+
+fn json(r: &Response) -> serde_json::Value {
     serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.text()))
+}
+
+async fn ask(server: &teapot_server::Running, method: &str, path: &str) -> Response {
+    Client::connect(server.addr())
+        .await
+        .ask(method, path, &[])
+        .await
+}
+
+/// The raw answer to a GET that closes the connection: the head, and the
+/// chunk sizes of a chunked body with the content they carried.
+async fn raw_chunks(server: &teapot_server::Running, path: &str) -> (String, Vec<usize>, Vec<u8>) {
+    let mut c = Client::connect(server.addr()).await;
+    c.send(format!(
+        "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    ))
+    .await;
+    let raw = c.read_to_close().await;
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+    let mut rest = &raw[end..];
+    let (mut sizes, mut content) = (Vec::new(), Vec::new());
+    loop {
+        let line_end = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&rest[..line_end]).unwrap(), 16).unwrap();
+        rest = &rest[line_end + 2..];
+        if size == 0 {
+            break;
+        }
+        sizes.push(size);
+        content.extend_from_slice(&rest[..size]);
+        assert_eq!(&rest[size..size + 2], b"\r\n");
+        rest = &rest[size + 2..];
+    }
+    (head, sizes, content)
+}
+
+/// One GET over cleartext HTTP/2 (prior knowledge): the head and each DATA
+/// payload as it arrived.
+async fn h2_get(
+    server: &teapot_server::Running,
+    path: &str,
+) -> (http::response::Parts, Vec<Bytes>) {
+    let tcp = TcpStream::connect(server.addr()).await.unwrap();
+    let (client, conn) = h2::client::handshake(tcp).await.unwrap();
+    tokio::spawn(conn);
+    let mut client = client.ready().await.unwrap();
+    let req = http::Request::get(format!("http://t{path}"))
+        .body(())
+        .unwrap();
+    let (resp, _) = client.send_request(req, true).unwrap();
+    let (parts, mut body) = resp.await.unwrap().into_parts();
+    let mut frames = Vec::new();
+    while let Some(d) = body.data().await {
+        let d = d.unwrap();
+        let _ = body.flow_control().release_capacity(d.len());
+        frames.push(d);
+    }
+    (parts, frames)
 }
 
 #[tokio::test]
@@ -23,4 +89,252 @@ async fn uuid_is_a_fresh_version_4_uuid() {
         .unwrap()
         .to_string();
     assert_ne!(a, b);
+}
+
+#[tokio::test]
+async fn base64_decodes_and_encodes() {
+    let server = common::server().await;
+    // httpbin's own test: URL-safe base64 of UTF-8 text.
+    let r = ask(
+        &server,
+        "GET",
+        "/base64/0JfQtNGA0LDQstGB0YLQstGD0LksINC80LjRgCE=",
+    )
+    .await;
+    assert_eq!((r.status, r.text().as_str()), (200, "Здравствуй, мир!"));
+    assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
+    let r = ask(&server, "GET", "/base64/encode/tea%20time").await;
+    assert_eq!(r.text(), "dGVhIHRpbWU=");
+    let r = ask(&server, "GET", "/base64/decode/dGVhIHRpbWU").await;
+    assert_eq!(r.text(), "tea time");
+    let r = ask(
+        &server,
+        "GET",
+        "/base64/PGI+aGk8L2I+?content-type=text/html",
+    )
+    .await;
+    assert_eq!(r.header("content-type"), Some("text/html"));
+    assert_eq!(r.text(), "&lt;b&gt;hi&lt;/b&gt;");
+    for bad in ["/base64/!!!", "/base64/rot13/abc"] {
+        let r = ask(&server, "GET", bad).await;
+        assert_eq!(r.status, 400, "{bad}");
+        assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    }
+}
+
+#[tokio::test]
+async fn links_make_a_page_of_links() {
+    let server = common::server().await;
+    let r = ask(&server, "GET", "/links/3").await;
+    assert_eq!((r.status, r.header("location")), (302, Some("/links/3/0")));
+    let r = ask(&server, "GET", "/links/3/1").await;
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        r.text(),
+        "<html><head><title>Links</title></head><body><a href='/links/3/0'>0</a> 1 <a href='/links/3/2'>2</a> </body></html>"
+    );
+    assert_eq!(ask(&server, "GET", "/links/300/0").await.status, 400);
+}
+
+#[tokio::test]
+async fn unstable_fails_at_the_rate_asked() {
+    let server = common::server().await;
+    assert_eq!(
+        ask(&server, "GET", "/unstable?failure_rate=0").await.status,
+        200
+    );
+    assert_eq!(
+        ask(&server, "GET", "/unstable?failure_rate=1").await.status,
+        500
+    );
+    let first = ask(&server, "GET", "/unstable?seed=42").await.status;
+    for _ in 0..5 {
+        assert_eq!(ask(&server, "GET", "/unstable?seed=42").await.status, first);
+    }
+    assert_eq!(
+        ask(&server, "GET", "/unstable?failure_rate=2").await.status,
+        400
+    );
+}
+
+#[tokio::test]
+async fn sample_documents_parse_as_their_type() {
+    let server = common::server().await;
+    let r = ask(&server, "GET", "/json").await;
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert!(json(&r)["slideshow"]["slides"].is_array());
+    let r = ask(&server, "GET", "/xml").await;
+    assert_eq!(r.header("content-type"), Some("application/xml"));
+    assert!(r.text().starts_with("<?xml"));
+    for (path, needle) in [
+        ("/html", "<h1>"),
+        ("/encoding/utf8", "茶壶"),
+        ("/forms/post", "action=\"/post\""),
+    ] {
+        let r = ask(&server, "GET", path).await;
+        assert_eq!(
+            r.header("content-type"),
+            Some("text/html; charset=utf-8"),
+            "{path}"
+        );
+        assert!(r.text().contains(needle), "{path}");
+    }
+    let r = ask(&server, "GET", "/robots.txt").await;
+    assert_eq!(r.text(), "User-agent: *\nDisallow: /deny\n");
+    assert!(ask(&server, "GET", "/deny")
+        .await
+        .text()
+        .contains("YOU SHOULDN'T BE HERE"));
+}
+
+#[tokio::test]
+async fn stream_sends_one_json_line_a_chunk() {
+    let server = common::server().await;
+    let (head, sizes, content) = raw_chunks(&server, "/stream/3?a=1").await;
+    assert!(head.contains("Transfer-Encoding: chunked"), "{head}");
+    let text = String::from_utf8(content).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(sizes, lines.iter().map(|l| l.len() + 1).collect::<Vec<_>>());
+    for (i, line) in lines.iter().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["id"], i);
+        assert_eq!(v["args"]["a"], "1");
+        assert!(v["url"].as_str().unwrap().ends_with("/stream/3?a=1"));
+    }
+    // At most 100 lines.
+    let (_, sizes, _) = raw_chunks(&server, "/stream/1000").await;
+    assert_eq!(sizes.len(), 100);
+    // Over HTTP/2, a DATA frame a line.
+    let (parts, frames) = h2_get(&server, "/stream/4").await;
+    assert_eq!(parts.status, 200);
+    let lines: Vec<Bytes> = frames.into_iter().filter(|f| !f.is_empty()).collect();
+    assert_eq!(lines.len(), 4);
+    assert!(lines.iter().all(|l| l.ends_with(b"\n")));
+}
+
+#[tokio::test]
+async fn stream_bytes_come_in_the_chunks_asked_and_repeat_by_seed() {
+    let server = common::server().await;
+    let (_, sizes, a) = raw_chunks(&server, "/stream-bytes/10?seed=7&chunk_size=4").await;
+    assert_eq!(sizes, [4, 4, 2]);
+    let (_, _, b) = raw_chunks(&server, "/stream-bytes/10?seed=7&chunk_size=3").await;
+    assert_eq!(a, b, "the same bytes for the same seed");
+    let (_, _, c) = raw_chunks(&server, "/stream-bytes/10?seed=8").await;
+    assert_ne!(a, c);
+    assert_eq!(
+        ask(&server, "GET", "/bytes/10?seed=7").await.body,
+        a,
+        "as /bytes gives them"
+    );
+    let (parts, frames) = h2_get(&server, "/stream-bytes/10?seed=7&chunk_size=4").await;
+    assert_eq!(parts.headers["content-type"], "application/octet-stream");
+    assert_eq!(frames.concat(), a);
+    assert_eq!(
+        ask(&server, "GET", "/stream-bytes/99999999999")
+            .await
+            .status,
+        400
+    );
+}
+
+#[tokio::test]
+async fn drip_spreads_its_bytes_and_ends_with_the_code_asked() {
+    let server = common::server().await;
+    let started = Instant::now();
+    let r = ask(&server, "GET", "/drip?numbytes=5&duration=0.3&code=500").await;
+    assert_eq!(r.status, 500);
+    assert_eq!(r.header("content-length"), Some("5"));
+    assert_eq!(r.body, b"*****");
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "the bytes were spread"
+    );
+    // httpbin's own tests.
+    let r = ask(&server, "GET", "/drip?numbytes=400&duration=0.2&delay=0.1").await;
+    assert_eq!((r.status, r.body.len()), (200, 400));
+    for bad in [
+        "/drip?numbytes=0",
+        "/drip?numbytes=-1",
+        "/drip?duration=60",
+        "/drip?code=99",
+    ] {
+        assert_eq!(ask(&server, "GET", bad).await.status, 400, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn delay_echoes_after_its_wait() {
+    let server = common::server_with(|c| c.max_delay = Duration::from_secs(1)).await;
+    let started = Instant::now();
+    let r = ask(&server, "POST", "/delay/0.2?x=y").await;
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert_eq!(r.status, 200);
+    assert_eq!(json(&r)["args"]["x"], "y");
+    assert_eq!(json(&r)["method"], "POST");
+    assert!(r
+        .header("server-timing")
+        .unwrap()
+        .starts_with("initial_delay;dur=200"));
+    assert_eq!(
+        ask(&server, "GET", "/delay/2").await.status,
+        400,
+        "over --max-delay"
+    );
+}
+
+#[tokio::test]
+async fn head_dump_and_the_server_endpoints() {
+    let server = common::server().await;
+    let mut c = Client::connect(server.addr()).await;
+    c.send("HEAD /head HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    let r = c.response(true).await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-length")
+            .unwrap()
+            .parse::<usize>()
+            .unwrap()
+            > 0
+    );
+    let r = ask(&server, "GET", "/head").await;
+    assert_eq!((r.status, r.header("allow")), (405, Some("HEAD")));
+
+    let mut c = Client::connect(server.addr()).await;
+    let raw = "POST /dump/request?a=b HTTP/1.1\r\nHost: t\r\nX-Tea: green\r\nContent-Length: 5\r\n\r\nhello";
+    c.send(raw).await;
+    let r = c.response(false).await;
+    assert_eq!(r.text(), raw, "the request exactly as it came");
+
+    assert_eq!(
+        json(&ask(&server, "GET", "/hostname").await)["hostname"],
+        "teapot"
+    );
+    assert_eq!(
+        json(&ask(&server, "GET", "/version").await)["version"],
+        env!("CARGO_PKG_VERSION")
+    );
+    let env = json(&ask(&server, "GET", "/env").await);
+    let vars = env["env"].as_object().unwrap();
+    assert!(
+        vars.keys().all(|k| k.starts_with("TEAPOT_ENV_")),
+        "{vars:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_echo_url_follows_the_proxys_scheme() {
+    let server = common::server().await;
+    let mut c = Client::connect(server.addr()).await;
+    let r = c
+        .ask("GET", "/get", &[("X-Forwarded-Proto", "https")])
+        .await;
+    assert!(json(&r)["url"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://t/get"));
+    let r = c.ask("GET", "/get", &[("X-Forwarded-Ssl", "on")]).await;
+    assert!(json(&r)["url"].as_str().unwrap().starts_with("https://"));
+    let r = c.ask("GET", "/get", &[]).await;
+    assert!(json(&r)["url"].as_str().unwrap().starts_with("http://"));
 }

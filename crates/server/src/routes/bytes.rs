@@ -30,6 +30,41 @@ fn size(n: &str) -> Result<u64, Problem> {
         })
 }
 
+/// A stream of random bytes that comes out the same however it is cut into
+/// pieces: `/bytes` and `/stream-bytes` give the same bytes for a seed.
+pub struct RandomBytes {
+    rng: fastrand::Rng,
+    spare: [u8; 8],
+    spare_len: usize,
+}
+
+impl RandomBytes {
+    /// The bytes of `rng`.
+    pub fn new(rng: fastrand::Rng) -> RandomBytes {
+        RandomBytes {
+            rng,
+            spare: [0; 8],
+            spare_len: 0,
+        }
+    }
+
+    /// Fills `buf` with the next bytes.
+    pub fn fill(&mut self, buf: &mut [u8]) {
+        let mut i = 0;
+        while i < buf.len() {
+            if self.spare_len == 0 {
+                self.spare = self.rng.u64(..).to_le_bytes();
+                self.spare_len = 8;
+            }
+            let k = self.spare_len.min(buf.len() - i);
+            let from = 8 - self.spare_len;
+            buf[i..i + k].copy_from_slice(&self.spare[from..from + k]);
+            self.spare_len -= k;
+            i += k;
+        }
+    }
+}
+
 /// `/bytes/{n}?seed=S`: `n` random bytes; the same bytes for the same seed.
 pub async fn random_bytes(app: &App, ex: &mut Exchange<'_>, n: &str) -> Outcome {
     let n = size(n)?;
@@ -42,7 +77,7 @@ pub async fn random_bytes(app: &App, ex: &mut Exchange<'_>, n: &str) -> Outcome 
             })?);
         }
     }
-    let mut rng = match seed {
+    let rng = match seed {
         Some(s) => fastrand::Rng::with_seed(s),
         None => fastrand::Rng::new(),
     };
@@ -55,23 +90,8 @@ pub async fn random_bytes(app: &App, ex: &mut Exchange<'_>, n: &str) -> Outcome 
         etag,
         last_modified: Some(app.started),
     };
-    // The bytes of `rng.fill` over the whole length, made piece by piece.
-    let mut spare = [0u8; 8];
-    let mut spare_len = 0usize;
-    let fill = move |buf: &mut [u8]| {
-        let mut i = 0;
-        while i < buf.len() {
-            if spare_len == 0 {
-                spare = rng.u64(..).to_le_bytes();
-                spare_len = 8;
-            }
-            let k = spare_len.min(buf.len() - i);
-            let from = 8 - spare_len;
-            buf[i..i + k].copy_from_slice(&spare[from..from + k]);
-            spare_len -= k;
-            i += k;
-        }
-    };
+    let mut bytes = RandomBytes::new(rng);
+    let fill = move |buf: &mut [u8]| bytes.fill(buf);
     let content = Content::Made {
         len: n,
         fill: Box::new(fill),

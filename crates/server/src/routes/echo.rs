@@ -42,6 +42,20 @@ pub async fn anything(ex: &mut Exchange<'_>, only: Option<Method>) -> Outcome {
     reply(ex, Value::Object(doc)).await
 }
 
+/// `/dump/request`: the request as received, its head and then its body,
+/// as text (over HTTP/2, the head its fields were read as).
+pub async fn dump(ex: &mut Exchange<'_>) -> Outcome {
+    let body = match ex.read_body(usize::MAX).await {
+        Ok(b) => b,
+        // The engine answers a broken or oversized body itself.
+        Err(_) => return Ok(()),
+    };
+    let mut out = ex.request().raw().to_vec();
+    out.extend_from_slice(&body);
+    let head = Head::new(Status::OK).header("Content-Type", "text/plain; charset=utf-8");
+    sent(ex.respond(head, out).await)
+}
+
 /// `/headers`.
 pub async fn headers_only(ex: &mut Exchange<'_>) -> Outcome {
     let doc = json!({ "headers": headers(ex) });
@@ -189,7 +203,7 @@ async fn reply(ex: &mut Exchange<'_>, doc: Value) -> Outcome {
 }
 
 /// Query arguments: a string for one value, a list for several (httpbin).
-fn args(ex: &Exchange<'_>) -> Value {
+pub(super) fn args(ex: &Exchange<'_>) -> Value {
     group(query_pairs(ex))
 }
 
@@ -212,7 +226,7 @@ fn group(pairs: Vec<(String, String)>) -> Value {
 
 /// Request headers with names in Title-Case; repeated fields joined by
 /// commas.
-fn headers(ex: &Exchange<'_>) -> Value {
+pub(super) fn headers(ex: &Exchange<'_>) -> Value {
     let mut map = Map::new();
     for (name, value) in ex.request().headers() {
         let name = title_case(name);
@@ -245,19 +259,37 @@ fn title_case(name: &str) -> String {
         .join("-")
 }
 
-fn origin(ex: &Exchange<'_>) -> String {
+pub(super) fn origin(ex: &Exchange<'_>) -> String {
     ex.remote_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_default()
 }
 
-fn url(ex: &Exchange<'_>) -> String {
+pub(super) fn url(ex: &Exchange<'_>) -> String {
     let req = ex.request();
     let target = req.target();
     if target.starts_with("http://") || target.starts_with("https://") {
         return target.to_string();
     }
-    super::absolute_url(ex, target)
+    // Behind a proxy, the scheme the client used (as httpbin reads it).
+    let forwarded = req
+        .header_str("x-forwarded-proto")
+        .or_else(|| req.header_str("x-forwarded-protocol"))
+        .map(|p| p.trim().to_ascii_lowercase())
+        .or_else(|| {
+            (req.header_str("x-forwarded-ssl").map(str::trim) == Some("on"))
+                .then(|| "https".to_string())
+        });
+    match forwarded.as_deref() {
+        Some(scheme @ ("http" | "https")) => {
+            let host = req
+                .header_str("host")
+                .filter(|h| !h.is_empty())
+                .unwrap_or("localhost");
+            format!("{scheme}://{host}{target}")
+        }
+        _ => super::absolute_url(ex, target),
+    }
 }
 
 /// `data`, `files`, `form` and `json` as httpbin fills them.

@@ -39,3 +39,34 @@ pub async fn metrics(app: &App, ex: &mut Exchange<'_>) -> Outcome {
 pub async fn openapi(ex: &mut Exchange<'_>) -> Outcome {
     super::reply_json(ex, Head::new(Status::OK), &crate::openapi::document()).await
 }
+
+/// `/hostname`: the name this server answers to (go-httpbin's shape).
+pub async fn hostname(ex: &mut Exchange<'_>) -> Outcome {
+    let doc = serde_json::json!({ "hostname": "teapot" });
+    super::reply_json(ex, Head::new(Status::OK), &doc).await
+}
+
+/// `/version`: this server's version.
+pub async fn version(ex: &mut Exchange<'_>) -> Outcome {
+    let doc = serde_json::json!({ "version": env!("CARGO_PKG_VERSION") });
+    super::reply_json(ex, Head::new(Status::OK), &doc).await
+}
+
+/// The prefix of the environment variables `/env` shows; no other variable
+/// is ever shown.
+pub const ENV_PREFIX: &str = "TEAPOT_ENV_";
+
+/// `/env`: the server's `TEAPOT_ENV_*` variables (go-httpbin shows its
+/// `HTTPBIN_ENV_*` ones the same way).
+pub async fn env(ex: &mut Exchange<'_>) -> Outcome {
+    let vars: serde_json::Map<String, serde_json::Value> = std::env::vars()
+        .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+        .map(|(k, v)| (k, serde_json::Value::String(v)))
+        .collect();
+    super::reply_json(
+        ex,
+        Head::new(Status::OK),
+        &serde_json::json!({ "env": vars }),
+    )
+    .await
+}

@@ -152,13 +152,17 @@ pub enum Kind {
     Fault,
     /// Endpoints with shared state.
     State,
-    /// Generated data (UUIDs).
+    /// Generated data (UUIDs, base64, links, a flaky endpoint).
     Data,
+    /// Sample documents (JSON, XML, HTML, robots.txt).
+    Document,
+    /// Answers that take their time (streams, drips, delays).
+    Stream,
 }
 
 impl Kind {
     /// Every kind, in the order of this enum.
-    pub const ALL: [Kind; 16] = [
+    pub const ALL: [Kind; 18] = [
         Kind::Page,
         Kind::Ops,
         Kind::Forced,
@@ -175,6 +179,8 @@ impl Kind {
         Kind::Fault,
         Kind::State,
         Kind::Data,
+        Kind::Document,
+        Kind::Stream,
     ];
 
     /// The label.
@@ -196,6 +202,8 @@ impl Kind {
             Kind::Fault => "fault",
             Kind::State => "state",
             Kind::Data => "data",
+            Kind::Document => "document",
+            Kind::Stream => "stream",
         }
     }
 }

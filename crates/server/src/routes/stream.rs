@@ -1,0 +1,247 @@
+//! Answers that take their time, as httpbin and go-httpbin give them: JSON
+//! lines streamed one by one, random bytes in chunks, bytes dripped over a
+//! duration, and an echo after a delay. Every wait is bounded by the
+//! server's `max_delay`, every size by a constant.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use teapot_wire::{Exchange, Head, Status};
+
+use super::bytes::RandomBytes;
+use super::{echo, query_pairs, sent, Outcome};
+use crate::app::App;
+use crate::problem::Problem;
+
+/// The most lines `/stream/{n}` sends (httpbin's bound).
+const MAX_LINES: usize = 100;
+
+/// The most bytes `/stream-bytes/{n}` and `/drip` send.
+pub const MAX_STREAM_BYTES: u64 = 10 * 1024 * 1024;
+
+/// How often, at most, `/drip` writes.
+const DRIP_TICK: Duration = Duration::from_millis(10);
+
+fn bad(detail: String) -> Problem {
+    Problem::bad_request(detail).kind("bad-option")
+}
+
+fn number<T: std::str::FromStr>(what: &str, v: &str) -> Result<T, Problem> {
+    v.trim()
+        .parse()
+        .map_err(|_| bad(format!("The {what} {v:?} is not a whole number.")))
+}
+
+/// A duration as httpbin takes it (seconds, `1.5`) or as go-httpbin also
+/// does (`250ms`, `2s`), at most `max`.
+pub fn duration(what: &str, v: &str, max: Duration) -> Result<Duration, Problem> {
+    let v = v.trim();
+    let (num, unit) = if let Some(ms) = v.strip_suffix("ms") {
+        (ms, 0.001)
+    } else if let Some(s) = v.strip_suffix('s') {
+        (s, 1.0)
+    } else {
+        (v, 1.0)
+    };
+    let seconds = num
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(|s| s * unit)
+        .ok_or_else(|| {
+            bad(format!(
+                "The {what} {v:?} is not a duration (seconds, or 250ms)."
+            ))
+        })?;
+    let d = Duration::from_secs_f64(seconds.min(1e6));
+    if d > max {
+        return Err(bad(format!(
+            "The {what} {v:?} is over this server's limit of {} ms.",
+            max.as_millis()
+        )));
+    }
+    Ok(d)
+}
+
+/// `/stream/{n}`: `n` JSON lines (at most 100), each sent as it is made:
+/// the request as `/get` shows it, and the line's `id`.
+pub async fn lines(ex: &mut Exchange<'_>, n: &str) -> Outcome {
+    let n: usize = number("line count", n)?;
+    let n = n.clamp(1, MAX_LINES);
+    let mut doc = json!({
+        "url": echo::url(ex),
+        "args": echo::args(ex),
+        "headers": echo::headers(ex),
+        "origin": echo::origin(ex),
+        "id": 0,
+    });
+    let head = Head::new(Status::OK).header("Content-Type", "application/json");
+    if let Err(e) = ex.start(head, None).await {
+        return sent(Err(e));
+    }
+    for id in 0..n {
+        doc["id"] = Value::from(id);
+        let mut line = serde_json::to_vec(&doc).unwrap_or_default();
+        line.push(b'\n');
+        if ex.write(&line).await.is_err() {
+            return Ok(());
+        }
+    }
+    sent(ex.finish().await)
+}
+
+/// `/stream-bytes/{n}?seed=S&chunk_size=C`: `n` random bytes (for a seed,
+/// the bytes `/bytes/{n}` gives), chunked, `C` bytes a chunk (default 10
+/// KiB).
+pub async fn bytes(ex: &mut Exchange<'_>, n: &str) -> Outcome {
+    let n: u64 = number("byte count", n)?;
+    if n > MAX_STREAM_BYTES {
+        return Err(bad(format!("At most {MAX_STREAM_BYTES} bytes.")));
+    }
+    let mut rng = fastrand::Rng::new();
+    let mut chunk = 10 * 1024usize;
+    for (k, v) in query_pairs(ex) {
+        match k.as_str() {
+            "seed" => rng = fastrand::Rng::with_seed(number("seed", &v)?),
+            "chunk_size" => {
+                chunk = number("chunk size", &v)?;
+                if chunk == 0 || chunk > 1024 * 1024 {
+                    return Err(bad("The chunk size must be 1 to 1048576 bytes.".into()));
+                }
+            }
+            _ => {}
+        }
+    }
+    let head = Head::new(Status::OK).header("Content-Type", "application/octet-stream");
+    if let Err(e) = ex.start(head, None).await {
+        return sent(Err(e));
+    }
+    let mut random = RandomBytes::new(rng);
+    let mut left = n;
+    let mut buf = Vec::new();
+    while left > 0 {
+        let k = (chunk as u64).min(left) as usize;
+        // Waits for the client to take what went before.
+        let Ok(_) = ex.ready(k).await else {
+            return Ok(());
+        };
+        buf.resize(k, 0);
+        random.fill(&mut buf);
+        if ex.write(&buf).await.is_err() {
+            return Ok(());
+        }
+        left -= k as u64;
+    }
+    sent(ex.finish().await)
+}
+
+/// `/drip?numbytes=N&duration=D&delay=W&code=C`: waits `W`, then sends the
+/// status `C` and `N` bytes of `*` spread evenly over `D` (defaults: 10
+/// bytes over 2 s, no delay, 200).
+pub async fn drip(app: &App, ex: &mut Exchange<'_>) -> Outcome {
+    let mut numbytes: u64 = 10;
+    let mut span = Duration::from_secs(2);
+    let mut delay = Duration::ZERO;
+    let mut code = Status::OK;
+    for (k, v) in query_pairs(ex) {
+        match k.as_str() {
+            "numbytes" => {
+                numbytes = v
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| (1..=MAX_STREAM_BYTES).contains(n))
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "numbytes {v:?} must be a whole number from 1 to {MAX_STREAM_BYTES}."
+                        ))
+                    })?;
+            }
+            "duration" => span = duration("duration", &v, app.max_delay)?,
+            "delay" => delay = duration("delay", &v, app.max_delay)?,
+            "code" => {
+                code = v
+                    .trim()
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|c| (200..600).contains(c))
+                    .and_then(|c| Status::from_u16(c).ok())
+                    .ok_or_else(|| {
+                        bad(format!("code {v:?} must be a final status, 200 to 599."))
+                    })?;
+            }
+            _ => {}
+        }
+    }
+    if span + delay > app.max_delay {
+        return Err(bad(format!(
+            "duration and delay together may take at most {} ms here.",
+            app.max_delay.as_millis()
+        )));
+    }
+    tokio::time::sleep(delay).await;
+    let head = Head::new(code).header("Content-Type", "application/octet-stream");
+    if let Err(e) = ex.start(head, Some(numbytes)).await {
+        return sent(Err(e));
+    }
+    // Evenly: at most one write a tick, each with its share of the bytes.
+    let ticks = (span.as_millis() / DRIP_TICK.as_millis()).max(1) as u64;
+    let writes = numbytes.min(ticks).max(1);
+    let pause = span / u32::try_from(writes).unwrap_or(u32::MAX);
+    let mut sent_bytes = 0u64;
+    let stars = vec![b'*'; 64 * 1024];
+    for i in 1..=writes {
+        tokio::time::sleep(pause).await;
+        let upto = numbytes * i / writes;
+        let mut piece = (upto - sent_bytes) as usize;
+        while piece > 0 {
+            let k = piece.min(stars.len());
+            if ex.write(&stars[..k]).await.is_err() {
+                return Ok(());
+            }
+            piece -= k;
+        }
+        sent_bytes = upto;
+    }
+    sent(ex.finish().await)
+}
+
+/// `/delay/{seconds}`: the echo of `/anything`, after the delay (at most
+/// the server's `max_delay`), with the wait in `Server-Timing`.
+pub async fn delay(app: &App, ex: &mut Exchange<'_>, seconds: &str) -> Outcome {
+    let d = duration("delay", seconds, app.max_delay)?;
+    tokio::time::sleep(d).await;
+    let _ = ex.add_answer_field(
+        "Server-Timing",
+        format!(
+            "initial_delay;dur={:.2};desc=\"initial delay\"",
+            d.as_secs_f64() * 1000.0
+        ),
+    );
+    echo::anything(ex, None).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_as_either_httpbin_writes_them() {
+        let max = Duration::from_secs(10);
+        assert_eq!(duration("d", "2", max).unwrap(), Duration::from_secs(2));
+        assert_eq!(
+            duration("d", "1.5", max).unwrap(),
+            Duration::from_millis(1500)
+        );
+        assert_eq!(
+            duration("d", "250ms", max).unwrap(),
+            Duration::from_millis(250)
+        );
+        assert_eq!(duration("d", "3s", max).unwrap(), Duration::from_secs(3));
+        assert!(duration("d", "11", max).is_err());
+        assert!(duration("d", "-1", max).is_err());
+        assert!(duration("d", "NaN", max).is_err());
+        assert!(duration("d", "soon", max).is_err());
+        assert!(duration("d", "1e300", max).is_err());
+    }
+}
