@@ -341,3 +341,28 @@ async fn curl_speaks_http2_every_way() {
     plain.shutdown().await;
     tls.shutdown().await;
 }
+
+/// `curl --compressed` decodes every coding teapot applies; the decoded
+/// JSON says which it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_decodes_every_content_coding() {
+    let server = common::server().await;
+    for (path, coding, flag) in [
+        ("/gzip", "gzip", "gzipped"),
+        ("/deflate", "deflate", "deflated"),
+        ("/brotli", "br", "brotli"),
+        ("/zstd", "zstd", "zstd"),
+    ] {
+        for http in ["--http1.1", "--http2-prior-knowledge"] {
+            let url = format!("{}{path}", server.base_url());
+            let out = curl(&["--compressed", http, "-D", "-", "-o", "/dev/stderr", &url]).await;
+            let head = text(&out.stdout).to_ascii_lowercase();
+            assert!(head.contains(&format!("content-encoding: {coding}")), "{path} {http}: {head}");
+            assert!(head.contains("vary: accept-encoding"), "{path} {http}: {head}");
+            let doc: serde_json::Value = serde_json::from_slice(&out.stderr)
+                .unwrap_or_else(|e| panic!("{path} {http}: {e}: {}", text(&out.stderr)));
+            assert_eq!(doc[flag], true, "{path} {http}");
+            assert!(doc["headers"]["Accept-Encoding"].is_string(), "{path} {http}");
+        }
+    }
+}

@@ -4,6 +4,7 @@
 mod assets;
 mod auth;
 mod bytes;
+mod coding;
 mod data;
 pub(crate) mod dav;
 mod delta;

@@ -8,8 +8,8 @@ use teapot_wire::Method::{Delete, Get, Head, Lock, Options, Patch, Post, Put, Un
 
 use super::table::{run, Handler, Kind, Methods, Route, Scenario};
 use super::{
-    assets, auth, bytes, data, dav, delta, digest, documents, echo, fault, forced, gateway, health,
-    items, jobs, page, redirect, scenarios, stateful, stream, upload, variants,
+    assets, auth, bytes, coding, data, dav, delta, digest, documents, echo, fault, forced, gateway,
+    health, items, jobs, page, redirect, scenarios, stateful, stream, upload, variants,
 };
 
 /// What `/bytes/{n}` and `/range/{n}` both answer.
@@ -1192,6 +1192,50 @@ pub static ROUTES: &[Route] = &[
         query: &[],
         responses: &[(200, "{\"env\": {…}}")],
         example: "/env",
+        scenario: None,
+    },
+    Route {
+        path: "/gzip",
+        methods: Methods::Only(&[Get]),
+        handler: run!(|app, ex, p| coding::coded(ex, coding::Coding::Gzip)),
+        kind: Kind::Coding,
+        summary: "The echo, gzip-coded.",
+        query: &[],
+        responses: &[(200, "Coded JSON.")],
+        example: "/gzip",
+        scenario: None,
+    },
+    Route {
+        path: "/deflate",
+        methods: Methods::Only(&[Get]),
+        handler: run!(|app, ex, p| coding::coded(ex, coding::Coding::Deflate)),
+        kind: Kind::Coding,
+        summary: "The echo, deflate-coded (zlib format).",
+        query: &[],
+        responses: &[(200, "Coded JSON.")],
+        example: "/deflate",
+        scenario: None,
+    },
+    Route {
+        path: "/brotli",
+        methods: Methods::Only(&[Get]),
+        handler: run!(|app, ex, p| coding::coded(ex, coding::Coding::Brotli)),
+        kind: Kind::Coding,
+        summary: "The echo, brotli-coded.",
+        query: &[],
+        responses: &[(200, "Coded JSON.")],
+        example: "/brotli",
+        scenario: None,
+    },
+    Route {
+        path: "/zstd",
+        methods: Methods::Only(&[Get]),
+        handler: run!(|app, ex, p| coding::coded(ex, coding::Coding::Zstd)),
+        kind: Kind::Coding,
+        summary: "The echo, zstd-coded.",
+        query: &[],
+        responses: &[(200, "Coded JSON.")],
+        example: "/zstd",
         scenario: None,
     },
 ];

@@ -158,11 +158,13 @@ pub enum Kind {
     Document,
     /// Answers that take their time (streams, drips, delays).
     Stream,
+    /// Content codings (gzip, deflate, brotli, zstd).
+    Coding,
 }
 
 impl Kind {
     /// Every kind, in the order of this enum.
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 19] = [
         Kind::Page,
         Kind::Ops,
         Kind::Forced,
@@ -181,6 +183,7 @@ impl Kind {
         Kind::Data,
         Kind::Document,
         Kind::Stream,
+        Kind::Coding,
     ];
 
     /// The label.
@@ -204,6 +207,7 @@ impl Kind {
             Kind::Data => "data",
             Kind::Document => "document",
             Kind::Stream => "stream",
+            Kind::Coding => "coding",
         }
     }
 }
