@@ -357,12 +357,21 @@ async fn curl_decodes_every_content_coding() {
             let url = format!("{}{path}", server.base_url());
             let out = curl(&["--compressed", http, "-D", "-", "-o", "/dev/stderr", &url]).await;
             let head = text(&out.stdout).to_ascii_lowercase();
-            assert!(head.contains(&format!("content-encoding: {coding}")), "{path} {http}: {head}");
-            assert!(head.contains("vary: accept-encoding"), "{path} {http}: {head}");
+            assert!(
+                head.contains(&format!("content-encoding: {coding}")),
+                "{path} {http}: {head}"
+            );
+            assert!(
+                head.contains("vary: accept-encoding"),
+                "{path} {http}: {head}"
+            );
             let doc: serde_json::Value = serde_json::from_slice(&out.stderr)
                 .unwrap_or_else(|e| panic!("{path} {http}: {e}: {}", text(&out.stderr)));
             assert_eq!(doc[flag], true, "{path} {http}");
-            assert!(doc["headers"]["Accept-Encoding"].is_string(), "{path} {http}");
+            assert!(
+                doc["headers"]["Accept-Encoding"].is_string(),
+                "{path} {http}"
+            );
         }
     }
 }

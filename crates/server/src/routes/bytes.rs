@@ -9,6 +9,7 @@ use bytes::Bytes;
 use serde_json::json;
 use teapot_wire::{Exchange, Head, Method};
 
+use super::pyrandom::Mt19937;
 use super::{query_pairs, sent, status, Outcome};
 use crate::app::App;
 use crate::conditional::{evaluate, if_range_holds, Decision, Validators};
@@ -31,36 +32,54 @@ fn size(n: &str) -> Result<u64, Problem> {
 }
 
 /// A stream of random bytes that comes out the same however it is cut into
-/// pieces: `/bytes` and `/stream-bytes` give the same bytes for a seed.
-pub struct RandomBytes {
-    rng: fastrand::Rng,
-    spare: [u8; 8],
-    spare_len: usize,
+/// pieces: `/bytes` and `/stream-bytes` give the same bytes for a seed, and
+/// for a seed the bytes httpbin gives (Python's generator).
+pub enum RandomBytes {
+    /// Unseeded: fast, and different every time.
+    Fresh {
+        rng: fastrand::Rng,
+        spare: [u8; 8],
+        spare_len: usize,
+    },
+    /// Seeded: Python's `random.seed(S)` and `randint(0, 255)`.
+    Seeded(Box<Mt19937>),
 }
 
 impl RandomBytes {
-    /// The bytes of `rng`.
-    pub fn new(rng: fastrand::Rng) -> RandomBytes {
-        RandomBytes {
-            rng,
-            spare: [0; 8],
-            spare_len: 0,
+    /// Bytes for `seed`, or fresh ones.
+    pub fn new(seed: Option<u64>) -> RandomBytes {
+        match seed {
+            Some(s) => RandomBytes::Seeded(Box::new(Mt19937::python_seed(s))),
+            None => RandomBytes::Fresh {
+                rng: fastrand::Rng::new(),
+                spare: [0; 8],
+                spare_len: 0,
+            },
         }
     }
 
     /// Fills `buf` with the next bytes.
     pub fn fill(&mut self, buf: &mut [u8]) {
-        let mut i = 0;
-        while i < buf.len() {
-            if self.spare_len == 0 {
-                self.spare = self.rng.u64(..).to_le_bytes();
-                self.spare_len = 8;
+        match self {
+            RandomBytes::Seeded(mt) => buf.iter_mut().for_each(|b| *b = mt.byte()),
+            RandomBytes::Fresh {
+                rng,
+                spare,
+                spare_len,
+            } => {
+                let mut i = 0;
+                while i < buf.len() {
+                    if *spare_len == 0 {
+                        *spare = rng.u64(..).to_le_bytes();
+                        *spare_len = 8;
+                    }
+                    let k = (*spare_len).min(buf.len() - i);
+                    let from = 8 - *spare_len;
+                    buf[i..i + k].copy_from_slice(&spare[from..from + k]);
+                    *spare_len -= k;
+                    i += k;
+                }
             }
-            let k = self.spare_len.min(buf.len() - i);
-            let from = 8 - self.spare_len;
-            buf[i..i + k].copy_from_slice(&self.spare[from..from + k]);
-            self.spare_len -= k;
-            i += k;
         }
     }
 }
@@ -77,10 +96,6 @@ pub async fn random_bytes(app: &App, ex: &mut Exchange<'_>, n: &str) -> Outcome 
             })?);
         }
     }
-    let rng = match seed {
-        Some(s) => fastrand::Rng::with_seed(s),
-        None => fastrand::Rng::new(),
-    };
     let etag = match seed {
         Some(s) => format!("\"bytes-{n}-{s}\""),
         // Unseeded bytes differ every time: their tag does too.
@@ -90,7 +105,7 @@ pub async fn random_bytes(app: &App, ex: &mut Exchange<'_>, n: &str) -> Outcome 
         etag,
         last_modified: Some(app.started),
     };
-    let mut bytes = RandomBytes::new(rng);
+    let mut bytes = RandomBytes::new(seed);
     let fill = move |buf: &mut [u8]| bytes.fill(buf);
     let content = Content::Made {
         len: n,
@@ -291,8 +306,8 @@ pub async fn serve_ranged(
             return sent(ex.respond(with(304, &head_fields), Bytes::new()).await)
         }
         Decision::Failed => {
-            return Err(Problem::new(412, "A precondition (If-Match, If-None-Match or If-Unmodified-Since) does not hold for the current representation.")
-                .header("ETag", v.etag.clone()));
+            // Without the validators, as httpbin answers it.
+            return Err(Problem::new(412, "A precondition (If-Match, If-None-Match or If-Unmodified-Since) does not hold for the current representation."));
         }
         Decision::Proceed => {}
     }

@@ -1,6 +1,6 @@
 //! HTTP Digest authentication (RFC 7616): `/digest-auth/{qop}/{user}/
-//! {passwd}[/{algorithm}]`, with `auth` or `auth-int` and MD5, SHA-256 or
-//! SHA-512 (as httpbin names them), plus SHA-512-256. Nonces are stateless:
+//! {passwd}[/{algorithm}[/{stale_after}]]`, with `auth` or `auth-int` and
+//! MD5, SHA-256 or SHA-512 (as httpbin names them), plus SHA-512-256. Nonces are stateless:
 //! a timestamp and a MAC under a secret made at start-up, valid for five
 //! minutes; an old one gets a new challenge with `stale=true`.
 
@@ -75,15 +75,22 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// A nonce made at `t`: the time, a random salt (so that no two challenges
+/// share a nonce), and a MAC of both under the server's secret.
 fn nonce_at(t: u64) -> String {
+    signed_nonce(t, fastrand::u64(..))
+}
+
+fn signed_nonce(t: u64, salt: u64) -> String {
     let mut mac = Sha256::new();
     mac.update(secret());
     mac.update(t.to_be_bytes());
+    mac.update(salt.to_be_bytes());
     let mac: String = mac.finalize()[..16]
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    format!("{t:x}.{mac}")
+    format!("{t:x}.{salt:x}.{mac}")
 }
 
 enum NonceState {
@@ -93,13 +100,14 @@ enum NonceState {
 }
 
 fn check_nonce(nonce: &str) -> NonceState {
-    let Some(t) = nonce
-        .split_once('.')
-        .and_then(|(t, _)| u64::from_str_radix(t, 16).ok())
-    else {
+    let mut parts = nonce.split('.');
+    let (Some(t), Some(salt)) = (
+        parts.next().and_then(|t| u64::from_str_radix(t, 16).ok()),
+        parts.next().and_then(|s| u64::from_str_radix(s, 16).ok()),
+    ) else {
         return NonceState::Forged;
     };
-    if nonce_at(t) != nonce {
+    if signed_nonce(t, salt) != nonce {
         return NonceState::Forged;
     }
     if now().saturating_sub(t) > NONCE_LIFE.as_secs() {
@@ -151,9 +159,10 @@ fn params(s: &str) -> Option<Vec<(String, String)>> {
     Some(out)
 }
 
-fn challenge(qop: &str, algorithm: Algorithm, stale: bool) -> String {
+fn challenge(qop: Option<&str>, algorithm: Algorithm, stale: bool) -> String {
     let mut c = format!(
-        "Digest realm=\"{REALM}\", qop=\"{qop}\", algorithm={}, nonce=\"{}\", opaque=\"{OPAQUE}\"",
+        "Digest realm=\"{REALM}\", qop=\"{}\", algorithm={}, nonce=\"{}\", opaque=\"{OPAQUE}\"",
+        qop.unwrap_or("auth, auth-int"),
         algorithm.name(),
         nonce_at(now())
     );
@@ -163,36 +172,63 @@ fn challenge(qop: &str, algorithm: Algorithm, stale: bool) -> String {
     c
 }
 
-/// Serves `/digest-auth/{qop}/{user}/{passwd}[/{algorithm}]`.
+/// The request's cookie `name`, if it sent one.
+fn cookie<'a>(ex: &'a Exchange<'_>, name: &str) -> Option<&'a str> {
+    ex.request()
+        .header_all("cookie")
+        .filter_map(|v| std::str::from_utf8(v).ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v)
+}
+
+/// `stale_after` as a cookie value: a count, or `never`.
+fn stale_after_value(v: &str) -> String {
+    match v.parse::<u32>() {
+        Ok(n) => n.to_string(),
+        Err(_) => "never".to_string(),
+    }
+}
+
+/// A cookie for the challenge's bookkeeping (as httpbin keeps it).
+fn set_cookie(name: &str, value: &str) -> String {
+    format!("{name}={value}; Path=/")
+}
+
+/// Serves `/digest-auth/{qop}/{user}/{passwd}[/{algorithm}[/{stale_after}]]`.
+///
+/// As on httpbin: a `qop` other than `auth` or `auth-int` offers both and
+/// also takes the RFC 2069 form without `qop`; an unknown algorithm is
+/// MD5; with `stale_after` N, the N+1st answer to one challenge is a new
+/// challenge with `stale=true`; a nonce that came with a wrong password is
+/// not taken again (stale). That bookkeeping rides in cookies, as
+/// httpbin's does; the nonces themselves are checked without state.
 pub async fn digest(
     ex: &mut Exchange<'_>,
     qop: &str,
     user: &str,
     passwd: &str,
     algorithm: Option<&str>,
+    stale_after: Option<&str>,
 ) -> Outcome {
-    if qop != "auth" && qop != "auth-int" {
-        return Err(
-            Problem::bad_request(format!("qop must be auth or auth-int, not {qop:?}."))
-                .kind("bad-option"),
-        );
-    }
-    let algorithm = match algorithm {
-        None => Algorithm::Md5,
-        Some(a) => Algorithm::parse(a).ok_or_else(|| {
-            Problem::bad_request(format!(
-                "The algorithm must be MD5, SHA-256, SHA-512 or SHA-512-256, not {a:?}."
-            ))
-            .kind("bad-option")
-        })?,
-    };
+    let qop = matches!(qop, "auth" | "auth-int").then_some(qop);
+    let algorithm = algorithm
+        .and_then(Algorithm::parse)
+        .unwrap_or(Algorithm::Md5);
+    let stale_after = stale_after_value(stale_after.unwrap_or("never"));
     let body = match ex.read_body(1 << 20).await {
         Ok(b) => b,
         Err(_) => return Ok(()),
     };
-    let refuse = |detail: &str, stale: bool| {
-        Problem::new(401, detail.to_string())
+    let refuse = |detail: &str, stale: bool, last_nonce: Option<&str>| {
+        let mut p = Problem::new(401, detail.to_string())
             .header("WWW-Authenticate", challenge(qop, algorithm, stale))
+            .header("Set-Cookie", set_cookie("stale_after", &stale_after));
+        if let Some(n) = last_nonce {
+            p = p.header("Set-Cookie", set_cookie("last_nonce", n));
+        }
+        p
     };
     let header = ex
         .request()
@@ -208,10 +244,11 @@ pub async fn digest(
         return Err(refuse(
             "This resource needs HTTP Digest credentials.",
             false,
+            None,
         ));
     };
     let Some(p) = params(creds) else {
-        return Err(refuse("The Digest credentials are malformed.", false));
+        return Err(refuse("The Digest credentials are malformed.", false, None));
     };
     let get = |name: &str| p.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
     let (Some(username), Some(realm), Some(nonce), Some(uri), Some(response)) = (
@@ -224,6 +261,7 @@ pub async fn digest(
         return Err(refuse(
             "The Digest credentials lack username, realm, nonce, uri or response.",
             false,
+            None,
         ));
     };
     if get("algorithm").map_or(Algorithm::Md5, |a| {
@@ -234,19 +272,33 @@ pub async fn digest(
         return Err(refuse(
             &format!("This resource uses the {} algorithm.", algorithm.name()),
             false,
+            None,
         ));
     }
     match check_nonce(nonce) {
         NonceState::Forged => {
-            return Err(refuse("The nonce was not issued by this server.", false))
+            return Err(refuse(
+                "The nonce was not issued by this server.",
+                false,
+                None,
+            ))
         }
         NonceState::Stale => {
             return Err(refuse(
                 "The nonce has expired; retry with the new one.",
                 true,
+                None,
             ))
         }
         NonceState::Fresh => {}
+    }
+    let reused = cookie(ex, "last_nonce") == Some(nonce);
+    if reused || cookie(ex, "stale_after") == Some("0") {
+        return Err(refuse(
+            "This nonce was used up; retry with the new one.",
+            true,
+            Some(nonce),
+        ));
     }
     let target = ex.request().target().to_string();
     if uri != target {
@@ -255,29 +307,53 @@ pub async fn digest(
         )
         .kind("bad-credentials"));
     }
-    let (Some(their_qop), Some(nc), Some(cnonce)) = (get("qop"), get("nc"), get("cnonce")) else {
-        return Err(refuse(
-            "The Digest credentials lack qop, nc or cnonce.",
-            false,
-        ));
-    };
-    if their_qop != qop {
-        return Err(refuse(&format!("This resource uses qop={qop}."), false));
-    }
     let h = |s: &str| algorithm.hash(s.as_bytes());
     let ha1 = h(&format!("{username}:{realm}:{passwd}"));
     let method = ex.request().method().as_str();
-    let ha2 = if qop == "auth-int" {
+    let their_qop = get("qop");
+    let ha2 = if their_qop == Some("auth-int") {
         h(&format!("{method}:{uri}:{}", algorithm.hash(&body)))
     } else {
         h(&format!("{method}:{uri}"))
     };
-    let expected = h(&format!("{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}"));
+    let expected = match (their_qop, qop) {
+        // RFC 2069's form, taken where the URL names no qop.
+        (None, None) => h(&format!("{ha1}:{nonce}:{ha2}")),
+        (Some(q @ ("auth" | "auth-int")), ours) if ours.is_none_or(|o| o == q) => {
+            let (Some(nc), Some(cnonce)) = (get("nc"), get("cnonce")) else {
+                return Err(refuse(
+                    "The Digest credentials lack nc or cnonce.",
+                    false,
+                    None,
+                ));
+            };
+            h(&format!("{ha1}:{nonce}:{nc}:{cnonce}:{q}:{ha2}"))
+        }
+        _ => {
+            return Err(refuse(
+                &format!("This resource uses qop={}.", qop.unwrap_or("auth")),
+                false,
+                None,
+            ))
+        }
+    };
     if username != user || realm != REALM || !expected.eq_ignore_ascii_case(response) {
-        return Err(refuse("The user name or password is wrong.", false));
+        return Err(refuse(
+            "The user name or password is wrong.",
+            false,
+            Some(nonce),
+        ));
+    }
+    let mut head = Head::new(Status::OK);
+    if let Some(left) = cookie(ex, "stale_after") {
+        let next = match left.parse::<u32>() {
+            Ok(n) => n.saturating_sub(1).to_string(),
+            Err(_) => "never".to_string(),
+        };
+        head = head.header("Set-Cookie", set_cookie("stale_after", &next));
     }
     let doc = json!({ "authenticated": true, "user": user });
-    reply_json(ex, Head::new(Status::OK), &doc).await
+    reply_json(ex, head, &doc).await
 }
 
 #[cfg(test)]
@@ -323,6 +399,12 @@ mod tests {
             NonceState::Stale
         ));
         assert!(matches!(check_nonce("1234.abcd"), NonceState::Forged));
+        assert!(matches!(check_nonce("1234.abcd.ef"), NonceState::Forged));
+        assert_ne!(
+            nonce_at(now()),
+            nonce_at(now()),
+            "no two challenges share a nonce"
+        );
         assert!(matches!(check_nonce("garbage"), NonceState::Forged));
     }
 }

@@ -18,6 +18,7 @@ mod health;
 mod items;
 mod jobs;
 mod page;
+mod pyrandom;
 mod redirect;
 mod rows;
 mod scenarios;

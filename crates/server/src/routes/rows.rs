@@ -301,14 +301,14 @@ pub static ROUTES: &[Route] = &[
     Route {
         path: "/digest-auth/{qop}/{user}/{passwd}",
         methods: Methods::Any,
-        handler: run!(|app, ex, p| digest::digest(ex, p.get("qop"), p.get("user"), p.get("passwd"), None)),
+        handler: run!(|app, ex, p| digest::digest(ex, p.get("qop"), p.get("user"), p.get("passwd"), None, None)),
         kind: Kind::Auth,
         summary: "HTTP Digest authentication (MD5).",
         query: &[],
         responses: &[
             (200, "Authenticated."),
             (401, "A challenge."),
-            (400, "A bad qop."),
+            (400, "Credentials for another target."),
         ],
         example: "/digest-auth/auth/user/pass",
         scenario: Some(Scenario {
@@ -320,16 +320,31 @@ pub static ROUTES: &[Route] = &[
     Route {
         path: "/digest-auth/{qop}/{user}/{passwd}/{algorithm}",
         methods: Methods::Any,
-        handler: run!(|app, ex, p| digest::digest(ex, p.get("qop"), p.get("user"), p.get("passwd"), Some(p.get("algorithm")))),
+        handler: run!(|app, ex, p| digest::digest(ex, p.get("qop"), p.get("user"), p.get("passwd"), Some(p.get("algorithm")), None)),
         kind: Kind::Auth,
         summary: "HTTP Digest authentication with MD5, SHA-256, SHA-512 or SHA-512-256.",
         query: &[],
         responses: &[
             (200, "Authenticated."),
             (401, "A challenge."),
-            (400, "A bad qop or algorithm."),
+            (400, "Credentials for another target."),
         ],
         example: "/digest-auth/auth/user/pass/SHA-256",
+        scenario: None,
+    },
+    Route {
+        path: "/digest-auth/{qop}/{user}/{passwd}/{algorithm}/{stale_after}",
+        methods: Methods::Any,
+        handler: run!(|app, ex, p| digest::digest(ex, p.get("qop"), p.get("user"), p.get("passwd"), Some(p.get("algorithm")), Some(p.get("stale_after")))),
+        kind: Kind::Auth,
+        summary: "HTTP Digest authentication whose challenge goes stale after a number of answers (or never).",
+        query: &[],
+        responses: &[
+            (200, "Authenticated."),
+            (401, "A challenge (stale=true once used up)."),
+            (400, "Credentials for another target."),
+        ],
+        example: "/digest-auth/auth/user/pass/SHA-256/2",
         scenario: None,
     },
     Route {

@@ -98,11 +98,11 @@ pub async fn bytes(ex: &mut Exchange<'_>, n: &str) -> Outcome {
     if n > MAX_STREAM_BYTES {
         return Err(bad(format!("At most {MAX_STREAM_BYTES} bytes.")));
     }
-    let mut rng = fastrand::Rng::new();
+    let mut seed = None;
     let mut chunk = 10 * 1024usize;
     for (k, v) in query_pairs(ex) {
         match k.as_str() {
-            "seed" => rng = fastrand::Rng::with_seed(number("seed", &v)?),
+            "seed" => seed = Some(number("seed", &v)?),
             "chunk_size" => {
                 chunk = number("chunk size", &v)?;
                 if chunk == 0 || chunk > 1024 * 1024 {
@@ -116,7 +116,7 @@ pub async fn bytes(ex: &mut Exchange<'_>, n: &str) -> Outcome {
     if let Err(e) = ex.start(head, None).await {
         return sent(Err(e));
     }
-    let mut random = RandomBytes::new(rng);
+    let mut random = RandomBytes::new(seed);
     let mut left = n;
     let mut buf = Vec::new();
     while left > 0 {
