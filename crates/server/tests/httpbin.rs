@@ -242,7 +242,7 @@ async fn stream_bytes_come_in_the_chunks_asked_and_repeat_by_seed() {
 async fn drip_spreads_its_bytes_and_ends_with_the_code_asked() {
     let server = common::server().await;
     let started = Instant::now();
-    let r = ask(&server, "GET", "/drip?numbytes=5&duration=0.3&code=500").await;
+    let r = ask(&server, "GET", "/drip?numbytes=5&duration=0.3&delay=0&code=500").await;
     assert_eq!(r.status, 500);
     assert_eq!(r.header("content-length"), Some("5"));
     assert_eq!(r.body, b"*****");
@@ -337,4 +337,75 @@ async fn the_echo_url_follows_the_proxys_scheme() {
     assert!(json(&r)["url"].as_str().unwrap().starts_with("https://"));
     let r = c.ask("GET", "/get", &[]).await;
     assert!(json(&r)["url"].as_str().unwrap().starts_with("http://"));
+}
+
+/// Parses a `text/event-stream` into (id, event, data) triples.
+fn events(text: &str) -> Vec<(String, String, serde_json::Value)> {
+    text.split("\n\n")
+        .filter(|e| !e.is_empty())
+        .map(|e| {
+            let field = |name: &str| {
+                e.lines()
+                    .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+                    .unwrap_or_else(|| panic!("no {name} in {e:?}"))
+                    .to_string()
+            };
+            let data = serde_json::from_str(&field("data")).unwrap();
+            (field("id"), field("event"), data)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn sse_is_an_event_stream_that_resumes_after_the_last_event_id() {
+    let server = common::server().await;
+    let (head, sizes, content) = raw_chunks(&server, "/sse?count=3&duration=0").await;
+    assert!(head.contains("Content-Type: text/event-stream; charset=utf-8"), "{head}");
+    assert_eq!(sizes.len(), 3, "an event a chunk");
+    let text = String::from_utf8(content).unwrap();
+    assert!(text.ends_with("\n\n"));
+    let got = events(&text);
+    assert_eq!(got.len(), 3);
+    for (i, (id, event, data)) in got.iter().enumerate() {
+        assert_eq!(id, &i.to_string());
+        assert_eq!(event, "ping");
+        assert_eq!(data["id"], i);
+        assert!(data["timestamp"].as_u64().unwrap() > 1_700_000_000_000);
+    }
+    let mut c = Client::connect(server.addr()).await;
+    let r = c
+        .ask("GET", "/sse?count=3&duration=0", &[("Last-Event-ID", "1")])
+        .await;
+    let ids: Vec<String> = events(&r.text()).into_iter().map(|e| e.0).collect();
+    assert_eq!(ids, ["2"]);
+    let (parts, frames) = h2_get(&server, "/sse?count=2&duration=0").await;
+    assert_eq!(parts.headers["content-type"], "text/event-stream; charset=utf-8");
+    assert_eq!(events(&String::from_utf8(frames.concat()).unwrap()).len(), 2);
+    assert_eq!(ask(&server, "GET", "/sse?count=0").await.status, 400);
+    assert_eq!(ask(&server, "GET", "/sse?duration=60").await.status, 400);
+}
+
+#[tokio::test]
+async fn jsonl_is_newline_delimited_json() {
+    let server = common::server().await;
+    let r = ask(&server, "GET", "/jsonl?count=3&x=1").await;
+    assert_eq!(r.header("content-type"), Some("application/x-ndjson; charset=utf-8"));
+    let lines: Vec<serde_json::Value> = r
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[2]["id"], 2);
+    assert_eq!(lines[0]["args"]["x"], "1");
+    let r = ask(&server, "GET", "/jsonl?count=0").await;
+    assert_eq!(r.text().lines().count(), 1, "at least one line");
+}
+
+#[tokio::test]
+async fn websocket_echo_is_the_websocket_endpoint() {
+    let server = common::server().await;
+    let r = ask(&server, "GET", "/websocket/echo").await;
+    assert_eq!(r.status, 426);
+    assert_eq!(r.header("upgrade"), Some("websocket"));
 }

@@ -136,12 +136,12 @@ pub async fn bytes(ex: &mut Exchange<'_>, n: &str) -> Outcome {
 }
 
 /// `/drip?numbytes=N&duration=D&delay=W&code=C`: waits `W`, then sends the
-/// status `C` and `N` bytes of `*` spread evenly over `D` (defaults: 10
-/// bytes over 2 s, no delay, 200).
+/// status `C` and `N` bytes of `*` spread evenly over `D` (httpbin's
+/// defaults: 10 bytes over 2 s after 2 s, 200).
 pub async fn drip(app: &App, ex: &mut Exchange<'_>) -> Outcome {
     let mut numbytes: u64 = 10;
     let mut span = Duration::from_secs(2);
-    let mut delay = Duration::ZERO;
+    let mut delay = Duration::from_secs(2).min(app.max_delay);
     let mut code = Status::OK;
     for (k, v) in query_pairs(ex) {
         match k.as_str() {
@@ -219,6 +219,138 @@ pub async fn delay(app: &App, ex: &mut Exchange<'_>, seconds: &str) -> Outcome {
         ),
     );
     echo::anything(ex, None).await
+}
+
+/// The most events `/sse` and lines `/jsonl` send.
+const MAX_EVENTS: usize = 1000;
+
+/// How many items, over how long, after what delay: the pacing `/sse` and
+/// `/jsonl` share.
+struct Pace {
+    count: usize,
+    span: Duration,
+    delay: Duration,
+    jitter: f64,
+}
+
+impl Pace {
+    /// From the query, with these defaults; `strict`: a count out of
+    /// bounds is an error rather than clamped.
+    fn read(
+        app: &App,
+        ex: &Exchange<'_>,
+        count: usize,
+        span: Duration,
+        strict: bool,
+    ) -> Result<Pace, Problem> {
+        let mut pace = Pace {
+            count,
+            span,
+            delay: Duration::ZERO,
+            jitter: 0.0,
+        };
+        for (k, v) in query_pairs(ex) {
+            match k.as_str() {
+                "count" => {
+                    let n: i64 = number("count", &v)?;
+                    if strict && !(1..=MAX_EVENTS as i64).contains(&n) {
+                        return Err(bad(format!("count must be from 1 to {MAX_EVENTS}.")));
+                    }
+                    pace.count = n.clamp(1, MAX_EVENTS as i64) as usize;
+                }
+                "duration" => pace.span = duration("duration", &v, app.max_delay)?,
+                "delay" => pace.delay = duration("delay", &v, app.max_delay)?,
+                "jitter" => {
+                    pace.jitter = v
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|j| (0.0..=1.0).contains(j))
+                        .ok_or_else(|| bad(format!("jitter {v:?} must be from 0 to 1.")))?;
+                }
+                _ => {}
+            }
+        }
+        if pace.span + pace.delay > app.max_delay {
+            return Err(bad(format!(
+                "duration and delay together may take at most {} ms here.",
+                app.max_delay.as_millis()
+            )));
+        }
+        Ok(pace)
+    }
+
+    /// The wait before item `i`: none before the first, then the span
+    /// shared evenly, each wait moved by up to `jitter` of itself.
+    fn wait(&self, i: usize) -> Duration {
+        if i == 0 || self.count < 2 {
+            return Duration::ZERO;
+        }
+        let each = self.span / (self.count as u32 - 1).max(1);
+        let spread = 1.0 + self.jitter * (fastrand::f64() * 2.0 - 1.0);
+        each.mul_f64(spread.max(0.0))
+    }
+}
+
+/// `/sse?count=N&duration=D&delay=W`: a `text/event-stream` of `N` events
+/// (default 10, over 5 s), each with its `id`, `event: ping` and `data`
+/// (`{"id", "timestamp"}`, milliseconds since the epoch). A client that
+/// reconnects with `Last-Event-ID` gets the events after that one.
+pub async fn sse(app: &App, ex: &mut Exchange<'_>) -> Outcome {
+    let pace = Pace::read(app, ex, 10, Duration::from_secs(5).min(app.max_delay), true)?;
+    let first = ex
+        .request()
+        .header_str("last-event-id")
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .map_or(0, |last| last.saturating_add(1));
+    tokio::time::sleep(pace.delay).await;
+    let head = Head::new(Status::OK)
+        .header("Content-Type", "text/event-stream; charset=utf-8")
+        .header("Cache-Control", "no-store");
+    if let Err(e) = ex.start(head, None).await {
+        return sent(Err(e));
+    }
+    for id in first..pace.count {
+        tokio::time::sleep(pace.wait(id - first)).await;
+        let millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        let event =
+            format!("id: {id}\nevent: ping\ndata: {{\"id\":{id},\"timestamp\":{millis}}}\n\n");
+        if ex.write(event.as_bytes()).await.is_err() {
+            return Ok(());
+        }
+    }
+    sent(ex.finish().await)
+}
+
+/// `/jsonl?count=N&duration=D&delay=W`: `N` JSON lines (default 10, at
+/// once) as newline-delimited JSON, each the request as `/get` shows it and
+/// its `id`.
+pub async fn jsonl(app: &App, ex: &mut Exchange<'_>) -> Outcome {
+    let pace = Pace::read(app, ex, 10, Duration::ZERO, false)?;
+    let mut doc = json!({
+        "url": echo::url(ex),
+        "args": echo::args(ex),
+        "headers": echo::headers(ex),
+        "origin": echo::origin(ex),
+        "id": 0,
+    });
+    tokio::time::sleep(pace.delay).await;
+    let head = Head::new(Status::OK).header("Content-Type", "application/x-ndjson; charset=utf-8");
+    if let Err(e) = ex.start(head, None).await {
+        return sent(Err(e));
+    }
+    for id in 0..pace.count {
+        tokio::time::sleep(pace.wait(id)).await;
+        doc["id"] = Value::from(id);
+        let mut line = serde_json::to_vec(&doc).unwrap_or_default();
+        line.push(b'\n');
+        if ex.write(&line).await.is_err() {
+            return Ok(());
+        }
+    }
+    sent(ex.finish().await)
 }
 
 #[cfg(test)]
