@@ -242,7 +242,12 @@ async fn stream_bytes_come_in_the_chunks_asked_and_repeat_by_seed() {
 async fn drip_spreads_its_bytes_and_ends_with_the_code_asked() {
     let server = common::server().await;
     let started = Instant::now();
-    let r = ask(&server, "GET", "/drip?numbytes=5&duration=0.3&delay=0&code=500").await;
+    let r = ask(
+        &server,
+        "GET",
+        "/drip?numbytes=5&duration=0.3&delay=0&code=500",
+    )
+    .await;
     assert_eq!(r.status, 500);
     assert_eq!(r.header("content-length"), Some("5"));
     assert_eq!(r.body, b"*****");
@@ -360,7 +365,10 @@ fn events(text: &str) -> Vec<(String, String, serde_json::Value)> {
 async fn sse_is_an_event_stream_that_resumes_after_the_last_event_id() {
     let server = common::server().await;
     let (head, sizes, content) = raw_chunks(&server, "/sse?count=3&duration=0").await;
-    assert!(head.contains("Content-Type: text/event-stream; charset=utf-8"), "{head}");
+    assert!(
+        head.contains("Content-Type: text/event-stream; charset=utf-8"),
+        "{head}"
+    );
     assert_eq!(sizes.len(), 3, "an event a chunk");
     let text = String::from_utf8(content).unwrap();
     assert!(text.ends_with("\n\n"));
@@ -379,8 +387,14 @@ async fn sse_is_an_event_stream_that_resumes_after_the_last_event_id() {
     let ids: Vec<String> = events(&r.text()).into_iter().map(|e| e.0).collect();
     assert_eq!(ids, ["2"]);
     let (parts, frames) = h2_get(&server, "/sse?count=2&duration=0").await;
-    assert_eq!(parts.headers["content-type"], "text/event-stream; charset=utf-8");
-    assert_eq!(events(&String::from_utf8(frames.concat()).unwrap()).len(), 2);
+    assert_eq!(
+        parts.headers["content-type"],
+        "text/event-stream; charset=utf-8"
+    );
+    assert_eq!(
+        events(&String::from_utf8(frames.concat()).unwrap()).len(),
+        2
+    );
     assert_eq!(ask(&server, "GET", "/sse?count=0").await.status, 400);
     assert_eq!(ask(&server, "GET", "/sse?duration=60").await.status, 400);
 }
@@ -389,7 +403,10 @@ async fn sse_is_an_event_stream_that_resumes_after_the_last_event_id() {
 async fn jsonl_is_newline_delimited_json() {
     let server = common::server().await;
     let r = ask(&server, "GET", "/jsonl?count=3&x=1").await;
-    assert_eq!(r.header("content-type"), Some("application/x-ndjson; charset=utf-8"));
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/x-ndjson; charset=utf-8")
+    );
     let lines: Vec<serde_json::Value> = r
         .text()
         .lines()
@@ -408,4 +425,42 @@ async fn websocket_echo_is_the_websocket_endpoint() {
     let r = ask(&server, "GET", "/websocket/echo").await;
     assert_eq!(r.status, 426);
     assert_eq!(r.header("upgrade"), Some("websocket"));
+}
+
+#[tokio::test]
+async fn image_follows_accept_and_each_kind_is_its_format() {
+    let server = common::server().await;
+    let mut c = Client::connect(server.addr()).await;
+    for (accept, ctype, magic) in [
+        (None, "image/png", &b"\x89PNG"[..]),
+        (Some("*/*"), "image/png", b"\x89PNG"),
+        (Some("image/webp,image/*;q=0.8"), "image/webp", b"RIFF"),
+        (Some("image/svg+xml"), "image/svg+xml", b"<svg"),
+        (
+            Some("image/jpeg, image/png;q=0.5"),
+            "image/jpeg",
+            b"\xff\xd8\xff",
+        ),
+    ] {
+        let headers: Vec<(&str, &str)> = accept.map(|a| ("Accept", a)).into_iter().collect();
+        let r = c.ask("GET", "/image", &headers).await;
+        assert_eq!(r.status, 200, "{accept:?}");
+        assert_eq!(r.header("content-type"), Some(ctype), "{accept:?}");
+        assert!(r.body.starts_with(magic), "{accept:?}");
+        assert!(r.headers_named("vary").contains(&"Accept"));
+    }
+    let r = c.ask("GET", "/image", &[("Accept", "text/html")]).await;
+    assert_eq!(r.status, 406);
+    assert_eq!(json(&r)["accept"][0], "image/png");
+    for (kind, ctype) in [
+        ("png", "image/png"),
+        ("jpeg", "image/jpeg"),
+        ("webp", "image/webp"),
+        ("svg", "image/svg+xml"),
+    ] {
+        let r = c.ask("GET", &format!("/image/{kind}"), &[]).await;
+        assert_eq!(r.header("content-type"), Some(ctype), "{kind}");
+        assert!(r.body.len() > 500, "{kind}");
+    }
+    assert_eq!(c.ask("GET", "/image/gif", &[]).await.status, 404);
 }
