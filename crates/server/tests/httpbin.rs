@@ -464,3 +464,62 @@ async fn image_follows_accept_and_each_kind_is_its_format() {
     }
     assert_eq!(c.ask("GET", "/image/gif", &[]).await.status, 404);
 }
+
+#[tokio::test]
+async fn trailers_end_the_chunked_body_or_the_http2_stream() {
+    let server = common::server().await;
+    let raw = |te: bool| {
+        let addr = server.addr();
+        async move {
+            let mut c = Client::connect(addr).await;
+            let te = if te { "TE: trailers\r\n" } else { "" };
+            c.send(format!(
+                "GET /trailers?Server-Timing=total;dur=1&X-Check=ok HTTP/1.1\r\nHost: t\r\n{te}Connection: close\r\n\r\n"
+            ))
+            .await;
+            String::from_utf8(c.read_to_close().await).unwrap()
+        }
+    };
+    let with = raw(true).await;
+    assert!(
+        with.contains("Trailer: Server-Timing, X-Check\r\n"),
+        "{with}"
+    );
+    assert!(with.contains("Transfer-Encoding: chunked\r\n"));
+    assert!(
+        with.ends_with("\r\n0\r\nServer-Timing: total;dur=1\r\nX-Check: ok\r\n\r\n"),
+        "{with}"
+    );
+    let without = raw(false).await;
+    assert!(
+        without.ends_with("\r\n0\r\n\r\n"),
+        "no TE: trailers, no trailers: {without}"
+    );
+
+    // HTTP/2: a trailing HEADERS frame.
+    let tcp = TcpStream::connect(server.addr()).await.unwrap();
+    let (client, conn) = h2::client::handshake(tcp).await.unwrap();
+    tokio::spawn(conn);
+    let mut client = client.ready().await.unwrap();
+    let req = http::Request::get("http://t/trailers?X-Check=ok")
+        .body(())
+        .unwrap();
+    let (resp, _) = client.send_request(req, true).unwrap();
+    let mut body = resp.await.unwrap().into_body();
+    let mut json_bytes = Vec::new();
+    while let Some(d) = body.data().await {
+        json_bytes.extend_from_slice(&d.unwrap());
+    }
+    let trailers = body.trailers().await.unwrap().expect("trailers");
+    assert_eq!(trailers["x-check"], "ok");
+    let doc: serde_json::Value = serde_json::from_slice(&json_bytes).unwrap();
+    assert_eq!(doc["args"]["X-Check"], "ok");
+
+    for bad in [
+        "/trailers?Content-Length=1",
+        "/trailers?Transfer-Encoding=x",
+        "/trailers?Set-Cookie=a",
+    ] {
+        assert_eq!(ask(&server, "GET", bad).await.status, 400, "{bad}");
+    }
+}

@@ -14,11 +14,16 @@ use crate::problem::Problem;
 
 /// `/anything` and the method-named endpoints: everything received.
 pub async fn anything(ex: &mut Exchange<'_>, only: Option<Method>) -> Outcome {
-    let body = match ex.read_body(usize::MAX).await {
-        Ok(b) => b,
-        // The engine answers a broken or oversized body itself.
-        Err(_) => return Ok(()),
+    let Some(doc) = echo_doc(ex, only).await else {
+        return Ok(());
     };
+    reply(ex, doc).await
+}
+
+/// What `/anything` answers; `None` when the body could not be read (the
+/// engine answers that itself).
+pub(super) async fn echo_doc(ex: &mut Exchange<'_>, only: Option<Method>) -> Option<Value> {
+    let body = ex.read_body(usize::MAX).await.ok()?;
     let mut doc = Map::new();
     doc.insert("args".into(), args(ex));
     if only != Some(Method::Get) {
@@ -39,7 +44,72 @@ pub async fn anything(ex: &mut Exchange<'_>, only: Option<Method>) -> Outcome {
     }
     doc.insert("origin".into(), origin(ex).into());
     doc.insert("url".into(), url(ex).into());
-    reply(ex, Value::Object(doc)).await
+    Some(Value::Object(doc))
+}
+
+/// Fields that may not be sent as trailers: framing, routing, request
+/// modifiers, authentication, content description (RFC 9110 §6.5.1), as
+/// go-httpbin refuses them.
+const NOT_TRAILERS: &[&str] = &[
+    "authorization",
+    "cache-control",
+    "connection",
+    "content-encoding",
+    "content-length",
+    "content-range",
+    "content-type",
+    "host",
+    "max-forwards",
+    "set-cookie",
+    "te",
+    "trailer",
+    "transfer-encoding",
+];
+
+/// `/trailers?Name=value…`: the echo of `/anything`, streamed, then each
+/// query pair as a trailer field, announced in `Trailer`. Over HTTP/1.1
+/// the trailers go to a client that sent `TE: trailers`.
+pub async fn trailers(ex: &mut Exchange<'_>) -> Outcome {
+    let pairs = query_pairs(ex);
+    let mut names: Vec<&str> = Vec::new();
+    for (k, v) in &pairs {
+        if NOT_TRAILERS.iter().any(|f| k.eq_ignore_ascii_case(f)) {
+            return Err(
+                Problem::bad_request(format!("{k} may not be sent as a trailer."))
+                    .kind("bad-option"),
+            );
+        }
+        if !is_field_name(k) || !teapot_wire::response::is_field_value(v.as_bytes()) {
+            return Err(
+                Problem::bad_request(format!("{k:?}: {v:?} is not a valid field."))
+                    .kind("bad-option"),
+            );
+        }
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(k)) {
+            names.push(k);
+        }
+    }
+    let announce = names.join(", ");
+    let trailers: Vec<(String, Bytes)> = pairs
+        .iter()
+        .map(|(k, v)| (k.clone(), Bytes::from(v.clone())))
+        .collect();
+    let Some(doc) = echo_doc(ex, None).await else {
+        return Ok(());
+    };
+    let mut body = serde_json::to_vec_pretty(&doc).unwrap_or_default();
+    body.push(b'\n');
+    let mut head = Head::new(Status::OK).header("Content-Type", "application/json");
+    if !announce.is_empty() {
+        head = head.header("Trailer", announce);
+    }
+    if let Err(e) = ex.start(head, None).await {
+        return sent(Err(e));
+    }
+    if ex.write(&body).await.is_err() {
+        return Ok(());
+    }
+    sent(ex.finish_with_trailers(trailers).await)
 }
 
 /// `/dump/request`: the request as received, its head and then its body,

@@ -1308,4 +1308,15 @@ pub static ROUTES: &[Route] = &[
         example: "/image/webp",
         scenario: None,
     },
+    Route {
+        path: "/trailers",
+        methods: Methods::Any,
+        handler: run!(|app, ex, p| echo::trailers(ex)),
+        kind: Kind::Echo,
+        summary: "The echo, then each query pair as a trailer field (HTTP/1.1: to clients that sent TE: trailers).",
+        query: &[],
+        responses: &[(200, "The echo, chunked, with trailers."), (400, "A field that may not be a trailer.")],
+        example: "/trailers?Server-Timing=total;dur=1",
+        scenario: None,
+    },
 ];

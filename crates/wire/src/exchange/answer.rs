@@ -158,6 +158,35 @@ impl Exchange<'_> {
     /// its length cannot be completed: the connection is closed instead
     /// (over HTTP/2, the stream is reset).
     pub async fn finish(&mut self) -> io::Result<()> {
+        self.finish_with_trailers(Vec::new()).await
+    }
+
+    /// Ends a streamed response of unknown length (started without one)
+    /// with trailer fields: over HTTP/1.1 a trailer section after the last
+    /// chunk, sent only to a client that said `TE: trailers` (RFC 9110
+    /// §10.1.4); over HTTP/2 a trailing HEADERS frame. A field that may not
+    /// be a trailer here (framing, routing, `Trailer` itself) is a misuse.
+    pub async fn finish_with_trailers(&mut self, trailers: Vec<(String, Bytes)>) -> io::Result<()> {
+        for (name, value) in &trailers {
+            let forbidden = [
+                "content-length",
+                "transfer-encoding",
+                "host",
+                "trailer",
+                "te",
+                "connection",
+            ]
+            .iter()
+            .any(|f| name.eq_ignore_ascii_case(f));
+            if forbidden
+                || !crate::response::is_field_name(name)
+                || !crate::response::is_field_value(value)
+            {
+                return Err(misuse("a field that may not be a trailer"));
+            }
+        }
+        let wanted = self.wire.multiplexed() || self.req.has_token("te", "trailers");
+        let trailers = if wanted { trailers } else { Vec::new() };
         let State::Streaming {
             framing,
             remaining,
@@ -170,7 +199,7 @@ impl Exchange<'_> {
         let short = matches!(framing, Framing::Length(_)) && remaining > 0 && !discard;
         match framing {
             Framing::Chunked if !discard => {
-                self.wire.stage_end()?;
+                self.wire.stage_end(&trailers)?;
                 self.flush().await
             }
             _ if short => {

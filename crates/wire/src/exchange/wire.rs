@@ -86,8 +86,10 @@ pub(crate) trait Wire: Send {
     /// Stages content; `last` ends it (for a response of known length).
     fn stage_data(&mut self, data: Bytes, framing: Framing, last: bool) -> io::Result<()>;
 
-    /// Stages the end of content of unknown length.
-    fn stage_end(&mut self) -> io::Result<()>;
+    /// Stages the end of content of unknown length, with trailer fields
+    /// (already checked) when there are any and the protocol can carry
+    /// them to this client.
+    fn stage_end(&mut self, trailers: &[(String, Bytes)]) -> io::Result<()>;
 
     /// Sends what is staged. A client that lets nothing through for
     /// `stall` has the exchange ended.

@@ -192,9 +192,22 @@ impl Wire for H1Wire<'_> {
         Ok(())
     }
 
-    fn stage_end(&mut self) -> io::Result<()> {
+    fn stage_end(&mut self, trailers: &[(String, Bytes)]) -> io::Result<()> {
         self.fresh();
-        self.conn.wbuf.extend_from_slice(encode::LAST_CHUNK);
+        if trailers.is_empty() {
+            self.conn.wbuf.extend_from_slice(encode::LAST_CHUNK);
+            return Ok(());
+        }
+        // The last chunk, then the trailer section (RFC 9112 §7.1.2).
+        let w = &mut self.conn.wbuf;
+        w.extend_from_slice(b"0\r\n");
+        for (name, value) in trailers {
+            w.extend_from_slice(name.as_bytes());
+            w.extend_from_slice(b": ");
+            w.extend_from_slice(value);
+            w.extend_from_slice(b"\r\n");
+        }
+        w.extend_from_slice(b"\r\n");
         Ok(())
     }
 

@@ -357,8 +357,20 @@ impl Wire for Stream<'_> {
         Ok(())
     }
 
-    fn stage_end(&mut self) -> io::Result<()> {
-        self.stage_data(Bytes::new(), Framing::Chunked, true)
+    fn stage_end(&mut self, trailers: &[(String, Bytes)]) -> io::Result<()> {
+        if trailers.is_empty() {
+            return self.stage_data(Bytes::new(), Framing::Chunked, true);
+        }
+        // A trailing HEADERS frame ends the stream (RFC 9113 §8.1).
+        let mut map = ::http::HeaderMap::new();
+        for (name, value) in trailers {
+            let name = ::http::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| misuse("a trailer field name not valid in HTTP/2"))?;
+            let value = ::http::HeaderValue::from_maybe_shared(value.clone())
+                .map_err(|_| misuse("a trailer field value not valid in HTTP/2"))?;
+            map.append(name, value);
+        }
+        self.sender()?.send_trailers(map).map_err(h2_io)
     }
 
     /// Sends the staged content as the client's flow control allows.
