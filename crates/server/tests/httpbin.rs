@@ -523,3 +523,49 @@ async fn trailers_end_the_chunked_body_or_the_http2_stream() {
         assert_eq!(ask(&server, "GET", bad).await.status, 400, "{bad}");
     }
 }
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    w.write_all(data).unwrap();
+    w.finish().unwrap()
+}
+
+#[tokio::test]
+async fn coded_request_bodies_are_decoded_and_unknown_codings_refused() {
+    let server = common::server_with(|c| c.limits.max_body = 1024 * 1024).await;
+    let post = |coding: &'static str, ctype: &'static str, body: Vec<u8>| {
+        let addr = server.addr();
+        async move {
+            let mut c = Client::connect(addr).await;
+            let mut raw = format!(
+                "POST /post HTTP/1.1\r\nHost: t\r\nContent-Encoding: {coding}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            )
+            .into_bytes();
+            raw.extend_from_slice(&body);
+            c.send(raw).await;
+            c.response(false).await
+        }
+    };
+    let r = post("gzip", "application/json", gzip(br#"{"tea": "green"}"#)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(json(&r)["json"]["tea"], "green");
+    assert_eq!(json(&r)["data"], r#"{"tea": "green"}"#);
+    // An unknown coding: 415, and what the server takes (RFC 7694).
+    let r = post("compress", "text/plain", b"x".to_vec()).await;
+    assert_eq!(r.status, 415);
+    assert_eq!(r.header("accept-encoding"), Some("gzip, deflate, br, zstd"));
+    // Not what it claims: 400.
+    assert_eq!(
+        post("gzip", "text/plain", b"plain".to_vec()).await.status,
+        400
+    );
+    // A small body that decodes to 20 MiB stops at the body limit: 413.
+    let bomb = gzip(&vec![0u8; 20 * 1024 * 1024]);
+    assert!(bomb.len() < 64 * 1024);
+    assert_eq!(
+        post("gzip", "application/octet-stream", bomb).await.status,
+        413
+    );
+}

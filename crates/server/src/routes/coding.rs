@@ -3,12 +3,15 @@
 //! request's `Accept-Encoding` (they exist to be decoded), and say so with
 //! `Content-Encoding` and `Vary: Accept-Encoding`.
 
-use std::io::Write;
+use std::io::{Read, Write};
+
+use bytes::Bytes;
 
 use serde_json::{json, Value};
 use teapot_wire::{Exchange, Head, Status};
 
 use super::{echo, sent, Outcome};
+use crate::problem::Problem;
 
 /// The codings teapot applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +77,94 @@ impl Coding {
     }
 }
 
+impl Coding {
+    /// The coding named `token` (`x-gzip` as `gzip`, RFC 9110 §8.4.1.3).
+    pub fn from_token(token: &str) -> Option<Coding> {
+        match token.trim().to_ascii_lowercase().as_str() {
+            "gzip" | "x-gzip" => Some(Coding::Gzip),
+            "deflate" => Some(Coding::Deflate),
+            "br" => Some(Coding::Brotli),
+            "zstd" => Some(Coding::Zstd),
+            _ => None,
+        }
+    }
+
+    /// `data` decoded, never more than `limit` bytes of it (a small body
+    /// that decodes to a huge one is stopped there, not decoded).
+    pub fn decode(self, data: &[u8], limit: usize) -> Result<Vec<u8>, Undecodable> {
+        let reader: Box<dyn Read + '_> = match self {
+            Coding::Gzip => Box::new(flate2::read::MultiGzDecoder::new(data)),
+            Coding::Deflate => Box::new(flate2::read::ZlibDecoder::new(data)),
+            Coding::Brotli => Box::new(brotli::Decompressor::new(data, 4096)),
+            Coding::Zstd => {
+                Box::new(zstd::stream::read::Decoder::new(data).map_err(|_| Undecodable::Invalid)?)
+            }
+        };
+        let mut out = Vec::new();
+        // One byte over the limit tells a body that is too large.
+        reader
+            .take(limit as u64 + 1)
+            .read_to_end(&mut out)
+            .map_err(|_| Undecodable::Invalid)?;
+        if out.len() > limit {
+            return Err(Undecodable::TooLarge);
+        }
+        Ok(out)
+    }
+}
+
+/// Why a coded body could not be decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Undecodable {
+    /// It is not in the coding it claims.
+    Invalid,
+    /// It decodes to more than the limit.
+    TooLarge,
+}
+
+/// The codings a request body may come in, for `Accept-Encoding` on a 415.
+pub const ACCEPTED: &str = "gzip, deflate, br, zstd";
+
+/// A request body with its `Content-Encoding` (a list, applied in order)
+/// undone; at most `limit` bytes once decoded. A coding teapot does not
+/// know is 415 with `Accept-Encoding` (RFC 7694 §3); a body that does not
+/// decode, 400; one that decodes past the limit, 413.
+pub fn decode_request(codings: Option<&str>, body: Bytes, limit: usize) -> Result<Bytes, Problem> {
+    let Some(codings) = codings.map(str::trim).filter(|c| !c.is_empty()) else {
+        return Ok(body);
+    };
+    let mut list = Vec::new();
+    for token in codings.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        if token.eq_ignore_ascii_case("identity") {
+            continue;
+        }
+        let coding = Coding::from_token(token).ok_or_else(|| {
+            Problem::new(
+                415,
+                format!("The request body's coding {token:?} is not one this server decodes ({ACCEPTED})."),
+            )
+            .kind("unsupported-coding")
+            .header("Accept-Encoding", ACCEPTED)
+        })?;
+        list.push(coding);
+    }
+    let mut data = body;
+    for coding in list.into_iter().rev() {
+        let decoded = coding.decode(&data, limit).map_err(|e| match e {
+            Undecodable::TooLarge => {
+                Problem::new(413, format!("The body decodes to more than {limit} bytes."))
+            }
+            Undecodable::Invalid => Problem::bad_request(format!(
+                "The request body is not valid {} content.",
+                coding.token()
+            ))
+            .kind("bad-coding"),
+        })?;
+        data = Bytes::from(decoded);
+    }
+    Ok(data)
+}
+
 /// `/gzip`, `/deflate`, `/brotli`, `/zstd`: the request as `/get` shows it
 /// (without `url`, as httpbin), coded.
 pub async fn coded(ex: &mut Exchange<'_>, coding: Coding) -> Outcome {
@@ -120,5 +211,36 @@ mod tests {
             text
         );
         assert!(Coding::Gzip.encode(&text).len() < text.len());
+    }
+
+    #[test]
+    fn request_bodies_are_decoded_within_their_limit() {
+        let text = b"tea ".repeat(1000);
+        for coding in [Coding::Gzip, Coding::Deflate, Coding::Brotli, Coding::Zstd] {
+            let coded = Bytes::from(coding.encode(&text));
+            let got = decode_request(Some(coding.token()), coded.clone(), 10_000).unwrap();
+            assert_eq!(got, text, "{coding:?}");
+            // A bomb stops at the limit.
+            let err = decode_request(Some(coding.token()), coded, 100).unwrap_err();
+            assert_eq!(err.status().as_u16(), 413, "{coding:?}");
+        }
+        // Two codings, applied in order, undone in reverse.
+        let twice = Coding::Brotli.encode(&Coding::Gzip.encode(b"hi"));
+        assert_eq!(
+            decode_request(Some("gzip, br"), Bytes::from(twice), 100).unwrap(),
+            &b"hi"[..]
+        );
+        let err = decode_request(Some("compress"), Bytes::from_static(b"x"), 100).unwrap_err();
+        assert_eq!(err.status().as_u16(), 415);
+        let err = decode_request(Some("gzip"), Bytes::from_static(b"not gzip"), 100).unwrap_err();
+        assert_eq!(err.status().as_u16(), 400);
+        assert_eq!(
+            decode_request(None, Bytes::from_static(b"x"), 100).unwrap(),
+            &b"x"[..]
+        );
+        assert_eq!(
+            decode_request(Some("identity"), Bytes::from_static(b"x"), 100).unwrap(),
+            &b"x"[..]
+        );
     }
 }

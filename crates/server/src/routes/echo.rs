@@ -14,16 +14,25 @@ use crate::problem::Problem;
 
 /// `/anything` and the method-named endpoints: everything received.
 pub async fn anything(ex: &mut Exchange<'_>, only: Option<Method>) -> Outcome {
-    let Some(doc) = echo_doc(ex, only).await else {
+    let Some(doc) = echo_doc(ex, only).await? else {
         return Ok(());
     };
     reply(ex, doc).await
 }
 
 /// What `/anything` answers; `None` when the body could not be read (the
-/// engine answers that itself).
-pub(super) async fn echo_doc(ex: &mut Exchange<'_>, only: Option<Method>) -> Option<Value> {
-    let body = ex.read_body(usize::MAX).await.ok()?;
+/// engine answers that itself). A body with a `Content-Encoding` is
+/// decoded first (within the engine's body limit).
+pub(super) async fn echo_doc(
+    ex: &mut Exchange<'_>,
+    only: Option<Method>,
+) -> Result<Option<Value>, Problem> {
+    let Ok(body) = ex.read_body(usize::MAX).await else {
+        return Ok(None);
+    };
+    let limit = usize::try_from(ex.limits().max_body).unwrap_or(usize::MAX);
+    let body =
+        super::coding::decode_request(ex.request().header_str("content-encoding"), body, limit)?;
     let mut doc = Map::new();
     doc.insert("args".into(), args(ex));
     if only != Some(Method::Get) {
@@ -44,7 +53,7 @@ pub(super) async fn echo_doc(ex: &mut Exchange<'_>, only: Option<Method>) -> Opt
     }
     doc.insert("origin".into(), origin(ex).into());
     doc.insert("url".into(), url(ex).into());
-    Some(Value::Object(doc))
+    Ok(Some(Value::Object(doc)))
 }
 
 /// Fields that may not be sent as trailers: framing, routing, request
@@ -94,7 +103,7 @@ pub async fn trailers(ex: &mut Exchange<'_>) -> Outcome {
         .iter()
         .map(|(k, v)| (k.clone(), Bytes::from(v.clone())))
         .collect();
-    let Some(doc) = echo_doc(ex, None).await else {
+    let Some(doc) = echo_doc(ex, None).await? else {
         return Ok(());
     };
     let mut body = serde_json::to_vec_pretty(&doc).unwrap_or_default();

@@ -138,6 +138,11 @@ impl<'c> Exchange<'c> {
         &self.req
     }
 
+    /// The bounds this exchange is held to.
+    pub fn limits(&self) -> &Limits {
+        self.limits
+    }
+
     /// The peer's address, when the transport has one.
     pub fn remote_addr(&self) -> Option<SocketAddr> {
         self.remote
