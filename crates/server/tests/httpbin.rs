@@ -569,3 +569,29 @@ async fn coded_request_bodies_are_decoded_and_unknown_codings_refused() {
         413
     );
 }
+
+#[tokio::test]
+async fn range_comes_in_the_chunks_and_time_asked() {
+    let server = common::server().await;
+    let (parts, frames) = h2_get(&server, "/range/26?chunk_size=5").await;
+    assert_eq!(parts.status, 200);
+    let sizes: Vec<usize> = frames.iter().map(|f| f.len()).filter(|n| *n > 0).collect();
+    assert_eq!(sizes, [5, 5, 5, 5, 5, 1]);
+    assert_eq!(frames.concat(), b"abcdefghijklmnopqrstuvwxyz");
+    let started = Instant::now();
+    let mut c = Client::connect(server.addr()).await;
+    let r = c
+        .ask(
+            "GET",
+            "/range/26?duration=0.3&chunk_size=13",
+            &[("Range", "bytes=0-12")],
+        )
+        .await;
+    assert_eq!(r.status, 206);
+    assert_eq!(r.body, b"abcdefghijklm");
+    assert!(started.elapsed() >= Duration::from_millis(120), "paced");
+    assert_eq!(
+        ask(&server, "GET", "/range/26?duration=60").await.status,
+        400
+    );
+}

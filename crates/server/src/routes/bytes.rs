@@ -3,7 +3,7 @@
 //! 304, 412, 206 and 416 answers are earned from the request's conditions
 //! and ranges, evaluated as RFC 9110 §13 and §14 say.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use serde_json::json;
@@ -110,6 +110,7 @@ pub async fn random_bytes(app: &App, ex: &mut Exchange<'_>, n: &str) -> Outcome 
     let content = Content::Made {
         len: n,
         fill: Box::new(fill),
+        pace: None,
     };
     serve_ranged(ex, content, &v, "application/octet-stream", None).await
 }
@@ -132,8 +133,35 @@ pub async fn range(app: &App, ex: &mut Exchange<'_>, n: &str) -> Outcome {
     let content = Content::Made {
         len: n,
         fill: Box::new(fill),
+        pace: pacing(app, ex, n)?,
     };
     serve_ranged(ex, content, &v, "application/octet-stream", None).await
+}
+
+/// `/range`'s `chunk_size` (default 10 KiB) and `duration` (spread over
+/// the whole length, at most the server's `max_delay`), as httpbin reads
+/// them; `None` without either.
+fn pacing(app: &App, ex: &Exchange<'_>, len: u64) -> Result<Option<(usize, Duration)>, Problem> {
+    let mut chunk = None;
+    let mut span = None;
+    for (k, v) in query_pairs(ex) {
+        match k.as_str() {
+            "chunk_size" => {
+                let c = v.trim().parse::<i64>().map_err(|_| {
+                    Problem::bad_request(format!("chunk_size {v:?} is not a whole number."))
+                        .kind("bad-option")
+                })?;
+                chunk = Some(c.clamp(1, 1 << 20) as usize);
+            }
+            "duration" => span = Some(super::stream::duration("duration", &v, app.max_delay)?),
+            _ => {}
+        }
+    }
+    if chunk.is_none() && span.is_none() {
+        return Ok(None);
+    }
+    let per_byte = span.unwrap_or_default() / u32::try_from(len.max(1)).unwrap_or(u32::MAX);
+    Ok(Some((chunk.unwrap_or(10 * 1024), per_byte)))
 }
 
 /// Makes the next bytes of generated content, in order.
@@ -147,7 +175,14 @@ pub enum Content {
     /// only as fast as the client takes them (see `Exchange::ready`), so a
     /// client that reads slowly, or not at all, makes the server hold
     /// nothing.
-    Made { len: u64, fill: Fill },
+    Made {
+        len: u64,
+        fill: Fill,
+        /// Sent in pieces of at most this many bytes, each followed by a
+        /// pause of this long a byte (httpbin's `chunk_size` and
+        /// `duration`); `None` as fast as the client takes it.
+        pace: Option<(usize, Duration)>,
+    },
 }
 
 impl Content {
@@ -163,7 +198,7 @@ impl Content {
     fn whole(self) -> Bytes {
         match self {
             Content::Whole(b) => b,
-            Content::Made { len, mut fill } => {
+            Content::Made { len, mut fill, .. } => {
                 let mut out = vec![0u8; len as usize];
                 fill(&mut out);
                 Bytes::from(out)
@@ -180,7 +215,7 @@ async fn send_part(
     from: u64,
     to: u64,
 ) -> Outcome {
-    let (len, mut fill) = match content {
+    let (len, mut fill, pace) = match content {
         Content::Whole(b) => {
             let part = if b.is_empty() {
                 b
@@ -189,7 +224,7 @@ async fn send_part(
             };
             return sent(ex.respond(head, part).await);
         }
-        Content::Made { len, fill } => (len, fill),
+        Content::Made { len, fill, pace } => (len, fill, pace),
     };
     let count = if len == 0 { 0 } else { to - from + 1 };
     if let Err(e) = ex.start(head, Some(count)).await {
@@ -210,12 +245,17 @@ async fn send_part(
     }
     // Each piece is made once the client can take it, and dropped once
     // written: while the client's window is shut the stream holds none.
+    let most = pace.map_or(PIECE, |(chunk, _)| (chunk as u64).min(PIECE));
     let mut left = count;
     while left > 0 {
-        let n = match ex.ready(left.min(PIECE) as usize).await {
+        let n = match ex.ready(left.min(most) as usize).await {
             Ok(n) => n,
             Err(e) => return sent(Err(e)),
         };
+        // A paced piece takes its share of the duration before it goes.
+        if let Some((_, per_byte)) = pace {
+            tokio::time::sleep(per_byte * n as u32).await;
+        }
         let mut piece = vec![0u8; n];
         fill(&mut piece);
         if let Err(e) = ex.write(&piece).await {

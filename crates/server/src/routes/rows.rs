@@ -200,7 +200,7 @@ pub static ROUTES: &[Route] = &[
         handler: run!(|app, ex, p| bytes::range(app, ex, p.get("n"))),
         kind: Kind::Ranges,
         summary: "n bytes of the alphabet, with Range and If-Range.",
-        query: &[],
+        query: &[("chunk_size", "Bytes a piece (default 10240)."), ("duration", "Seconds the whole length takes (at most the server's maximum delay).")],
         responses: RANGED,
         example: "/range/100",
         scenario: Some(Scenario {
