@@ -375,3 +375,55 @@ async fn curl_decodes_every_content_coding() {
         }
     }
 }
+
+/// `/coded` answers in the coding Accept-Encoding weighs highest, and 406
+/// when the client refuses identity and every coding there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coded_follows_accept_encoding() {
+    let server = common::server().await;
+    let url = format!("{}/coded", server.base_url());
+    for (accept, coding) in [
+        ("gzip;q=0.5, br", "br"),
+        ("gzip, deflate;q=0.2", "gzip"),
+        ("zstd", "zstd"),
+    ] {
+        let ae = format!("Accept-Encoding: {accept}");
+        let out = curl(&[
+            "-H",
+            &ae,
+            "--compressed",
+            "-D",
+            "-",
+            "-o",
+            "/dev/stderr",
+            &url,
+        ])
+        .await;
+        let head = text(&out.stdout).to_ascii_lowercase();
+        assert!(
+            head.contains(&format!("content-encoding: {coding}")),
+            "{accept}: {head}"
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+        assert_eq!(doc["coding"], coding, "{accept}");
+    }
+    let out = curl(&[
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-H",
+        "Accept-Encoding: identity;q=0, compress",
+        &url,
+    ])
+    .await;
+    assert_eq!(text(&out.stdout), "406");
+    let out = curl(&["-D", "-", "-o", "/dev/null", &url]).await;
+    assert!(
+        !text(&out.stdout)
+            .to_ascii_lowercase()
+            .contains("content-encoding"),
+        "no Accept-Encoding, no coding"
+    );
+}

@@ -165,6 +165,103 @@ pub fn decode_request(codings: Option<&str>, body: Bytes, limit: usize) -> Resul
     Ok(data)
 }
 
+/// The codings `/coded` offers, in the order it prefers them at equal
+/// weight.
+const OFFERED: [Coding; 4] = [Coding::Brotli, Coding::Zstd, Coding::Gzip, Coding::Deflate];
+
+/// What `Accept-Encoding` (RFC 9110 §12.5.3) chooses among [`OFFERED`] and
+/// identity: `Ok(Some(coding))`, `Ok(None)` for identity, `Err(())` when
+/// the client refuses identity and every coding offered. Without the field
+/// the answer is identity; an empty one accepts identity alone.
+pub fn negotiate(accept: Option<&str>) -> Result<Option<Coding>, ()> {
+    let Some(accept) = accept else {
+        return Ok(None);
+    };
+    let mut weights: Vec<(String, f32)> = Vec::new();
+    for item in accept.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let mut parts = item.split(';');
+        let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let mut q = 1.0f32;
+        for p in parts {
+            if let Some(v) = p
+                .trim()
+                .strip_prefix("q=")
+                .or_else(|| p.trim().strip_prefix("Q="))
+            {
+                q = v
+                    .trim()
+                    .parse::<f32>()
+                    .ok()
+                    .filter(|q| (0.0..=1.0).contains(q))
+                    .unwrap_or(0.0);
+            }
+        }
+        weights.push((name, q));
+    }
+    let weight = |name: &str| {
+        weights
+            .iter()
+            .find(|(n, _)| n == name || (name == "gzip" && n == "x-gzip"))
+            .or_else(|| weights.iter().find(|(n, _)| n == "*"))
+            .map(|(_, q)| *q)
+    };
+    let mut best: Option<(Option<Coding>, f32)> = None;
+    for coding in OFFERED {
+        if let Some(q) = weight(coding.token()).filter(|q| *q > 0.0) {
+            if best.is_none_or(|(_, b)| q > b) {
+                best = Some((Some(coding), q));
+            }
+        }
+    }
+    // Identity is acceptable unless refused, by name or by `*;q=0`.
+    let identity = match weights.iter().find(|(n, _)| n == "identity") {
+        Some((_, q)) => *q,
+        None => match weights.iter().find(|(n, _)| n == "*") {
+            Some((_, q)) if *q == 0.0 => 0.0,
+            _ => 0.001,
+        },
+    };
+    if identity > 0.0 && best.is_none_or(|(_, b)| identity > b) {
+        best = Some((None, identity));
+    }
+    best.map(|(c, _)| c).ok_or(())
+}
+
+/// `/coded`: the request as `/get` shows it, in the content coding
+/// `Accept-Encoding` likes best (br, zstd, gzip, deflate or none), with
+/// `Vary: Accept-Encoding`; 406 when the client refuses identity and every
+/// coding here (RFC 9110 §12.5.3).
+pub async fn negotiated(ex: &mut Exchange<'_>) -> Outcome {
+    let chosen = negotiate(ex.request().header_str("accept-encoding")).map_err(|()| {
+        Problem::new(
+            406,
+            "The request refuses identity and every coding here (br, zstd, gzip, deflate).",
+        )
+        .header("Vary", "Accept-Encoding")
+    })?;
+    let mut doc = serde_json::Map::new();
+    doc.insert(
+        "coding".into(),
+        json!(chosen.map_or("identity", Coding::token)),
+    );
+    doc.insert("headers".into(), echo::headers(ex));
+    doc.insert("method".into(), json!(ex.request().method().as_str()));
+    doc.insert("origin".into(), json!(echo::origin(ex)));
+    let mut text = serde_json::to_vec_pretty(&Value::Object(doc)).unwrap_or_default();
+    text.push(b'\n');
+    let mut head = Head::new(Status::OK)
+        .header("Content-Type", "application/json")
+        .header("Vary", "Accept-Encoding");
+    let body = match chosen {
+        Some(c) => {
+            head = head.header("Content-Encoding", c.token());
+            c.encode(&text)
+        }
+        None => text,
+    };
+    sent(ex.respond(head, body).await)
+}
+
 /// `/gzip`, `/deflate`, `/brotli`, `/zstd`: the request as `/get` shows it
 /// (without `url`, as httpbin), coded.
 pub async fn coded(ex: &mut Exchange<'_>, coding: Coding) -> Outcome {
@@ -211,6 +308,30 @@ mod tests {
             text
         );
         assert!(Coding::Gzip.encode(&text).len() < text.len());
+    }
+
+    #[test]
+    fn accept_encoding_is_weighed() {
+        use Coding::*;
+        assert_eq!(negotiate(None), Ok(None));
+        assert_eq!(negotiate(Some("")), Ok(None));
+        assert_eq!(negotiate(Some("gzip")), Ok(Some(Gzip)));
+        assert_eq!(negotiate(Some("gzip, deflate, br")), Ok(Some(Brotli)));
+        assert_eq!(negotiate(Some("br;q=0.5, gzip")), Ok(Some(Gzip)));
+        assert_eq!(negotiate(Some("x-gzip")), Ok(Some(Gzip)));
+        assert_eq!(negotiate(Some("*")), Ok(Some(Brotli)));
+        assert_eq!(negotiate(Some("*;q=0.5, zstd")), Ok(Some(Zstd)));
+        assert_eq!(
+            negotiate(Some("compress")),
+            Ok(None),
+            "identity is still acceptable"
+        );
+        assert_eq!(negotiate(Some("identity;q=1, gzip;q=0.5")), Ok(None));
+        assert_eq!(negotiate(Some("gzip;q=0, identity")), Ok(None));
+        assert_eq!(negotiate(Some("identity;q=0")), Err(()));
+        assert_eq!(negotiate(Some("*;q=0")), Err(()));
+        assert_eq!(negotiate(Some("compress, identity;q=0")), Err(()));
+        assert_eq!(negotiate(Some("deflate, *;q=0")), Ok(Some(Deflate)));
     }
 
     #[test]

@@ -1319,4 +1319,19 @@ pub static ROUTES: &[Route] = &[
         example: "/trailers?Server-Timing=total;dur=1",
         scenario: None,
     },
+    Route {
+        path: "/coded",
+        methods: Methods::Only(&[Get]),
+        handler: run!(|app, ex, p| coding::negotiated(ex)),
+        kind: Kind::Coding,
+        summary: "The echo in the content coding Accept-Encoding likes best (q-values); 406 when identity and every coding are refused.",
+        query: &[],
+        responses: &[(200, "JSON, coded as negotiated."), (406, "Identity and every coding refused.")],
+        example: "/coded",
+        scenario: Some(Scenario {
+            link: "/coded",
+            codes: "200, 406",
+            how: "Accept-Encoding: identity;q=0, compress",
+        }),
+    },
 ];
