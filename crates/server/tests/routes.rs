@@ -203,3 +203,52 @@ fn scenarios_md_names_only_routes_and_every_scenario_row() {
         );
     }
 }
+
+/// Every example answers with the same status over cleartext HTTP/2 as
+/// over HTTP/1.1 (the rows whose point is the HTTP/1 connection itself,
+/// faults and upgrades, aside).
+#[tokio::test]
+async fn every_example_answers_alike_over_http2() {
+    let server = common::server().await;
+    let tcp = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    let (client, conn) = h2::client::handshake(tcp).await.unwrap();
+    tokio::spawn(conn);
+    let mut compared = 0;
+    for row in ROUTES {
+        // Faults break the connection, upgrades exist only in HTTP/1.1, and
+        // code lists pick at random.
+        if row.kind == Kind::Fault
+            || matches!(row.example, "/ws" | "/websocket/echo")
+            || row.path.contains("{codes}")
+        {
+            continue;
+        }
+        let method = row.methods.documented()[0].as_str();
+        let mut c = Client::connect(server.addr()).await;
+        c.send(format!(
+            "{method} {} HTTP/1.1\r\nHost: t\r\nAuthorization: Basic dTpw\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            row.example
+        ))
+        .await;
+        let h1 = c.exchange(method == "HEAD").await.last().unwrap().status;
+        let req = http::Request::builder()
+            .method(method)
+            .uri(format!("http://t{}", row.example))
+            .header("authorization", "Basic dTpw")
+            .body(())
+            .unwrap();
+        let mut ready = client.clone().ready().await.unwrap();
+        let (resp, _) = ready.send_request(req, true).unwrap();
+        let h2 = resp
+            .await
+            .unwrap_or_else(|e| panic!("{method} {}: {e}", row.example));
+        assert_eq!(
+            h2.status().as_u16(),
+            h1,
+            "{method} {} over HTTP/2",
+            row.example
+        );
+        compared += 1;
+    }
+    assert!(compared > 70, "{compared}");
+}
