@@ -230,6 +230,22 @@ pub struct ScoreLine {
     pub error: Option<String>,
 }
 
+/// The request fields a code answers: a scorecard asks each code the way
+/// a client would meet it (a `Range` for 206 and 416, a precondition for
+/// 304 and 412, an expectation for 417), so that the answer is judged as
+/// an answer to that request.
+fn asking_for(code: u16) -> Vec<(String, String)> {
+    let field = |n: &str, v: &str| vec![(n.to_string(), v.to_string())];
+    match code {
+        206 => field("Range", "bytes=0-99"),
+        416 => field("Range", "bytes=100000-"),
+        304 => field("If-None-Match", "\"teapot\""),
+        412 => field("If-Match", "\"elsewhere\""),
+        417 => field("Expect", "100-continue"),
+        _ => Vec::new(),
+    }
+}
+
 /// Checks the forced status for every registered code: `base` joined with
 /// `forced_path`, `{code}` replaced by the code.
 pub async fn scorecard(
@@ -257,7 +273,7 @@ pub async fn scorecard(
             let request = Request {
                 method: "GET".into(),
                 url,
-                headers: Vec::new(),
+                headers: asking_for(code),
                 body: Bytes::new(),
                 insecure: options.insecure,
                 http: options.http,

@@ -287,7 +287,15 @@ mod tests {
         let ex = exchange(
             "GET",
             &[],
-            response(200, &[DATE, ("Content-Length", "2")], "ok"),
+            response(
+                200,
+                &[
+                    DATE,
+                    ("Content-Length", "2"),
+                    ("Content-Type", "text/plain"),
+                ],
+                "ok",
+            ),
         );
         assert!(ids(&ex).is_empty(), "{:?}", ids(&ex));
     }

@@ -3,6 +3,7 @@
 //! findings. Rules about what a status requires read the registry's wire
 //! rules, the same data the server builds its answers from.
 
+mod fields;
 mod framing;
 mod headers;
 mod status;
@@ -96,6 +97,16 @@ pub static RULES: &[Rule] = &[
     headers::CONTENT_RANGE_416,
     headers::RETRY_AFTER,
     headers::NOT_MODIFIED,
+    fields::ETAG,
+    fields::LAST_MODIFIED,
+    fields::EXPIRES,
+    fields::CACHE_CONTROL,
+    fields::VARY_STAR,
+    fields::AGE,
+    fields::CONTENT_TYPE,
+    fields::ACCEPT_RANGES,
+    fields::SET_COOKIE,
+    fields::UNASKED,
     status::UNSOLICITED_SWITCH,
     status::CLOSES,
     status::REASON,
@@ -136,7 +147,18 @@ pub(crate) mod testing {
 
     use crate::exchange::{Exchange, Framing, Response, SentRequest, Timing};
 
+    /// A response; with content and no `Content-Type` of its own, it gets
+    /// `text/plain` (rules other than `field.content-type` are the point).
     pub fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
+        let mut r = bare_response(status, headers, body);
+        if !body.is_empty() && r.header("content-type").is_none() {
+            r.headers.push(("Content-Type".into(), "text/plain".into()));
+        }
+        r
+    }
+
+    /// A response with exactly these fields.
+    pub fn bare_response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
         Response {
             version: "HTTP/1.1".into(),
             status,

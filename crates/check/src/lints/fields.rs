@@ -1,0 +1,589 @@
+//! Rules on the syntax of common fields (RFC 9110 §5.6, §8, §12; RFC 9111
+//! §5; RFC 6265 §4.1), on what a response says about time, and on answers
+//! a request did not ask for. A sender must not generate a field that does
+//! not match its grammar (RFC 9110 §2.2), so a syntax error is a MUST
+//! finding; where the specification itself says SHOULD, so does the rule.
+
+use super::{finding, Rule, Severity};
+use crate::exchange::Response;
+
+/// `tchar` (RFC 9110 §5.6.2).
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(is_tchar)
+}
+
+/// A quoted-string (RFC 9110 §5.6.4), whole.
+fn is_quoted_string(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 2 || b[0] != b'"' || b[b.len() - 1] != b'"' {
+        return false;
+    }
+    let mut i = 1;
+    while i < b.len() - 1 {
+        match b[i] {
+            b'\\' if i + 1 < b.len() - 1 => i += 2,
+            b'"' | b'\\' => return false,
+            c if c == b'\t' || c == b' ' || (0x21..=0x7e).contains(&c) || c >= 0x80 => i += 1,
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// `delta-seconds` (RFC 9111 §1.2.2).
+fn is_delta_seconds(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// An entity-tag (RFC 9110 §8.8.3): `[W/] DQUOTE *etagc DQUOTE`.
+pub(crate) fn is_entity_tag(s: &str) -> bool {
+    let opaque = s.strip_prefix("W/").unwrap_or(s).as_bytes();
+    opaque.len() >= 2
+        && opaque[0] == b'"'
+        && opaque[opaque.len() - 1] == b'"'
+        && opaque[1..opaque.len() - 1]
+            .iter()
+            .all(|&c| c == 0x21 || (0x23..=0x7e).contains(&c) || c >= 0x80)
+}
+
+/// An IMF-fixdate, the form a sender must generate (RFC 9110 §5.6.7).
+fn is_imf_fixdate(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 29 && s.ends_with(" GMT") && b[3] == b',' && httpdate::parse_http_date(s).is_ok()
+}
+
+fn last<'a>(cx: &'a super::Context<'_>) -> Option<&'a Response> {
+    cx.last()
+}
+
+/// `ETag` is an entity-tag: quoted, optionally weak.
+pub const ETAG: Rule = Rule {
+    id: "field.etag",
+    doc: "ETag is a quoted entity-tag, optionally W/-prefixed.",
+    check: |cx| {
+        let Some(r) = last(cx) else { return Vec::new() };
+        r.headers_named("etag")
+            .filter(|v| !is_entity_tag(v.trim()))
+            .map(|v| {
+                finding(
+                    "field.etag",
+                    Severity::Must,
+                    "RFC 9110 §8.8.3",
+                    format!("ETag {v:?} is not an entity-tag: write it in double quotes, as \"{}\" (or W/\"…\" for a weak one).", v.trim().trim_matches('"')),
+                )
+            })
+            .collect()
+    },
+};
+
+/// `Last-Modified` is an IMF-fixdate, and not later than `Date`.
+pub const LAST_MODIFIED: Rule = Rule {
+    id: "field.last-modified",
+    doc: "Last-Modified is an HTTP-date, and not later than Date.",
+    check: |cx| {
+        let Some(r) = last(cx) else { return Vec::new() };
+        let Some(v) = r.header("last-modified").map(str::trim) else {
+            return Vec::new();
+        };
+        if !is_imf_fixdate(v) {
+            return vec![finding(
+                "field.last-modified",
+                Severity::Must,
+                "RFC 9110 §5.6.7",
+                format!("Last-Modified {v:?} is not an HTTP-date such as \"Sun, 06 Nov 1994 08:49:37 GMT\"."),
+            )];
+        }
+        let (Ok(modified), Some(Ok(date))) = (
+            httpdate::parse_http_date(v),
+            r.header("date")
+                .map(|d| httpdate::parse_http_date(d.trim())),
+        ) else {
+            return Vec::new();
+        };
+        if modified > date {
+            return vec![finding(
+                "field.last-modified",
+                Severity::Must,
+                "RFC 9110 §8.8.2.1",
+                format!("Last-Modified {v:?} is later than the response's Date: an origin server must not send a time after it generated the message."),
+            )];
+        }
+        Vec::new()
+    },
+};
+
+/// `Expires` is an HTTP-date.
+pub const EXPIRES: Rule = Rule {
+    id: "cache.expires",
+    doc: "Expires is an HTTP-date (caches read anything else as already expired).",
+    check: |cx| {
+        let Some(r) = last(cx) else { return Vec::new() };
+        let Some(v) = r.header("expires").map(str::trim) else {
+            return Vec::new();
+        };
+        if is_imf_fixdate(v) {
+            return Vec::new();
+        }
+        vec![finding(
+            "cache.expires",
+            Severity::Must,
+            "RFC 9111 §5.3",
+            format!("Expires {v:?} is not an HTTP-date; caches take it as a time in the past. To say \"already stale\", send Cache-Control: no-cache or max-age=0."),
+        )]
+    },
+};
+
+/// The directives that take delta-seconds.
+const DELTA_DIRECTIVES: &[&str] = &[
+    "max-age",
+    "s-maxage",
+    "stale-while-revalidate",
+    "stale-if-error",
+];
+
+/// `Cache-Control`: directives are tokens, with a token or quoted-string
+/// argument; the age directives take delta-seconds.
+pub const CACHE_CONTROL: Rule = Rule {
+    id: "cache.cache-control-syntax",
+    doc: "Cache-Control is a list of directives; max-age and its kin take whole seconds.",
+    check: |cx| {
+        let Some(r) = last(cx) else { return Vec::new() };
+        let mut out = Vec::new();
+        for v in r.headers_named("cache-control") {
+            for item in v.split(',').map(str::trim) {
+                if item.is_empty() {
+                    continue;
+                }
+                let (name, arg) = match item.split_once('=') {
+                    Some((n, a)) => (n.trim(), Some(a.trim())),
+                    None => (item, None),
+                };
+                let syntax_ok =
+                    is_token(name) && arg.is_none_or(|a| is_token(a) || is_quoted_string(a));
+                let lower = name.to_ascii_lowercase();
+                let delta_ok = !DELTA_DIRECTIVES.contains(&lower.as_str())
+                    || arg.is_some_and(|a| is_delta_seconds(a.trim_matches('"')));
+                if !syntax_ok || !delta_ok {
+                    out.push(finding(
+                        "cache.cache-control-syntax",
+                        Severity::Must,
+                        "RFC 9111 §5.2",
+                        if !delta_ok {
+                            format!("Cache-Control {item:?}: {name} takes a whole number of seconds (delta-seconds).")
+                        } else {
+                            format!("Cache-Control {item:?} is not a directive (token, optionally =token or =\"quoted\").")
+                        },
+                    ));
+                }
+            }
+        }
+        out
+    },
+};
+
+/// `Vary: *`: nothing can be reused from a cache.
+pub const VARY_STAR: Rule = Rule {
+    id: "cache.vary-star",
+    doc: "Vary: * makes every cached copy unusable without revalidation.",
+    check: |cx| {
+        let Some(r) = last(cx) else { return Vec::new() };
+        if !r.has_token("vary", "*") {
+            return Vec::new();
+        }
+        vec![finding(
+            "cache.vary-star",
+            Severity::Info,
+            "RFC 9110 §12.5.5",
+            "Vary: * says the response depends on more than the request's fields: no cache can reuse it without asking again.",
+        )]
+    },
+};
+
+/// `Age` is delta-seconds.
+pub const AGE: Rule = Rule {
+    id: "cache.age",
+    doc: "Age is a whole number of seconds.",
+    check: |cx| {
+        let Some(r) = last(cx) else { return Vec::new() };
+        let Some(v) = r.header("age").map(str::trim) else {
+            return Vec::new();
+        };
+        if is_delta_seconds(v) {
+            return Vec::new();
+        }
+        vec![finding(
+            "cache.age",
+            Severity::Must,
+            "RFC 9111 §5.1",
+            format!("Age {v:?} is not a whole number of seconds."),
+        )]
+    },
+};
+
+/// `Content-Type` is a media type, and content has one.
+pub const CONTENT_TYPE: Rule = Rule {
+    id: "field.content-type",
+    doc: "Content-Type is type/subtype with parameters; content comes with one.",
+    check: |cx| {
+        let Some(r) = last(cx) else { return Vec::new() };
+        match r.header("content-type").map(str::trim) {
+            Some(v) => {
+                let mut parts = v.split(';');
+                let media = parts.next().unwrap_or("").trim();
+                let type_ok = media
+                    .split_once('/')
+                    .is_some_and(|(t, s)| is_token(t) && is_token(s));
+                let params_ok = parts.all(|p| {
+                    let p = p.trim();
+                    p.is_empty()
+                        || p.split_once('=').is_some_and(|(n, val)| {
+                            is_token(n.trim()) && (is_token(val) || is_quoted_string(val))
+                        })
+                });
+                if type_ok && params_ok {
+                    return Vec::new();
+                }
+                vec![finding(
+                    "field.content-type",
+                    Severity::Must,
+                    "RFC 9110 §8.3.1",
+                    format!("Content-Type {v:?} is not a media type (type/subtype; name=value)."),
+                )]
+            }
+            None if r.body_bytes > 0 => vec![finding(
+                "field.content-type",
+                Severity::Should,
+                "RFC 9110 §8.3",
+                format!(
+                    "The {} response carries {} bytes of content but no Content-Type; clients have to guess.",
+                    r.status, r.body_bytes
+                ),
+            )],
+            None => Vec::new(),
+        }
+    },
+};
+
+/// `Accept-Ranges` lists range units (or `none`).
+pub const ACCEPT_RANGES: Rule = Rule {
+    id: "field.accept-ranges",
+    doc: "Accept-Ranges is a list of range units, or none.",
+    check: |cx| {
+        let Some(r) = last(cx) else { return Vec::new() };
+        r.headers_named("accept-ranges")
+            .filter(|v| !v.split(',').map(str::trim).all(is_token))
+            .map(|v| {
+                finding(
+                    "field.accept-ranges",
+                    Severity::Must,
+                    "RFC 9110 §14.3",
+                    format!("Accept-Ranges {v:?} is not a list of range units (such as bytes, or none)."),
+                )
+            })
+            .collect()
+    },
+};
+
+/// The octets a cookie value may hold (RFC 6265 §4.1.1).
+fn is_cookie_octet(b: u8) -> bool {
+    b == 0x21
+        || (0x23..=0x2b).contains(&b)
+        || (0x2d..=0x3a).contains(&b)
+        || (0x3c..=0x5b).contains(&b)
+        || (0x5d..=0x7e).contains(&b)
+}
+
+/// What is wrong with a `Set-Cookie` value, if anything.
+fn set_cookie_problem(v: &str) -> Option<String> {
+    let mut parts = v.split(';');
+    let pair = parts.next().unwrap_or("");
+    let Some((name, value)) = pair.split_once('=') else {
+        return Some("it has no name=value pair".into());
+    };
+    if !is_token(name) {
+        return Some(format!("the name {name:?} is not a token"));
+    }
+    let inner = value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap_or(value);
+    if !inner.bytes().all(is_cookie_octet) {
+        return Some(format!(
+            "the value {value:?} holds a character a cookie value may not (space, comma, semicolon, backslash, quote)"
+        ));
+    }
+    for av in parts {
+        let Some(av) = av.strip_prefix(' ') else {
+            return Some("attributes are separated by \"; \" (a semicolon and one space)".into());
+        };
+        let (name, arg) = av.split_once('=').map_or((av, None), |(n, a)| (n, Some(a)));
+        let max_age_ok = |a: &str| {
+            let digits = a.strip_prefix('-').unwrap_or(a);
+            !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && !digits.starts_with('0')
+        };
+        match name.to_ascii_lowercase().as_str() {
+            "expires" if arg.is_none_or(|a| httpdate::parse_http_date(a).is_err()) => {
+                return Some(format!("Expires={} is not a date", arg.unwrap_or("")));
+            }
+            "max-age" if !arg.is_some_and(max_age_ok) => {
+                return Some(format!(
+                    "Max-Age={} is not a non-zero whole number",
+                    arg.unwrap_or("")
+                ));
+            }
+            "secure" | "httponly" | "partitioned" if arg.is_some() => {
+                return Some(format!("{name} takes no value"));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `Set-Cookie` as RFC 6265 §4.1 has servers send it.
+pub const SET_COOKIE: Rule = Rule {
+    id: "cookie.set-cookie-syntax",
+    doc: "Set-Cookie is name=value with attributes, as RFC 6265 §4.1 writes it.",
+    check: |cx| {
+        let Some(r) = last(cx) else { return Vec::new() };
+        r.headers_named("set-cookie")
+            .filter_map(|v| set_cookie_problem(v.trim()).map(|why| (v, why)))
+            .map(|(v, why)| {
+                finding(
+                    "cookie.set-cookie-syntax",
+                    Severity::Should,
+                    "RFC 6265 §4.1.1",
+                    format!("Set-Cookie {v:?}: {why}; user agents may drop or misread it."),
+                )
+            })
+            .collect()
+    },
+};
+
+/// Answers a request did not ask for: 206 or 416 without `Range`, 304 or
+/// 412 without a precondition, 417 without `Expect`.
+pub const UNASKED: Rule = Rule {
+    id: "status.unasked",
+    doc: "206/416 answer a Range, 304/412 a precondition, 417 an Expect.",
+    check: |cx| {
+        let Some(r) = last(cx) else { return Vec::new() };
+        let req = &cx.exchange.request;
+        let has = |name: &str| req.header(name).is_some();
+        let (needs, section): (&str, &str) = match r.status {
+            206 | 416 if !has("range") => ("a Range header field", "RFC 9110 §14.2"),
+            304 if !has("if-none-match") && !has("if-modified-since") => {
+                ("If-None-Match or If-Modified-Since", "RFC 9110 §15.4.5")
+            }
+            412 if ![
+                "if-match",
+                "if-none-match",
+                "if-modified-since",
+                "if-unmodified-since",
+            ]
+            .iter()
+            .any(|h| has(h)) =>
+            {
+                ("a precondition field", "RFC 9110 §13.1")
+            }
+            417 if !has("expect") => ("an Expect header field", "RFC 9110 §10.1.1"),
+            _ => return Vec::new(),
+        };
+        vec![finding(
+            "status.unasked",
+            Severity::Should,
+            section,
+            format!(
+                "{} answers a request with {needs}, and this request had none.",
+                r.status
+            ),
+        )]
+    },
+};
+
+#[cfg(test)]
+mod tests {
+    use crate::lints::testing::{bare_response, exchange, ids, response, DATE};
+
+    fn flagged(headers: &[(&str, &str)], body: &str, rule: &str) -> bool {
+        let mut all = vec![DATE];
+        all.extend_from_slice(headers);
+        ids(&exchange("GET", &[], response(200, &all, body))).contains(&rule)
+    }
+
+    #[test]
+    fn etags_are_quoted() {
+        assert!(flagged(&[("ETag", "abc")], "", "field.etag"));
+        assert!(flagged(&[("ETag", "W/abc")], "", "field.etag"));
+        assert!(flagged(&[("ETag", "\"a\"b\"")], "", "field.etag"));
+        assert!(!flagged(&[("ETag", "\"abc\"")], "", "field.etag"));
+        assert!(!flagged(&[("ETag", "W/\"abc\"")], "", "field.etag"));
+        assert!(!flagged(&[("ETag", "\"\"")], "", "field.etag"));
+    }
+
+    #[test]
+    fn last_modified_is_a_date_not_after_date() {
+        let rule = "field.last-modified";
+        assert!(flagged(
+            &[("Last-Modified", "2026-11-26T18:00:00Z")],
+            "",
+            rule
+        ));
+        assert!(flagged(
+            &[("Last-Modified", "Fri, 27 Nov 2026 18:00:00 GMT")],
+            "",
+            rule
+        ));
+        assert!(!flagged(
+            &[("Last-Modified", "Wed, 25 Nov 2026 18:00:00 GMT")],
+            "",
+            rule
+        ));
+        assert!(!flagged(
+            &[("Last-Modified", "Thu, 26 Nov 2026 18:00:00 GMT")],
+            "",
+            rule
+        ));
+    }
+
+    #[test]
+    fn expires_is_a_date() {
+        assert!(flagged(&[("Expires", "0")], "", "cache.expires"));
+        assert!(flagged(&[("Expires", "tomorrow")], "", "cache.expires"));
+        assert!(!flagged(
+            &[("Expires", "Fri, 27 Nov 2026 18:00:00 GMT")],
+            "",
+            "cache.expires"
+        ));
+    }
+
+    #[test]
+    fn cache_control_directives() {
+        let rule = "cache.cache-control-syntax";
+        assert!(flagged(&[("Cache-Control", "max-age=abc")], "", rule));
+        assert!(flagged(&[("Cache-Control", "max-age")], "", rule));
+        assert!(flagged(&[("Cache-Control", "no cache")], "", rule));
+        assert!(flagged(
+            &[("Cache-Control", "private=\"unterminated")],
+            "",
+            rule
+        ));
+        assert!(!flagged(
+            &[("Cache-Control", "public, max-age=60")],
+            "",
+            rule
+        ));
+        assert!(!flagged(
+            &[("Cache-Control", "no-cache=\"Set-Cookie\", s-maxage=\"5\"")],
+            "",
+            rule
+        ));
+        assert!(!flagged(
+            &[("Cache-Control", "no-store,, must-revalidate")],
+            "",
+            rule
+        ));
+    }
+
+    #[test]
+    fn vary_star_is_noted() {
+        assert!(flagged(&[("Vary", "Accept, *")], "", "cache.vary-star"));
+        assert!(!flagged(&[("Vary", "Accept")], "", "cache.vary-star"));
+    }
+
+    #[test]
+    fn age_is_seconds() {
+        assert!(flagged(&[("Age", "-1")], "", "cache.age"));
+        assert!(flagged(&[("Age", "1.5")], "", "cache.age"));
+        assert!(!flagged(&[("Age", "30")], "", "cache.age"));
+    }
+
+    #[test]
+    fn content_type_syntax_and_presence() {
+        let rule = "field.content-type";
+        assert!(flagged(&[("Content-Type", "text")], "x", rule));
+        assert!(flagged(
+            &[("Content-Type", "text/plain; charset")],
+            "x",
+            rule
+        ));
+        let untyped = exchange("GET", &[], bare_response(200, &[DATE], "some content"));
+        assert!(ids(&untyped).contains(&rule));
+        assert!(!flagged(
+            &[("Content-Type", "text/plain; charset=utf-8")],
+            "x",
+            rule
+        ));
+        assert!(!flagged(
+            &[("Content-Type", "multipart/form-data; boundary=\"a b\"")],
+            "x",
+            rule
+        ));
+        assert!(!flagged(&[], "", rule));
+    }
+
+    #[test]
+    fn accept_ranges_units() {
+        assert!(flagged(
+            &[("Accept-Ranges", "bytes, ")],
+            "",
+            "field.accept-ranges"
+        ));
+        assert!(!flagged(
+            &[("Accept-Ranges", "none")],
+            "",
+            "field.accept-ranges"
+        ));
+        assert!(!flagged(
+            &[("Accept-Ranges", "bytes")],
+            "",
+            "field.accept-ranges"
+        ));
+    }
+
+    #[test]
+    fn set_cookie_as_rfc_6265_writes_it() {
+        let rule = "cookie.set-cookie-syntax";
+        for bad in [
+            "novalue",
+            "a b=1",
+            "a=b c",
+            "a=1;Path=/",
+            "a=1; Expires=tomorrow",
+            "a=1; Max-Age=0",
+            "a=1; Secure=yes",
+        ] {
+            assert!(flagged(&[("Set-Cookie", bad)], "", rule), "{bad}");
+        }
+        for good in [
+            "a=1",
+            "a=\"1\"",
+            "a=; Path=/; HttpOnly",
+            "sid=abc; Expires=Fri, 27 Nov 2026 18:00:00 GMT; Secure; SameSite=Lax",
+            "a=1; Max-Age=3600",
+        ] {
+            assert!(!flagged(&[("Set-Cookie", good)], "", rule), "{good}");
+        }
+    }
+
+    #[test]
+    fn answers_nobody_asked_for() {
+        let unasked = |status: u16, req: &[(&str, &str)]| {
+            ids(&exchange("GET", req, response(status, &[DATE], ""))).contains(&"status.unasked")
+        };
+        assert!(unasked(206, &[]));
+        assert!(!unasked(206, &[("Range", "bytes=0-1")]));
+        assert!(unasked(304, &[]));
+        assert!(!unasked(304, &[("If-None-Match", "\"a\"")]));
+        assert!(unasked(412, &[]));
+        assert!(!unasked(412, &[("If-Match", "\"a\"")]));
+        assert!(unasked(417, &[]));
+        assert!(!unasked(417, &[("Expect", "x")]));
+        assert!(!unasked(200, &[]));
+    }
+}
