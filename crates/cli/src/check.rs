@@ -8,7 +8,7 @@ use anyhow::{bail, Context as _, Result};
 use bytes::Bytes;
 use clap::Args;
 use teapot_check::exchange::{Exchange, Framing, Response};
-use teapot_check::{CheckError, Http, Options, Report, Request, ScoreLine, Severity};
+use teapot_check::{lints, CheckError, Http, Options, Report, Request, ScoreLine, Severity};
 use url::Url;
 
 use crate::style::Style;
@@ -17,8 +17,24 @@ use crate::style::Style;
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The URL to invoke (with --all: the server's base URL).
-    #[arg(value_name = "URL")]
-    url: String,
+    #[arg(value_name = "URL", required_unless_present_any = ["rules", "explain"])]
+    url: Option<String>,
+
+    /// List every rule: its id and what it checks.
+    #[arg(long, conflicts_with = "explain")]
+    rules: bool,
+
+    /// Say what one rule checks, and why.
+    #[arg(long, value_name = "RULE")]
+    explain: Option<String>,
+
+    /// Drop the findings of a rule (repeatable).
+    #[arg(long, value_name = "RULE")]
+    allow: Vec<String>,
+
+    /// Count the findings of a rule as MUST findings (repeatable).
+    #[arg(long, value_name = "RULE")]
+    deny: Vec<String>,
 
     /// The method (default GET, or POST when data is given).
     #[arg(short = 'X', long = "request", value_name = "METHOD")]
@@ -104,10 +120,25 @@ fn http_of(args: &CheckArgs) -> Http {
 
 /// Runs the check; returns the exit status.
 pub fn check(out: &mut impl Write, args: CheckArgs, style: Style) -> Result<u8> {
+    if args.rules {
+        for r in lints::RULES {
+            writeln!(out, "{:32} {}", r.id, r.doc)?;
+        }
+        return Ok(0);
+    }
+    if let Some(id) = &args.explain {
+        let Some(r) = lints::rule(id) else {
+            bail!("there is no rule {id:?} (teapot check --rules lists them)");
+        };
+        writeln!(out, "{}\n  {}", style.bold(r.id), r.doc)?;
+        return Ok(0);
+    }
+    let levels = lints::Levels::new(&args.allow, &args.deny).map_err(anyhow::Error::msg)?;
     if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
         bail!("--timeout must be a number of seconds between 0 and 3600");
     }
-    let url = Url::parse(&args.url).with_context(|| format!("{:?} is not a URL", args.url))?;
+    let given = args.url.clone().unwrap_or_default();
+    let url = Url::parse(&given).with_context(|| format!("{given:?} is not a URL"))?;
     if !matches!(url.scheme(), "http" | "https") {
         bail!("{url}: only http and https URLs can be checked");
     }
@@ -124,9 +155,12 @@ pub fn check(out: &mut impl Write, args: CheckArgs, style: Style) -> Result<u8> 
         .build()
         .context("starting the runtime")?;
     if args.all {
-        let lines = runtime
+        let mut lines = runtime
             .block_on(teapot_check::scorecard(&url, &args.forced_path, &options))
             .map_err(friendly)?;
+        for l in &mut lines {
+            levels.apply(&mut l.findings);
+        }
         if args.json {
             writeln!(out, "{}", serde_json::to_string_pretty(&lines)?)?;
         } else {
@@ -141,9 +175,12 @@ pub fn check(out: &mut impl Write, args: CheckArgs, style: Style) -> Result<u8> 
         return Ok(u8::from(failed));
     }
     let request = build_request(&args, url)?;
-    let report = runtime
+    let mut report = runtime
         .block_on(teapot_check::run(request, &options))
         .map_err(friendly)?;
+    for hop in &mut report.hops {
+        levels.apply(&mut hop.findings);
+    }
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {

@@ -65,6 +65,62 @@ fn strict_counts_every_finding() {
         .code(1);
 }
 
+/// Rules by id: listed, explained, allowed (dropped) and denied (MUST).
+#[test]
+fn rules_are_listed_explained_allowed_and_denied() {
+    let listed = check()
+        .arg("--rules")
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let listed = String::from_utf8(listed).unwrap();
+    for id in [
+        "field.etag",
+        "cache.cache-control-syntax",
+        "reason-phrase",
+        "required-header",
+    ] {
+        assert!(
+            listed.lines().any(|l| l.starts_with(id)),
+            "{id} in {listed}"
+        );
+    }
+    check()
+        .args(["--explain", "field.etag"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("entity-tag"));
+    check()
+        .args(["--explain", "no.such.rule"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no.such.rule"));
+    let f = Fixture::start(fixture);
+    // The odd reason phrase is an INFO finding: allowed, it is gone.
+    check()
+        .args([
+            "--allow",
+            "reason-phrase",
+            "--strict",
+            &f.url("/odd-reason"),
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("no findings"));
+    // Denied, it fails the check.
+    check()
+        .args(["--deny", "reason-phrase", &f.url("/odd-reason")])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("MUST"));
+    check()
+        .args(["--deny", "no.such.rule", &f.url("/ok")])
+        .assert()
+        .code(2);
+}
+
 #[test]
 fn json_output_parses() {
     let f = Fixture::start(fixture);

@@ -117,6 +117,46 @@ pub fn lint(cx: &Context<'_>) -> Vec<Finding> {
     RULES.iter().flat_map(|r| (r.check)(cx)).collect()
 }
 
+/// The rule with this id.
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.id == id)
+}
+
+/// A team's levels for rules, as clippy's `allow` and `deny`: an allowed
+/// rule's findings are dropped, a denied rule's are raised to MUST.
+#[derive(Clone, Debug, Default)]
+pub struct Levels {
+    allow: Vec<&'static str>,
+    deny: Vec<&'static str>,
+}
+
+impl Levels {
+    /// Levels from rule ids; an id no rule has is an error naming it.
+    pub fn new(allow: &[String], deny: &[String]) -> Result<Levels, String> {
+        let known = |id: &String| {
+            rule(id)
+                .map(|r| r.id)
+                .ok_or_else(|| format!("there is no rule {id:?} (teapot check --rules lists them)"))
+        };
+        let allow = allow.iter().map(known).collect::<Result<Vec<_>, _>>()?;
+        let deny = deny.iter().map(known).collect::<Result<Vec<_>, _>>()?;
+        if let Some(both) = allow.iter().find(|a| deny.contains(a)) {
+            return Err(format!("{both} is both allowed and denied"));
+        }
+        Ok(Levels { allow, deny })
+    }
+
+    /// Applies the levels to findings.
+    pub fn apply(&self, findings: &mut Vec<Finding>) {
+        findings.retain(|f| !self.allow.contains(&f.rule));
+        for f in findings.iter_mut() {
+            if self.deny.contains(&f.rule) {
+                f.severity = Severity::Must;
+            }
+        }
+    }
+}
+
 /// A finding for `rule`.
 pub(crate) fn finding(
     rule: &'static str,
@@ -139,6 +179,50 @@ pub(crate) fn source_of(code: u16) -> String {
         .ok()
         .and_then(|s| s.entry())
         .map_or_else(|| "RFC 9110 §15".to_string(), |e| e.source.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(rule: &'static str, severity: Severity) -> Finding {
+        finding(rule, severity, "RFC 9110", "x")
+    }
+
+    #[test]
+    fn every_rule_id_is_once() {
+        let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        let n = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), n);
+        assert!(RULES.iter().all(|r| !r.doc.is_empty()));
+    }
+
+    #[test]
+    fn allowed_rules_go_and_denied_ones_become_must() {
+        let levels = Levels::new(&["reason-phrase".into()], &["cache.vary-star".into()]).unwrap();
+        let mut findings = vec![
+            f("reason-phrase", Severity::Info),
+            f("cache.vary-star", Severity::Info),
+            f("date", Severity::Must),
+        ];
+        levels.apply(&mut findings);
+        assert_eq!(
+            findings
+                .iter()
+                .map(|f| (f.rule, f.severity))
+                .collect::<Vec<_>>(),
+            [
+                ("cache.vary-star", Severity::Must),
+                ("date", Severity::Must)
+            ]
+        );
+        assert!(Levels::new(&["no-such-rule".into()], &[])
+            .unwrap_err()
+            .contains("no-such-rule"));
+        assert!(Levels::new(&["date".into()], &["date".into()]).is_err());
+    }
 }
 
 #[cfg(test)]
