@@ -963,3 +963,26 @@ async fn every_field_the_registry_asks_for_is_sent() {
     }
     assert!(checked >= 12, "{checked}");
 }
+
+/// 206 and 226 name their representation by ETag; a client that has it
+/// (If-None-Match) gets 304, as the preconditions come before the range or
+/// the delta (RFC 9110 §13.2.2).
+#[tokio::test]
+async fn forced_206_and_226_answer_a_matching_if_none_match_with_304() {
+    let server = common::server().await;
+    let mut c = Client::connect(server.addr()).await;
+    for (path, code) in [("/206", 206), ("/226", 226)] {
+        let r = c.ask("GET", path, &[]).await;
+        assert_eq!(r.status, code);
+        let etag = r.header("etag").unwrap().to_string();
+        let r = c.ask("GET", path, &[("If-None-Match", &etag)]).await;
+        assert_eq!(
+            (r.status, r.header("etag")),
+            (304, Some(etag.as_str())),
+            "{path}"
+        );
+        assert!(r.body.is_empty());
+        let r = c.ask("GET", path, &[("If-None-Match", "\"other\"")]).await;
+        assert_eq!(r.status, code, "{path}");
+    }
+}

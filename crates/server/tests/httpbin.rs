@@ -595,3 +595,23 @@ async fn range_comes_in_the_chunks_and_time_asked() {
         400
     );
 }
+
+/// Unseeded bytes are new at every request: no Last-Modified, no ranges.
+/// Seeded ones are the same every time, and served in ranges.
+#[tokio::test]
+async fn only_stable_bytes_are_offered_in_ranges() {
+    let server = common::server().await;
+    let mut c = Client::connect(server.addr()).await;
+    let r = c.ask("GET", "/bytes/10", &[("Range", "bytes=0-3")]).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body.len(), 10);
+    assert_eq!(r.header("accept-ranges"), None);
+    assert_eq!(r.header("last-modified"), None);
+    let r = c
+        .ask("GET", "/bytes/10?seed=3", &[("Range", "bytes=0-3")])
+        .await;
+    assert_eq!(r.status, 206);
+    assert_eq!(r.body.len(), 4);
+    assert_eq!(r.header("accept-ranges"), Some("bytes"));
+    assert!(r.header("last-modified").is_some());
+}

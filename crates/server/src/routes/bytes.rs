@@ -101,9 +101,13 @@ pub async fn random_bytes(app: &App, ex: &mut Exchange<'_>, n: &str) -> Outcome 
         // Unseeded bytes differ every time: their tag does too.
         None => format!("\"bytes-{n}-{}\"", fastrand::u64(..)),
     };
+    // Unseeded bytes are new at every request: they have no modification
+    // time to speak of, and a range of them would not be a part of the
+    // bytes another request got.
+    let stable = seed.is_some();
     let v = Validators {
         etag,
-        last_modified: Some(app.started),
+        last_modified: stable.then_some(app.started),
     };
     let mut bytes = RandomBytes::new(seed);
     let fill = move |buf: &mut [u8]| bytes.fill(buf);
@@ -112,7 +116,7 @@ pub async fn random_bytes(app: &App, ex: &mut Exchange<'_>, n: &str) -> Outcome 
         fill: Box::new(fill),
         pace: None,
     };
-    serve_ranged(ex, content, &v, "application/octet-stream", None).await
+    serve_ranged(ex, content, &v, "application/octet-stream", None, stable).await
 }
 
 /// `/range/{n}`: `n` bytes of the alphabet, repeated; honours `Range` and
@@ -135,7 +139,7 @@ pub async fn range(app: &App, ex: &mut Exchange<'_>, n: &str) -> Outcome {
         fill: Box::new(fill),
         pace: pacing(app, ex, n)?,
     };
-    serve_ranged(ex, content, &v, "application/octet-stream", None).await
+    serve_ranged(ex, content, &v, "application/octet-stream", None, true).await
 }
 
 /// `/range`'s `chunk_size` (default 10 KiB) and `duration` (spread over
@@ -284,6 +288,7 @@ pub async fn etag(ex: &mut Exchange<'_>, tag: &str) -> Outcome {
         &v,
         "application/json",
         None,
+        true,
     )
     .await
 }
@@ -315,13 +320,15 @@ pub async fn cache(app: &App, ex: &mut Exchange<'_>, seconds: Option<&str>) -> O
         &v,
         "application/json",
         Some(control),
+        true,
     )
     .await
 }
 
 /// Serves `data` with its validators: 304 or 412 when the preconditions
-/// say so, 206 or 416 for a `Range` on GET (unless `If-Range` fails), 200
-/// otherwise. A 304 carries what the 200 would: `ETag`, `Last-Modified`'s
+/// say so, 206 or 416 for a `Range` on GET (unless `If-Range` fails, or
+/// the content is not `ranged`: not the same from one request to the
+/// next), 200 otherwise. A 304 carries what the 200 would: `ETag`, `Last-Modified`'s
 /// absence aside, `Cache-Control`.
 pub async fn serve_ranged(
     ex: &mut Exchange<'_>,
@@ -329,6 +336,7 @@ pub async fn serve_ranged(
     v: &Validators,
     content_type: &str,
     cache_control: Option<String>,
+    ranged: bool,
 ) -> Outcome {
     let mut head_fields: Vec<(&'static str, String)> = vec![("ETag", v.etag.clone())];
     if let Some(c) = &cache_control {
@@ -354,11 +362,14 @@ pub async fn serve_ranged(
     if let Some(m) = v.last_modified {
         head_fields.push(("Last-Modified", httpdate::fmt_http_date(last_second(m))));
     }
-    head_fields.push(("Accept-Ranges", "bytes".into()));
+    if ranged {
+        head_fields.push(("Accept-Ranges", "bytes".into()));
+    }
     let len = data.len();
     let range = ex.request().header_str("range").map(str::to_owned);
     let if_range = ex.request().header_str("if-range").map(str::to_owned);
-    let use_range = ex.request().method() == Method::Get
+    let use_range = ranged
+        && ex.request().method() == Method::Get
         && if_range.as_deref().is_none_or(|r| if_range_holds(r, v));
     let asked = match (range, use_range) {
         (Some(r), true) => ranges::parse(&r, len),

@@ -7,6 +7,7 @@ use teapot_codes::Status;
 use teapot_wire::{Exchange, Head, Method, Version};
 
 use super::*;
+use crate::conditional::{evaluate, Decision, Validators};
 use crate::ranges::{self, Ranges};
 use crate::routes::{sent, Outcome};
 
@@ -56,6 +57,12 @@ pub(super) fn early_hints() -> [&'static str; 1] {
 
 /// Every final status: its required fields, then its content. After early
 /// hints (`hinted`), a successful answer repeats the hinted `Link` fields.
+/// The entity-tag of forced 206's 1024-byte resource.
+const PARTIAL_ETAG: &str = "\"teapot-1024\"";
+
+/// The entity-tag of the representation forced 226's delta leads to.
+const DELTA_ETAG: &str = "\"teapot-v2\"";
+
 pub(super) async fn final_response(
     ex: &mut Exchange<'_>,
     status: Status,
@@ -73,6 +80,27 @@ pub(super) async fn final_response(
             .clone()
             .unwrap_or_else(|| DEFAULT_LOCATION.to_string())
     };
+    // 206 and 226 name a representation by its ETag: a client that has it
+    // already (If-None-Match) is told so, as RFC 9110 §13.2.2 orders the
+    // preconditions before the range or the delta.
+    let representation = match code {
+        206 => Some(PARTIAL_ETAG),
+        226 => Some(DELTA_ETAG),
+        _ => None,
+    };
+    if let Some(etag) = representation {
+        let v = Validators {
+            etag: etag.to_string(),
+            last_modified: None,
+        };
+        if evaluate(ex.request(), &v) == Decision::NotModified {
+            let head = Head::new(Status::NOT_MODIFIED).header("ETag", etag);
+            return sent(
+                ex.respond(with_user_headers(head, opts), Bytes::new())
+                    .await,
+            );
+        }
+    }
     let mut head = Head::new(status);
     let mut body: Option<Bytes> = None;
     match code {
@@ -84,7 +112,7 @@ pub(super) async fn final_response(
         }
         226 => {
             head = head
-                .header("ETag", "\"teapot-v2\"")
+                .header("ETag", DELTA_ETAG)
                 .header("IM", "diffe")
                 .header("Delta-Base", "\"teapot-v1\"")
                 .header("Content-Type", "text/plain; charset=utf-8");
@@ -190,7 +218,7 @@ pub(super) async fn partial_content(ex: &mut Exchange<'_>, opts: &Options) -> Ou
     };
     let mut head = Head::new(Status::PARTIAL_CONTENT)
         .header("Accept-Ranges", "bytes")
-        .header("ETag", "\"teapot-1024\"");
+        .header("ETag", PARTIAL_ETAG);
     let body = if let [(a, b)] = parts[..] {
         head = head
             .header("Content-Type", "text/plain; charset=utf-8")
