@@ -103,44 +103,56 @@ async fn each_wrong_answer_gets_its_finding() {
     use Severity::*;
     let cases: &[(&str, &[(&'static str, Severity)])] = &[
         ("/ok", &[]),
-        ("/odd-reason", &[("reason-phrase", Info)]),
-        ("/204-body", &[("stray-content", Must)]),
-        ("/204-length", &[("no-content-fields", Must)]),
-        ("/405-no-allow", &[("required-header", Must)]),
-        ("/405-lists-get", &[("allow-lists-method", Must)]),
+        ("/odd-reason", &[("status.reason-phrase", Info)]),
+        ("/204-body", &[("framing.stray-content", Must)]),
+        ("/204-length", &[("framing.no-content-fields", Must)]),
+        ("/405-no-allow", &[("status.required-field", Must)]),
+        ("/405-lists-get", &[("status.405-allow", Must)]),
         (
             "/206-wrong-range",
-            &[("content-range-206", Must), ("status.unasked", Should)],
+            &[
+                ("status.206-content-range", Must),
+                ("status.unasked", Should),
+            ],
         ),
-        ("/401-no-challenge", &[("required-header", Must)]),
-        ("/final-102", &[("final-response", Must)]),
-        ("/short", &[("length-mismatch", Must)]),
-        ("/long", &[("stray-content", Must)]),
-        ("/no-date", &[("date", Must)]),
-        ("/bad-retry", &[("retry-after", Must)]),
-        ("/unasked-101", &[("unsolicited-switch", Must)]),
+        ("/401-no-challenge", &[("status.required-field", Must)]),
+        ("/final-102", &[("status.final-response", Must)]),
+        ("/short", &[("framing.length-mismatch", Must)]),
+        ("/long", &[("framing.stray-content", Must)]),
+        ("/no-date", &[("field.date", Must)]),
+        ("/bad-retry", &[("field.retry-after", Must)]),
+        ("/unasked-101", &[("status.unsolicited-switch", Must)]),
         (
             "/426-no-upgrade",
-            &[("required-header", Must), ("required-header", Must)],
+            &[
+                ("status.required-field", Must),
+                ("status.required-field", Must),
+            ],
         ),
-        ("/both-lengths", &[("length-and-transfer-encoding", Must)]),
-        ("/bad-chunk", &[("invalid-framing", Must)]),
-        ("/garbage", &[("final-response", Must)]),
-        ("/closed", &[("final-response", Must)]),
+        (
+            "/both-lengths",
+            &[("framing.length-and-transfer-encoding", Must)],
+        ),
+        ("/bad-chunk", &[("framing.invalid", Must)]),
+        ("/garbage", &[("status.final-response", Must)]),
+        ("/closed", &[("status.final-response", Must)]),
         (
             "/408-open",
-            &[("required-header", Should), ("closes", Should)],
+            &[("status.required-field", Should), ("status.closes", Should)],
         ),
-        ("/205-body", &[("empty-content", Must)]),
-        ("/length-list", &[("content-length-value", Must)]),
-        ("/length-twice", &[("content-length-value", Must)]),
-        ("/gzip-close", &[("unrequested-transfer-coding", Must)]),
-        ("/bare-lf", &[("bare-lf", Must)]),
-        ("/obs-fold", &[("obs-fold", Must)]),
-        ("/space-colon", &[("space-before-colon", Must)]),
+        ("/205-body", &[("framing.205-empty", Must)]),
+        ("/length-list", &[("framing.content-length-syntax", Must)]),
+        ("/length-twice", &[("framing.content-length-syntax", Must)]),
+        (
+            "/gzip-close",
+            &[("framing.unrequested-transfer-coding", Must)],
+        ),
+        ("/bare-lf", &[("syntax.bare-lf", Must)]),
+        ("/obs-fold", &[("syntax.obs-fold", Must)]),
+        ("/space-colon", &[("syntax.space-before-colon", Must)]),
         // RFC 9110 §15.4: Location on a redirect is one level for all.
-        ("/303-no-location", &[("required-header", Should)]),
-        ("/301-no-location", &[("required-header", Should)]),
+        ("/303-no-location", &[("status.required-field", Should)]),
+        ("/301-no-location", &[("status.required-field", Should)]),
         // What a reference linter (REDbot) flags in common fields.
         ("/cc-abc", &[("cache.cache-control-syntax", Must)]),
         ("/bad-cookie", &[("cookie.set-cookie-syntax", Should)]),
@@ -161,9 +173,9 @@ async fn a_304_is_compared_with_the_200() {
     assert_eq!(
         got,
         [
-            ("required-header", Severity::Should),
-            ("not-modified-validators", Severity::Must),
-            ("not-modified-validators", Severity::Must)
+            ("status.required-field", Severity::Should),
+            ("status.304-validators", Severity::Must),
+            ("status.304-validators", Severity::Must)
         ]
     );
 }

@@ -122,7 +122,7 @@ fn http_of(args: &CheckArgs) -> Http {
 pub fn check(out: &mut impl Write, args: CheckArgs, style: Style) -> Result<u8> {
     if args.rules {
         for r in lints::RULES {
-            writeln!(out, "{:32} {}", r.id, r.doc)?;
+            writeln!(out, "{:38} {:24} {}", r.id, r.section, r.doc)?;
         }
         return Ok(0);
     }
@@ -130,7 +130,10 @@ pub fn check(out: &mut impl Write, args: CheckArgs, style: Style) -> Result<u8> 
         let Some(r) = lints::rule(id) else {
             bail!("there is no rule {id:?} (teapot check --rules lists them)");
         };
-        writeln!(out, "{}\n  {}", style.bold(r.id), r.doc)?;
+        writeln!(out, "{}  ({})\n  {}", style.bold(r.id), r.section, r.doc)?;
+        if let Some(url) = lints::section_url(r.section) {
+            writeln!(out, "  {url}")?;
+        }
         return Ok(0);
     }
     let levels = lints::Levels::new(&args.allow, &args.deny).map_err(anyhow::Error::msg)?;

@@ -47,7 +47,7 @@ fn a_must_finding_exits_1() {
         .arg(f.url("/405"))
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("MUST   required-header"))
+        .stdout(predicate::str::contains("MUST   status.required-field"))
         .stdout(predicate::str::contains("A 405 response must carry Allow"));
 }
 
@@ -79,8 +79,8 @@ fn rules_are_listed_explained_allowed_and_denied() {
     for id in [
         "field.etag",
         "cache.cache-control-syntax",
-        "reason-phrase",
-        "required-header",
+        "status.reason-phrase",
+        "status.required-field",
     ] {
         assert!(
             listed.lines().any(|l| l.starts_with(id)),
@@ -102,7 +102,7 @@ fn rules_are_listed_explained_allowed_and_denied() {
     check()
         .args([
             "--allow",
-            "reason-phrase",
+            "status.reason-phrase",
             "--strict",
             &f.url("/odd-reason"),
         ])
@@ -111,7 +111,7 @@ fn rules_are_listed_explained_allowed_and_denied() {
         .stdout(predicate::str::contains("no findings"));
     // Denied, it fails the check.
     check()
-        .args(["--deny", "reason-phrase", &f.url("/odd-reason")])
+        .args(["--deny", "status.reason-phrase", &f.url("/odd-reason")])
         .assert()
         .code(1)
         .stdout(predicate::str::contains("MUST"));
@@ -135,7 +135,11 @@ fn json_output_parses() {
     let hop = &v["hops"][0];
     assert_eq!(hop["exchange"]["final"]["status"], 405);
     assert_eq!(hop["exchange"]["request"]["method"], "GET");
-    assert_eq!(hop["findings"][0]["rule"], "required-header");
+    assert_eq!(hop["findings"][0]["rule"], "status.required-field");
+    assert!(hop["findings"][0]["link"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://www.rfc-editor.org/rfc/rfc9110#section-15"));
     assert_eq!(hop["findings"][0]["severity"], "MUST");
     assert_eq!(hop["findings"][0]["source"], "RFC 9110 §15.5.6");
 }

@@ -63,6 +63,7 @@ fn last<'a>(cx: &'a super::Context<'_>) -> Option<&'a Response> {
 /// `ETag` is an entity-tag: quoted, optionally weak.
 pub const ETAG: Rule = Rule {
     id: "field.etag",
+    section: "RFC 9110 §8.8.3",
     doc: "ETag is a quoted entity-tag, optionally W/-prefixed.",
     check: |cx| {
         let Some(r) = last(cx) else { return Vec::new() };
@@ -83,6 +84,7 @@ pub const ETAG: Rule = Rule {
 /// `Last-Modified` is an IMF-fixdate, and not later than `Date`.
 pub const LAST_MODIFIED: Rule = Rule {
     id: "field.last-modified",
+    section: "RFC 9110 §8.8.2",
     doc: "Last-Modified is an HTTP-date, and not later than Date.",
     check: |cx| {
         let Some(r) = last(cx) else { return Vec::new() };
@@ -119,6 +121,7 @@ pub const LAST_MODIFIED: Rule = Rule {
 /// `Expires` is an HTTP-date.
 pub const EXPIRES: Rule = Rule {
     id: "cache.expires",
+    section: "RFC 9111 §5.3",
     doc: "Expires is an HTTP-date (caches read anything else as already expired).",
     check: |cx| {
         let Some(r) = last(cx) else { return Vec::new() };
@@ -149,6 +152,7 @@ const DELTA_DIRECTIVES: &[&str] = &[
 /// argument; the age directives take delta-seconds.
 pub const CACHE_CONTROL: Rule = Rule {
     id: "cache.cache-control-syntax",
+    section: "RFC 9111 §5.2",
     doc: "Cache-Control is a list of directives; max-age and its kin take whole seconds.",
     check: |cx| {
         let Some(r) = last(cx) else { return Vec::new() };
@@ -188,6 +192,7 @@ pub const CACHE_CONTROL: Rule = Rule {
 /// `Vary: *`: nothing can be reused from a cache.
 pub const VARY_STAR: Rule = Rule {
     id: "cache.vary-star",
+    section: "RFC 9110 §12.5.5",
     doc: "Vary: * makes every cached copy unusable without revalidation.",
     check: |cx| {
         let Some(r) = last(cx) else { return Vec::new() };
@@ -206,6 +211,7 @@ pub const VARY_STAR: Rule = Rule {
 /// `Age` is delta-seconds.
 pub const AGE: Rule = Rule {
     id: "cache.age",
+    section: "RFC 9111 §5.1",
     doc: "Age is a whole number of seconds.",
     check: |cx| {
         let Some(r) = last(cx) else { return Vec::new() };
@@ -227,6 +233,7 @@ pub const AGE: Rule = Rule {
 /// `Content-Type` is a media type, and content has one.
 pub const CONTENT_TYPE: Rule = Rule {
     id: "field.content-type",
+    section: "RFC 9110 §8.3",
     doc: "Content-Type is type/subtype with parameters; content comes with one.",
     check: |cx| {
         let Some(r) = last(cx) else { return Vec::new() };
@@ -271,6 +278,7 @@ pub const CONTENT_TYPE: Rule = Rule {
 /// `Accept-Ranges` lists range units (or `none`).
 pub const ACCEPT_RANGES: Rule = Rule {
     id: "field.accept-ranges",
+    section: "RFC 9110 §14.3",
     doc: "Accept-Ranges is a list of range units, or none.",
     check: |cx| {
         let Some(r) = last(cx) else { return Vec::new() };
@@ -349,6 +357,7 @@ fn set_cookie_problem(v: &str) -> Option<String> {
 /// `Set-Cookie` as RFC 6265 §4.1 has servers send it.
 pub const SET_COOKIE: Rule = Rule {
     id: "cookie.set-cookie-syntax",
+    section: "RFC 6265 §4.1",
     doc: "Set-Cookie is name=value with attributes, as RFC 6265 §4.1 writes it.",
     check: |cx| {
         let Some(r) = last(cx) else { return Vec::new() };
@@ -370,6 +379,7 @@ pub const SET_COOKIE: Rule = Rule {
 /// 412 without a precondition, 417 without `Expect`.
 pub const UNASKED: Rule = Rule {
     id: "status.unasked",
+    section: "RFC 9110 §13.2.2, §14.2",
     doc: "206/416 answer a Range, 304/412 a precondition, 417 an Expect.",
     check: |cx| {
         let Some(r) = last(cx) else { return Vec::new() };

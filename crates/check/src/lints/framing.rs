@@ -12,7 +12,8 @@ fn no_content(status: u16) -> bool {
 /// 1xx and 204 carry neither `Content-Length` nor `Transfer-Encoding`; a 304
 /// carries no `Transfer-Encoding` that announces content.
 pub const NO_CONTENT_FIELDS: Rule = Rule {
-    id: "no-content-fields",
+    id: "framing.no-content-fields",
+    section: "RFC 9110 §8.6, RFC 9112 §6.1",
     doc: "1xx and 204 responses carry no Content-Length or Transfer-Encoding.",
     check: |cx| {
         let mut out = Vec::new();
@@ -26,7 +27,7 @@ pub const NO_CONTENT_FIELDS: Rule = Rule {
             for field in ["Content-Length", "Transfer-Encoding"] {
                 if r.header(field).is_some() {
                     out.push(finding(
-                        "no-content-fields",
+                        "framing.no-content-fields",
                         Severity::Must,
                         "RFC 9110 §8.6, RFC 9112 §6.1",
                         format!(
@@ -44,7 +45,8 @@ pub const NO_CONTENT_FIELDS: Rule = Rule {
 /// Bytes after the end of the final response: content where none is
 /// allowed, or more than `Content-Length` said.
 pub const STRAY_CONTENT: Rule = Rule {
-    id: "stray-content",
+    id: "framing.stray-content",
+    section: "RFC 9112 §6.3",
     doc: "Nothing follows the end of a response: no content on 1xx, 204, 304 or HEAD, nothing past Content-Length.",
     check: |cx| {
         let (Some(r), n) = (cx.last(), cx.exchange.stray_bytes) else { return Vec::new() };
@@ -59,14 +61,15 @@ pub const STRAY_CONTENT: Rule = Rule {
         } else {
             format!("{n} bytes followed the end of the content as framed; Content-Length is smaller than what was sent.")
         };
-        vec![finding("stray-content", Severity::Must, "RFC 9112 §6.3", message)]
+        vec![finding("framing.stray-content", Severity::Must, "RFC 9112 §6.3", message)]
     },
 };
 
 /// Content shorter than its `Content-Length`, or chunked content that
 /// stopped before its last chunk.
 pub const LENGTH_MISMATCH: Rule = Rule {
-    id: "length-mismatch",
+    id: "framing.length-mismatch",
+    section: "RFC 9112 §6.3",
     doc:
         "The content is as long as Content-Length says, and chunked content reaches its last chunk.",
     check: |cx| {
@@ -88,7 +91,7 @@ pub const LENGTH_MISMATCH: Rule = Rule {
             ),
         };
         vec![finding(
-            "length-mismatch",
+            "framing.length-mismatch",
             Severity::Must,
             "RFC 9112 §6.3, §8",
             message,
@@ -98,7 +101,8 @@ pub const LENGTH_MISMATCH: Rule = Rule {
 
 /// `Content-Length` and `Transfer-Encoding` together.
 pub const LENGTH_AND_CHUNKED: Rule = Rule {
-    id: "length-and-transfer-encoding",
+    id: "framing.length-and-transfer-encoding",
+    section: "RFC 9112 §6.1",
     doc: "A response never carries both Content-Length and Transfer-Encoding.",
     check: |cx| {
         let Some(r) = cx.last() else {
@@ -106,7 +110,7 @@ pub const LENGTH_AND_CHUNKED: Rule = Rule {
         };
         if r.header("content-length").is_some() && r.header("transfer-encoding").is_some() {
             return vec![finding(
-                "length-and-transfer-encoding",
+                "framing.length-and-transfer-encoding",
                 Severity::Must,
                 "RFC 9112 §6.2",
                 "The response carries both Content-Length and Transfer-Encoding; a sender must not send both.",
@@ -119,7 +123,8 @@ pub const LENGTH_AND_CHUNKED: Rule = Rule {
 /// Framing that cannot be trusted: invalid or conflicting `Content-Length`,
 /// broken chunked framing.
 pub const INVALID_FRAMING: Rule = Rule {
-    id: "invalid-framing",
+    id: "framing.invalid",
+    section: "RFC 9112 §7.1",
     doc: "Content-Length is one valid number and chunked framing is well-formed.",
     check: |cx| {
         let Some(r): Option<&Response> = cx.last() else {
@@ -133,7 +138,7 @@ pub const INVALID_FRAMING: Rule = Rule {
             return Vec::new();
         };
         vec![finding(
-            "invalid-framing",
+            "framing.invalid",
             Severity::Must,
             "RFC 9112 §6.3, §7.1",
             message,
@@ -145,7 +150,8 @@ pub const INVALID_FRAMING: Rule = Rule {
 /// A list of equal values, or the field repeated with the same value, may
 /// be accepted by a recipient, but a sender must not send either.
 pub const CONTENT_LENGTH_VALUE: Rule = Rule {
-    id: "content-length-value",
+    id: "framing.content-length-syntax",
+    section: "RFC 9110 §8.6",
     doc: "Content-Length is sent once, as one decimal number.",
     check: |cx| {
         let Some(r) = cx.last() else {
@@ -159,7 +165,7 @@ pub const CONTENT_LENGTH_VALUE: Rule = Rule {
         let mut out = Vec::new();
         if values.len() > 1 {
             out.push(finding(
-                "content-length-value",
+                "framing.content-length-syntax",
                 Severity::Must,
                 "RFC 9110 §5.3, §8.6",
                 format!(
@@ -173,7 +179,7 @@ pub const CONTENT_LENGTH_VALUE: Rule = Rule {
             .find(|v| v.trim().is_empty() || !v.trim().bytes().all(|b| b.is_ascii_digit()))
         {
             out.push(finding(
-                "content-length-value",
+                "framing.content-length-syntax",
                 Severity::Must,
                 "RFC 9110 §8.6",
                 format!(
@@ -187,7 +193,8 @@ pub const CONTENT_LENGTH_VALUE: Rule = Rule {
 
 /// A code whose content must be empty (205) has none.
 pub const EMPTY_CONTENT: Rule = Rule {
-    id: "empty-content",
+    id: "framing.205-empty",
+    section: "RFC 9110 §15.3.6",
     doc: "A 205 response has no content.",
     check: |cx| {
         let Some(r) = cx.last() else {
@@ -205,7 +212,7 @@ pub const EMPTY_CONTENT: Rule = Rule {
             return Vec::new();
         }
         vec![finding(
-            "empty-content",
+            "framing.205-empty",
             Severity::Must,
             super::source_of(r.status),
             format!(
@@ -220,7 +227,8 @@ pub const EMPTY_CONTENT: Rule = Rule {
 /// Transfer codings other than `chunked` only when the request asked for
 /// them in `TE`.
 pub const UNREQUESTED_TRANSFER_CODING: Rule = Rule {
-    id: "unrequested-transfer-coding",
+    id: "framing.unrequested-transfer-coding",
+    section: "RFC 9112 §6.1",
     doc: "Transfer codings other than chunked are used only when the request's TE lists them.",
     check: |cx| {
         let Some(r) = cx.last() else {
@@ -252,7 +260,7 @@ pub const UNREQUESTED_TRANSFER_CODING: Rule = Rule {
             ""
         };
         vec![finding(
-            "unrequested-transfer-coding",
+            "framing.unrequested-transfer-coding",
             Severity::Must,
             "RFC 9112 §6.1, §7.4",
             format!(
@@ -275,7 +283,7 @@ mod tests {
             &[],
             response(204, &[DATE, ("Content-Length", "0")], ""),
         );
-        assert!(ids(&ex).contains(&"no-content-fields"));
+        assert!(ids(&ex).contains(&"framing.no-content-fields"));
         let mut ex = exchange(
             "GET",
             &[],
@@ -283,7 +291,7 @@ mod tests {
         );
         ex.interim
             .push(response(103, &[("Transfer-Encoding", "chunked")], ""));
-        assert!(ids(&ex).contains(&"no-content-fields"));
+        assert!(ids(&ex).contains(&"framing.no-content-fields"));
         let ex = exchange(
             "GET",
             &[],
@@ -303,19 +311,25 @@ mod tests {
     #[test]
     fn content_length_sent_once_as_a_number() {
         let r = response(200, &[DATE, ("Content-Length", "5, 5")], "hello");
-        assert_eq!(ids(&exchange("GET", &[], r)), ["content-length-value"]);
+        assert_eq!(
+            ids(&exchange("GET", &[], r)),
+            ["framing.content-length-syntax"]
+        );
         let r = response(
             200,
             &[DATE, ("Content-Length", "5"), ("Content-Length", "5")],
             "hello",
         );
-        assert_eq!(ids(&exchange("GET", &[], r)), ["content-length-value"]);
+        assert_eq!(
+            ids(&exchange("GET", &[], r)),
+            ["framing.content-length-syntax"]
+        );
     }
 
     #[test]
     fn reset_content_is_empty() {
         let r = response(205, &[DATE, ("Content-Length", "5")], "hello");
-        assert_eq!(ids(&exchange("POST", &[], r)), ["empty-content"]);
+        assert_eq!(ids(&exchange("POST", &[], r)), ["framing.205-empty"]);
         let r = response(205, &[DATE, ("Content-Length", "0")], "");
         assert!(ids(&exchange("POST", &[], r)).is_empty());
     }
@@ -326,7 +340,7 @@ mod tests {
         r.framing = Framing::Close;
         assert_eq!(
             ids(&exchange("GET", &[], r.clone())),
-            ["unrequested-transfer-coding"]
+            ["framing.unrequested-transfer-coding"]
         );
         assert!(ids(&exchange("GET", &[("TE", "gzip;q=0.5, trailers")], r)).is_empty());
     }
@@ -335,14 +349,14 @@ mod tests {
     fn stray_bytes() {
         let mut ex = exchange("GET", &[], response(204, &[DATE], ""));
         ex.stray_bytes = 5;
-        assert_eq!(ids(&ex), ["stray-content"]);
+        assert_eq!(ids(&ex), ["framing.stray-content"]);
     }
 
     #[test]
     fn truncation_and_both_lengths() {
         let mut r = response(200, &[DATE, ("Content-Length", "10")], "abc");
         r.truncated = true;
-        assert_eq!(ids(&exchange("GET", &[], r)), ["length-mismatch"]);
+        assert_eq!(ids(&exchange("GET", &[], r)), ["framing.length-mismatch"]);
         let r = response(
             200,
             &[
@@ -354,7 +368,7 @@ mod tests {
         );
         assert_eq!(
             ids(&exchange("GET", &[], r)),
-            ["length-and-transfer-encoding"]
+            ["framing.length-and-transfer-encoding"]
         );
     }
 }

@@ -9,7 +9,8 @@ use crate::exchange::Response;
 /// `Date` on every 2xx, 3xx and 4xx response of an origin with a clock
 /// (RFC 9110 §6.6.1).
 pub const DATE: Rule = Rule {
-    id: "date",
+    id: "field.date",
+    section: "RFC 9110 §6.6.1",
     doc: "2xx, 3xx and 4xx responses carry Date.",
     check: |cx| {
         let Some(r) = cx.last() else {
@@ -20,7 +21,7 @@ pub const DATE: Rule = Rule {
         }
         match r.header("date") {
             None => vec![finding(
-                "date",
+                "field.date",
                 Severity::Must,
                 "RFC 9110 §6.6.1",
                 format!(
@@ -29,7 +30,7 @@ pub const DATE: Rule = Rule {
                 ),
             )],
             Some(d) if httpdate::parse_http_date(d.trim()).is_err() => vec![finding(
-                "date",
+                "field.date",
                 Severity::Must,
                 "RFC 9110 §5.6.7",
                 format!(
@@ -43,7 +44,8 @@ pub const DATE: Rule = Rule {
 
 /// The fields the registry says a status must or should carry.
 pub const REQUIRED: Rule = Rule {
-    id: "required-header",
+    id: "status.required-field",
+    section: "RFC 9110 §15",
     doc: "Each status carries the header fields its definition requires (the registry's MUST and SHOULD fields).",
     check: |cx| {
         let Some(r) = cx.last() else { return Vec::new() };
@@ -85,7 +87,7 @@ pub const REQUIRED: Rule = Rule {
                     (name, _) => name.to_string(),
                 };
                 out.push(finding(
-                    "required-header",
+                    "status.required-field",
                     severity,
                     source_of(r.status),
                     format!("A {} response {} carry {what} ({}).", r.status, rule.level.as_str().to_lowercase(), rule.why),
@@ -107,7 +109,8 @@ fn is_multipart(r: &Response) -> bool {
 /// 405's `Allow` lists the methods the target supports, which cannot
 /// include the one just refused.
 pub const ALLOW: Rule = Rule {
-    id: "allow-lists-method",
+    id: "status.405-allow",
+    section: "RFC 9110 §15.5.6",
     doc: "A 405's Allow does not list the method that was refused.",
     check: |cx| {
         let Some(r) = cx.last() else {
@@ -123,7 +126,7 @@ pub const ALLOW: Rule = Rule {
             .any(|m| m.trim() == method);
         if listed {
             return vec![finding(
-                "allow-lists-method",
+                "status.405-allow",
                 Severity::Must,
                 "RFC 9110 §15.5.6, §10.2.1",
                 format!("Allow lists {method}, the very method this 405 refused; it must list what the target supports."),
@@ -150,7 +153,8 @@ fn content_range(v: &str) -> Option<(u64, u64, Option<u64>)> {
 /// A single-part 206's `Content-Range` agrees with its content; a multipart
 /// one has no top-level `Content-Range`.
 pub const CONTENT_RANGE_206: Rule = Rule {
-    id: "content-range-206",
+    id: "status.206-content-range",
+    section: "RFC 9110 §15.3.7",
     doc: "A 206's Content-Range is valid and matches the content it frames.",
     check: |cx| {
         let Some(r) = cx.last() else {
@@ -161,7 +165,7 @@ pub const CONTENT_RANGE_206: Rule = Rule {
         }
         let bad = |msg: String| {
             vec![finding(
-                "content-range-206",
+                "status.206-content-range",
                 Severity::Must,
                 "RFC 9110 §15.3.7, §14.4",
                 msg,
@@ -206,7 +210,8 @@ pub const CONTENT_RANGE_206: Rule = Rule {
 
 /// A 416's `Content-Range` says `bytes */length`.
 pub const CONTENT_RANGE_416: Rule = Rule {
-    id: "content-range-416",
+    id: "status.416-content-range",
+    section: "RFC 9110 §15.5.17",
     doc: "A 416's Content-Range is `bytes */<length>`.",
     check: |cx| {
         let Some(r) = cx.last() else {
@@ -226,7 +231,7 @@ pub const CONTENT_RANGE_416: Rule = Rule {
             return Vec::new();
         }
         vec![finding(
-            "content-range-416",
+            "status.416-content-range",
             Severity::Should,
             "RFC 9110 §15.5.17",
             format!("A 416's Content-Range should be `bytes */<current length>`, not {v:?}."),
@@ -236,7 +241,8 @@ pub const CONTENT_RANGE_416: Rule = Rule {
 
 /// `Retry-After` is delay-seconds or an HTTP-date.
 pub const RETRY_AFTER: Rule = Rule {
-    id: "retry-after",
+    id: "field.retry-after",
+    section: "RFC 9110 §10.2.3",
     doc: "Retry-After is a number of seconds or an HTTP-date.",
     check: |cx| {
         let Some(r) = cx.last() else {
@@ -251,7 +257,7 @@ pub const RETRY_AFTER: Rule = Rule {
             return Vec::new();
         }
         vec![finding(
-            "retry-after",
+            "field.retry-after",
             Severity::Must,
             "RFC 9110 §10.2.3",
             format!("Retry-After {v:?} is neither a whole number of seconds nor an HTTP-date; clients cannot honour it."),
@@ -262,7 +268,8 @@ pub const RETRY_AFTER: Rule = Rule {
 /// A 304 carries the fields a 200 to the same request would have:
 /// Content-Location, Date, ETag, Vary, Cache-Control, Expires.
 pub const NOT_MODIFIED: Rule = Rule {
-    id: "not-modified-validators",
+    id: "status.304-validators",
+    section: "RFC 9110 §15.4.5",
     doc: "A 304 carries the ETag, Vary, Cache-Control, Expires and Content-Location that a 200 would.",
     check: |cx| {
         let (Some(r), Some(full)) = (cx.last(), cx.reference) else { return Vec::new() };
@@ -273,7 +280,7 @@ pub const NOT_MODIFIED: Rule = Rule {
         for field in ["ETag", "Vary", "Cache-Control", "Expires", "Content-Location"] {
             if full.header(field).is_some() && r.header(field).is_none() {
                 out.push(finding(
-                    "not-modified-validators",
+                    "status.304-validators",
                     Severity::Must,
                     "RFC 9110 §15.4.5",
                     format!("The 200 for this resource carries {field}, so the 304 must too; caches refresh their copy from it."),
@@ -293,7 +300,7 @@ mod tests {
     fn date_is_required_on_2xx_to_4xx() {
         assert_eq!(
             ids(&exchange("GET", &[], response(404, &[], "x"))),
-            ["date"]
+            ["field.date"]
         );
         assert!(ids(&exchange(
             "GET",
@@ -307,19 +314,22 @@ mod tests {
                 &[],
                 response(200, &[("Date", "yesterday")], "x")
             )),
-            ["date"]
+            ["field.date"]
         );
     }
 
     #[test]
     fn required_headers_come_from_the_registry() {
         let missing = |code: u16| ids(&exchange("GET", &[], response(code, &[DATE], "x")));
-        assert_eq!(missing(405), ["required-header"]);
-        assert_eq!(missing(401), ["required-header"]);
-        assert_eq!(missing(407), ["required-header"]);
-        assert_eq!(missing(426), ["required-header", "required-header"]);
-        assert_eq!(missing(303), ["required-header"]);
-        assert_eq!(missing(307), ["required-header"]);
+        assert_eq!(missing(405), ["status.required-field"]);
+        assert_eq!(missing(401), ["status.required-field"]);
+        assert_eq!(missing(407), ["status.required-field"]);
+        assert_eq!(
+            missing(426),
+            ["status.required-field", "status.required-field"]
+        );
+        assert_eq!(missing(303), ["status.required-field"]);
+        assert_eq!(missing(307), ["status.required-field"]);
         assert!(missing(201).is_empty());
         assert!(missing(200).is_empty());
         let ok = exchange(
@@ -351,7 +361,7 @@ mod tests {
         assert_eq!(over_h2(408), Vec::<&str>::new());
         assert!(over_h2(426).is_empty());
         // Everything else still holds.
-        assert_eq!(over_h2(401), ["required-header"]);
+        assert_eq!(over_h2(401), ["status.required-field"]);
     }
 
     #[test]
@@ -377,7 +387,7 @@ mod tests {
             &[],
             response(405, &[DATE, ("Allow", "GET, PUT")], "x"),
         );
-        assert_eq!(ids(&ex), ["allow-lists-method"]);
+        assert_eq!(ids(&ex), ["status.405-allow"]);
         let ex = exchange(
             "PUT",
             &[],
@@ -406,14 +416,14 @@ mod tests {
                 &[("Range", "bytes=0-2")],
                 response(206, &[DATE, ("Content-Range", bad)], "abc"),
             );
-            assert_eq!(ids(&ex), ["content-range-206"], "{bad}");
+            assert_eq!(ids(&ex), ["status.206-content-range"], "{bad}");
         }
         let ex = exchange(
             "GET",
             &[("Range", "bytes=0-2")],
             response(206, &[DATE], "abc"),
         );
-        assert_eq!(ids(&ex), ["required-header"]);
+        assert_eq!(ids(&ex), ["status.required-field"]);
         let multi = exchange(
             "GET",
             &[("Range", "bytes=0-0,1-1")],
@@ -427,13 +437,13 @@ mod tests {
                 "ab",
             ),
         );
-        assert_eq!(ids(&multi), ["content-range-206"]);
+        assert_eq!(ids(&multi), ["status.206-content-range"]);
         let ex = exchange(
             "GET",
             &[("Range", "bytes=0-2")],
             response(416, &[DATE, ("Content-Range", "bytes 0-1/2")], "x"),
         );
-        assert_eq!(ids(&ex), ["content-range-416"]);
+        assert_eq!(ids(&ex), ["status.416-content-range"]);
         let ex = exchange(
             "GET",
             &[("Range", "bytes=0-2")],
@@ -462,7 +472,7 @@ mod tests {
                     &[],
                     response(503, &[("Retry-After", bad)], "x")
                 )),
-                ["retry-after"],
+                ["field.retry-after"],
                 "{bad:?}"
             );
         }
@@ -485,6 +495,6 @@ mod tests {
             reference: Some(&full),
         };
         let got: Vec<&str> = lint(&cx).iter().map(|f| f.rule).collect();
-        assert_eq!(got, ["not-modified-validators"]);
+        assert_eq!(got, ["status.304-validators"]);
     }
 }

@@ -48,6 +48,9 @@ pub struct Finding {
     pub source: String,
     /// What is wrong and what to do, in a sentence.
     pub message: String,
+    /// The cited section on the RFC Editor's site.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
 }
 
 /// What a rule looks at.
@@ -67,8 +70,11 @@ impl Context<'_> {
 
 /// A lint rule.
 pub struct Rule {
-    /// A stable id, used in output and `--json`.
+    /// A stable id, used in output and `--json`: a family (`status`,
+    /// `framing`, `syntax`, `field`, `cache`, `cookie`) and a name.
     pub id: &'static str,
+    /// Where the rule is written (`RFC 9110 §8.8.3`).
+    pub section: &'static str,
     /// What it checks, in a sentence.
     pub doc: &'static str,
     /// The check.
@@ -122,6 +128,24 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.id == id)
 }
 
+/// The RFC Editor's address of a section cited as `RFC 9110 §8.8.3` (the
+/// first one, when several are cited).
+pub fn section_url(section: &str) -> Option<String> {
+    let rest = section.trim().strip_prefix("RFC ")?;
+    let (number, place) = rest.split_once(" §")?;
+    if !number.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let place: String = place
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let place = place.trim_end_matches('.');
+    Some(format!(
+        "https://www.rfc-editor.org/rfc/rfc{number}#section-{place}"
+    ))
+}
+
 /// A team's levels for rules, as clippy's `allow` and `deny`: an allowed
 /// rule's findings are dropped, a denied rule's are raised to MUST.
 #[derive(Clone, Debug, Default)]
@@ -164,10 +188,12 @@ pub(crate) fn finding(
     source: impl Into<String>,
     message: impl Into<String>,
 ) -> Finding {
+    let source = source.into();
     Finding {
         rule,
         severity,
-        source: source.into(),
+        link: section_url(&source),
+        source,
         message: message.into(),
     }
 }
@@ -197,15 +223,37 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), n);
         assert!(RULES.iter().all(|r| !r.doc.is_empty()));
+        for r in RULES {
+            assert!(section_url(r.section).is_some(), "{}: {}", r.id, r.section);
+            let family = r.id.split('.').next().unwrap();
+            assert!(
+                ["status", "framing", "syntax", "field", "cache", "cookie"].contains(&family)
+                    && r.id.contains('.'),
+                "{}",
+                r.id
+            );
+        }
+        assert_eq!(
+            section_url("RFC 9110 §8.8.3").as_deref(),
+            Some("https://www.rfc-editor.org/rfc/rfc9110#section-8.8.3")
+        );
+        assert_eq!(
+            section_url("RFC 9110 §8.6, RFC 9112 §6.1").as_deref(),
+            Some("https://www.rfc-editor.org/rfc/rfc9110#section-8.6")
+        );
     }
 
     #[test]
     fn allowed_rules_go_and_denied_ones_become_must() {
-        let levels = Levels::new(&["reason-phrase".into()], &["cache.vary-star".into()]).unwrap();
+        let levels = Levels::new(
+            &["status.reason-phrase".into()],
+            &["cache.vary-star".into()],
+        )
+        .unwrap();
         let mut findings = vec![
-            f("reason-phrase", Severity::Info),
+            f("status.reason-phrase", Severity::Info),
             f("cache.vary-star", Severity::Info),
-            f("date", Severity::Must),
+            f("field.date", Severity::Must),
         ];
         levels.apply(&mut findings);
         assert_eq!(
@@ -215,13 +263,13 @@ mod tests {
                 .collect::<Vec<_>>(),
             [
                 ("cache.vary-star", Severity::Must),
-                ("date", Severity::Must)
+                ("field.date", Severity::Must)
             ]
         );
         assert!(Levels::new(&["no-such-rule".into()], &[])
             .unwrap_err()
             .contains("no-such-rule"));
-        assert!(Levels::new(&["date".into()], &["date".into()]).is_err());
+        assert!(Levels::new(&["field.date".into()], &["field.date".into()]).is_err());
     }
 }
 

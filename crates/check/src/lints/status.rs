@@ -7,7 +7,8 @@ use super::{finding, source_of, Rule, Severity};
 
 /// Every request gets exactly one final response; 1xx are interim only.
 pub const FINAL_RESPONSE: Rule = Rule {
-    id: "final-response",
+    id: "status.final-response",
+    section: "RFC 9110 §15.2",
     doc: "Interim (1xx) responses are followed by a final response.",
     check: |cx| {
         let ex = cx.exchange;
@@ -28,7 +29,7 @@ pub const FINAL_RESPONSE: Rule = Rule {
             format!("The response is incomplete: {why}.")
         };
         vec![finding(
-            "final-response",
+            "status.final-response",
             Severity::Must,
             "RFC 9110 §15",
             message,
@@ -38,7 +39,8 @@ pub const FINAL_RESPONSE: Rule = Rule {
 
 /// Status codes are three digits from 100 to 599.
 pub const STATUS_RANGE: Rule = Rule {
-    id: "status-range",
+    id: "status.range",
+    section: "RFC 9110 §15",
     doc: "The status code lies in 100..599.",
     check: |cx| {
         cx.exchange
@@ -48,7 +50,7 @@ pub const STATUS_RANGE: Rule = Rule {
             .filter(|r| Status::from_u16(r.status).is_err())
             .map(|r| {
                 finding(
-                    "status-range",
+                    "status.range",
                     Severity::Must,
                     "RFC 9110 §15",
                     format!(
@@ -63,7 +65,8 @@ pub const STATUS_RANGE: Rule = Rule {
 
 /// A server switches only to a protocol the client offered.
 pub const UNSOLICITED_SWITCH: Rule = Rule {
-    id: "unsolicited-switch",
+    id: "status.unsolicited-switch",
+    section: "RFC 9110 §15.2.2",
     doc: "101 answers only a request that offered an upgrade, and names a protocol it offered.",
     check: |cx| {
         let Some(r) = cx.last() else {
@@ -75,7 +78,7 @@ pub const UNSOLICITED_SWITCH: Rule = Rule {
         let req = &cx.exchange.request;
         let Some(offered) = req.header("upgrade") else {
             return vec![finding(
-                "unsolicited-switch",
+                "status.unsolicited-switch",
                 Severity::Must,
                 "RFC 9110 §7.8",
                 "The server switched protocols though the request offered no Upgrade.",
@@ -94,7 +97,7 @@ pub const UNSOLICITED_SWITCH: Rule = Rule {
             return Vec::new();
         }
         vec![finding(
-            "unsolicited-switch",
+            "status.unsolicited-switch",
             Severity::Must,
             "RFC 9110 §7.8",
             format!(
@@ -108,7 +111,8 @@ pub const UNSOLICITED_SWITCH: Rule = Rule {
 
 /// A status whose definition closes the connection (408) does.
 pub const CLOSES: Rule = Rule {
-    id: "closes",
+    id: "status.closes",
+    section: "RFC 9112 §9.6",
     doc: "A response that ends the connection (408) says Connection: close and closes.",
     check: |cx| {
         let Some(r) = cx.last() else {
@@ -120,7 +124,7 @@ pub const CLOSES: Rule = Rule {
             .is_some_and(|e| e.rules.closes());
         if closes && cx.exchange.reusable {
             return vec![finding(
-                "closes",
+                "status.closes",
                 Severity::Should,
                 source_of(r.status),
                 format!(
@@ -135,7 +139,8 @@ pub const CLOSES: Rule = Rule {
 
 /// The reason phrase is advisory; a different one is worth a note.
 pub const REASON: Rule = Rule {
-    id: "reason-phrase",
+    id: "status.reason-phrase",
+    section: "RFC 9112 §4",
     doc: "The reason phrase is the registry's (information only: clients ignore it).",
     check: |cx| {
         cx.exchange
@@ -147,7 +152,7 @@ pub const REASON: Rule = Rule {
                 let known = r.reason == entry.reason || entry.iana_reason == Some(r.reason.as_str());
                 (!known && r.version.starts_with("HTTP/1")).then(|| {
                     finding(
-                        "reason-phrase",
+                        "status.reason-phrase",
                         Severity::Info,
                         entry.source.to_string(),
                         format!("The reason phrase {:?} differs from {:?}; clients should ignore it anyway.", r.reason, entry.reason),
@@ -168,7 +173,7 @@ mod tests {
         ex.final_response = None;
         ex.interim.push(response(102, &[], ""));
         ex.incomplete = Some("closed".into());
-        assert_eq!(ids(&ex), ["final-response"]);
+        assert_eq!(ids(&ex), ["status.final-response"]);
     }
 
     #[test]
@@ -180,11 +185,14 @@ mod tests {
                 "",
             )
         };
-        assert_eq!(ids(&exchange("GET", &[], r())), ["unsolicited-switch"]);
+        assert_eq!(
+            ids(&exchange("GET", &[], r())),
+            ["status.unsolicited-switch"]
+        );
         assert!(ids(&exchange("GET", &[("Upgrade", "websocket")], r())).is_empty());
         assert_eq!(
             ids(&exchange("GET", &[("Upgrade", "h2c")], r())),
-            ["unsolicited-switch"]
+            ["status.unsolicited-switch"]
         );
     }
 
@@ -195,14 +203,14 @@ mod tests {
             &[],
             response(408, &[DATE, ("Connection", "close")], "x"),
         );
-        assert_eq!(ids(&ex), ["closes"]);
+        assert_eq!(ids(&ex), ["status.closes"]);
     }
 
     #[test]
     fn reason_phrases() {
         let mut r = response(404, &[DATE], "x");
         r.reason = "Nope".into();
-        assert_eq!(ids(&exchange("GET", &[], r)), ["reason-phrase"]);
+        assert_eq!(ids(&exchange("GET", &[], r)), ["status.reason-phrase"]);
         let mut r = response(413, &[DATE], "x");
         r.reason = "Content Too Large".into();
         assert!(
@@ -210,6 +218,6 @@ mod tests {
             "the IANA name is fine"
         );
         let r = response(799, &[DATE], "x");
-        assert_eq!(ids(&exchange("GET", &[], r)), ["status-range"]);
+        assert_eq!(ids(&exchange("GET", &[], r)), ["status.range"]);
     }
 }

@@ -25,7 +25,8 @@ fn field_lines(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// Lines end in CRLF, never a bare LF.
 pub const BARE_LF: Rule = Rule {
-    id: "bare-lf",
+    id: "syntax.bare-lf",
+    section: "RFC 9112 §2.2",
     doc: "Every line of the head ends in CRLF, not a bare LF.",
     check: |cx| {
         heads(cx)
@@ -37,7 +38,7 @@ pub const BARE_LF: Rule = Rule {
             })
             .map(|r| {
                 finding(
-                    "bare-lf",
+                    "syntax.bare-lf",
                     Severity::Must,
                     "RFC 9112 §2.2",
                     format!(
@@ -52,7 +53,8 @@ pub const BARE_LF: Rule = Rule {
 
 /// No field value folded over several lines.
 pub const OBS_FOLD: Rule = Rule {
-    id: "obs-fold",
+    id: "syntax.obs-fold",
+    section: "RFC 9112 §5.2",
     doc: "No field value is folded over several lines (obs-fold).",
     check: |cx| {
         let mut out: Vec<Finding> = Vec::new();
@@ -67,7 +69,7 @@ pub const OBS_FOLD: Rule = Rule {
                     .map(|(n, _)| n.as_str())
                     .collect();
                 out.push(finding(
-                    "obs-fold",
+                    "syntax.obs-fold",
                     Severity::Must,
                     "RFC 9112 §5.2",
                     format!(
@@ -84,7 +86,8 @@ pub const OBS_FOLD: Rule = Rule {
 
 /// No whitespace between a field name and its colon.
 pub const SPACE_BEFORE_COLON: Rule = Rule {
-    id: "space-before-colon",
+    id: "syntax.space-before-colon",
+    section: "RFC 9112 §5.1",
     doc: "No whitespace between a field name and its colon.",
     check: |cx| {
         let mut out = Vec::new();
@@ -99,7 +102,7 @@ pub const SPACE_BEFORE_COLON: Rule = Rule {
                 let name = &line[..colon];
                 if name.last().is_some_and(|&b| b == b' ' || b == b'\t') {
                     out.push(finding(
-                        "space-before-colon",
+                        "syntax.space-before-colon",
                         Severity::Must,
                         "RFC 9112 §5.1",
                         format!(
@@ -133,16 +136,19 @@ mod tests {
         );
         assert!(ids(&exchange("GET", &[], ok)).is_empty());
         let lf = raw(200, "HTTP/1.1 200 OK\nDate: x\nContent-Length: 0\n\n");
-        assert_eq!(ids(&exchange("GET", &[], lf)), ["bare-lf"]);
+        assert_eq!(ids(&exchange("GET", &[], lf)), ["syntax.bare-lf"]);
         let fold = raw(
             200,
             "HTTP/1.1 200 OK\r\nDate: x\r\nX-A: one\r\n two\r\nContent-Length: 0\r\n\r\n",
         );
-        assert_eq!(ids(&exchange("GET", &[], fold)), ["obs-fold"]);
+        assert_eq!(ids(&exchange("GET", &[], fold)), ["syntax.obs-fold"]);
         let colon = raw(
             200,
             "HTTP/1.1 200 OK\r\nDate: x\r\nX-A : one\r\nContent-Length: 0\r\n\r\n",
         );
-        assert_eq!(ids(&exchange("GET", &[], colon)), ["space-before-colon"]);
+        assert_eq!(
+            ids(&exchange("GET", &[], colon)),
+            ["syntax.space-before-colon"]
+        );
     }
 }
