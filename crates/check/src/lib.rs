@@ -18,6 +18,7 @@ pub mod client;
 pub mod exchange;
 mod h2;
 pub mod lints;
+pub mod sarif;
 pub mod tls;
 
 use std::time::Duration;

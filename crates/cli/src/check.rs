@@ -87,9 +87,14 @@ pub struct CheckArgs {
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
     timeout: f64,
 
-    /// Print the exchange and findings as JSON.
-    #[arg(long)]
+    /// Print the exchange and findings as JSON (as --format json).
+    #[arg(long, conflicts_with = "format")]
     json: bool,
+
+    /// The output: text for people, json for scripts, sarif (SARIF 2.1.0)
+    /// for CI systems that annotate findings.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
 
     /// Exit 1 on any finding, not only on MUST findings.
     #[arg(long)]
@@ -104,6 +109,17 @@ pub struct CheckArgs {
     /// standing for the code (teapot: /{code}; httpbin: /status/{code}).
     #[arg(long, default_value = "/{code}", value_name = "PATH", requires = "all")]
     forced_path: String,
+}
+
+/// `--format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// The report as JSON.
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
 }
 
 fn http_of(args: &CheckArgs) -> Http {
@@ -137,6 +153,7 @@ pub fn check(out: &mut impl Write, args: CheckArgs, style: Style) -> Result<u8> 
         return Ok(0);
     }
     let levels = lints::Levels::new(&args.allow, &args.deny).map_err(anyhow::Error::msg)?;
+    let format = if args.json { Format::Json } else { args.format };
     if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
         bail!("--timeout must be a number of seconds between 0 and 3600");
     }
@@ -164,10 +181,27 @@ pub fn check(out: &mut impl Write, args: CheckArgs, style: Style) -> Result<u8> 
         for l in &mut lines {
             levels.apply(&mut l.findings);
         }
-        if args.json {
-            writeln!(out, "{}", serde_json::to_string_pretty(&lines)?)?;
-        } else {
-            write_scorecard(out, &lines, style)?;
+        match format {
+            Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&lines)?)?,
+            Format::Sarif => {
+                let urls: Vec<String> = lines
+                    .iter()
+                    .map(|l| {
+                        url.join(&args.forced_path.replace("{code}", &l.code.to_string()))
+                            .map_or_else(|_| url.to_string(), |u| u.to_string())
+                    })
+                    .collect();
+                let findings = lines
+                    .iter()
+                    .zip(&urls)
+                    .flat_map(|(l, u)| l.findings.iter().map(move |f| (u.as_str(), f)));
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&teapot_check::sarif::log(findings))?
+                )?;
+            }
+            Format::Text => write_scorecard(out, &lines, style)?,
         }
         let failed = lines.iter().any(|l| {
             l.error.is_some()
@@ -184,10 +218,21 @@ pub fn check(out: &mut impl Write, args: CheckArgs, style: Style) -> Result<u8> 
     for hop in &mut report.hops {
         levels.apply(&mut hop.findings);
     }
-    if args.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
-    } else {
-        write_report(out, &report, style)?;
+    match format {
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
+        Format::Sarif => {
+            let findings = report.hops.iter().flat_map(|h| {
+                h.findings
+                    .iter()
+                    .map(move |f| (h.exchange.request.url.as_str(), f))
+            });
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&teapot_check::sarif::log(findings))?
+            )?;
+        }
+        Format::Text => write_report(out, &report, style)?,
     }
     let any = report.findings().next().is_some();
     Ok(u8::from(report.has_must() || (args.strict && any)))
