@@ -18,6 +18,7 @@ pub mod client;
 pub mod exchange;
 mod h2;
 pub mod lints;
+pub mod probes;
 pub mod sarif;
 pub mod tls;
 
@@ -66,6 +67,8 @@ pub struct Options {
     pub insecure: bool,
     /// With `--all`: which HTTP to speak.
     pub http: Http,
+    /// After a 200 to GET or HEAD, probe the server ([`probes`]).
+    pub probe: bool,
 }
 
 impl Default for Options {
@@ -77,6 +80,7 @@ impl Default for Options {
             settle: client::STRAY_WAIT,
             insecure: false,
             http: Http::Default,
+            probe: true,
         }
     }
 }
@@ -91,6 +95,8 @@ pub struct Hop {
     /// When a redirect was followed from here: the method the next request
     /// used, and whether it changed.
     pub followed: Option<Followed>,
+    /// The probes made after it.
+    pub probes: Vec<probes::Probe>,
 }
 
 /// How a redirect was followed.
@@ -114,9 +120,13 @@ pub struct Report {
 }
 
 impl Report {
-    /// All findings of all hops.
+    /// All findings of all hops, and of their probes.
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
-        self.hops.iter().flat_map(|h| &h.findings)
+        self.hops.iter().flat_map(|h| {
+            h.findings
+                .iter()
+                .chain(h.probes.iter().flat_map(|p| &p.findings))
+        })
     }
 
     /// Whether any finding breaks a MUST.
@@ -137,6 +147,11 @@ pub async fn run(request: Request, options: &Options) -> Result<Report, CheckErr
             reference: reference.as_ref().and_then(|e| e.final_response.as_ref()),
         };
         let findings = lints::lint(&cx);
+        let probes = if options.probe {
+            probes::run(&request, &exchange, options).await
+        } else {
+            Vec::new()
+        };
         let next = if options.follow && hops.len() < options.max_redirects {
             next_request(&request, &exchange)
         } else {
@@ -152,6 +167,7 @@ pub async fn run(request: Request, options: &Options) -> Result<Report, CheckErr
             exchange,
             findings,
             followed,
+            probes,
         });
         match next {
             Some((req, _)) => request = req,
@@ -259,6 +275,11 @@ pub async fn scorecard(
             "--forced-path {forced_path:?} must contain {{code}}"
         )));
     }
+    // The scorecard judges each code's first answer; it makes no probes.
+    let options = &Options {
+        probe: false,
+        ..options.clone()
+    };
     let mut requests = Vec::new();
     for entry in teapot_codes::entries() {
         let path = forced_path.replace("{code}", &entry.code.to_string());

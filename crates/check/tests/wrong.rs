@@ -53,6 +53,7 @@ fn wrong(head: &str) -> Reply {
         "/lm-iso" => bytes(format!("HTTP/1.1 200 OK\r\n{d}Last-Modified: 2026-11-26T18:00:00Z\r\nContent-Length: 2\r\n\r\nok")),
         "/vary-star" => bytes(format!("HTTP/1.1 200 OK\r\n{d}Vary: *\r\nContent-Length: 2\r\n\r\nok")),
         "/no-type" => bytes("HTTP/1.1 200 OK\r\nDate: Thu, 26 Nov 2026 18:00:00 GMT\r\nContent-Length: 2\r\n\r\nok".into()),
+        "/probe-bad" | "/probe-good" | "/probe-broken-gzip" => probed(head),
         "/cached" => {
             if head.to_ascii_lowercase().contains("if-none-match") {
                 bytes(format!("HTTP/1.1 304 Not Modified\r\n{d}\r\n"))
@@ -62,6 +63,106 @@ fn wrong(head: &str) -> Reply {
         }
         _ => bytes(format!("HTTP/1.1 404 Not Found\r\n{d}Content-Length: 0\r\n\r\n")),
     }
+}
+
+/// A resource for the probes: `/probe-good` honours conditions, ranges,
+/// compression and HEAD; `/probe-bad` ignores them all (and sends gzip
+/// without Vary, and another Content-Type to HEAD); `/probe-broken-gzip`
+/// says gzip and is not.
+fn probed(head: &str) -> Reply {
+    let lower = head.to_ascii_lowercase();
+    let good = lower.contains("/probe-good");
+    let is_head = lower.starts_with("head ");
+    let body = "hello, world";
+    let d = "Date: Thu, 26 Nov 2026 18:00:00 GMT\r\n";
+    let base = format!("{d}ETag: \"v1\"\r\nAccept-Ranges: bytes\r\n");
+    let mut out = Vec::new();
+    if good && lower.contains("if-none-match: \"v1\"") {
+        out.extend_from_slice(
+            format!("HTTP/1.1 304 Not Modified\r\n{d}ETag: \"v1\"\r\n\r\n").as_bytes(),
+        );
+    } else if good && lower.contains("range: bytes=0-") {
+        let part = &body[..=6];
+        out.extend_from_slice(format!("HTTP/1.1 206 Partial Content\r\n{base}Content-Type: text/plain\r\nContent-Range: bytes 0-6/{}\r\nContent-Length: 7\r\n\r\n{part}", body.len()).as_bytes());
+    } else if lower.contains("accept-encoding: gzip") && !lower.contains("/probe-good")
+        || (good && lower.contains("accept-encoding: gzip"))
+    {
+        let coded = if lower.contains("/probe-broken-gzip") {
+            b"not gzip at all".to_vec()
+        } else {
+            gzip(body.as_bytes())
+        };
+        let vary = if good {
+            "Vary: Accept-Encoding\r\n"
+        } else {
+            ""
+        };
+        out.extend_from_slice(format!("HTTP/1.1 200 OK\r\n{base}{vary}Content-Type: text/plain\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n", coded.len()).as_bytes());
+        out.extend_from_slice(&coded);
+    } else {
+        let ctype = if is_head && !good {
+            "text/html"
+        } else {
+            "text/plain"
+        };
+        out.extend_from_slice(
+            format!(
+                "HTTP/1.1 200 OK\r\n{base}Content-Type: {ctype}\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            )
+            .as_bytes(),
+        );
+        if !is_head {
+            out.extend_from_slice(body.as_bytes());
+        }
+    }
+    Reply::Bytes(out)
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    w.write_all(data).unwrap();
+    w.finish().unwrap()
+}
+
+/// The probes find what a server ignores, and nothing on one that honours
+/// every request.
+#[tokio::test]
+async fn probes_find_what_the_server_ignores() {
+    let f = Fixture::start(wrong);
+    let probing = Options {
+        probe: true,
+        ..options()
+    };
+    let probe_rules = |path: &'static str| {
+        let url = f.url(path);
+        let probing = probing.clone();
+        async move {
+            let report = run(request(&url, &[]), &probing).await.unwrap();
+            let hop = &report.hops[0];
+            let names: Vec<&str> = hop.probes.iter().map(|p| p.name).collect();
+            let found: Vec<(&'static str, Severity)> =
+                report.findings().map(|f| (f.rule, f.severity)).collect();
+            (names, found)
+        }
+    };
+    let (names, found) = probe_rules("/probe-good").await;
+    assert_eq!(names, ["conditional", "range", "coding", "head"]);
+    assert_eq!(found, [], "a server that honours everything");
+    let (_, found) = probe_rules("/probe-bad").await;
+    use Severity::*;
+    assert_eq!(
+        found,
+        [
+            ("probe.conditional", Should),
+            ("probe.range", Should),
+            ("probe.coding", Should),
+            ("probe.head", Should)
+        ]
+    );
+    let (_, found) = probe_rules("/probe-broken-gzip").await;
+    assert!(found.contains(&("probe.coding", Must)), "{found:?}");
 }
 
 fn request(url: &str, headers: &[(&str, &str)]) -> Request {
@@ -78,10 +179,13 @@ fn request(url: &str, headers: &[(&str, &str)]) -> Request {
     }
 }
 
+/// Options for checking one answer, without probes (the probe tests turn
+/// them on).
 fn options() -> Options {
     Options {
         timeout: Duration::from_millis(800),
         settle: Duration::from_millis(20),
+        probe: false,
         ..Options::default()
     }
 }

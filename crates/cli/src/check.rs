@@ -96,6 +96,11 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 
+    /// Make no probes (by default, after a 200 to GET or HEAD the server is
+    /// asked again: conditionally, for a range, compressed, and with HEAD).
+    #[arg(long)]
+    no_probe: bool,
+
     /// Exit 1 on any finding, not only on MUST findings.
     #[arg(long)]
     strict: bool,
@@ -168,6 +173,7 @@ pub fn check(out: &mut impl Write, args: CheckArgs, style: Style) -> Result<u8> 
         max_redirects: args.max_redirects,
         insecure: args.insecure,
         http: http_of(&args),
+        probe: !args.no_probe,
         ..Options::default()
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -217,6 +223,9 @@ pub fn check(out: &mut impl Write, args: CheckArgs, style: Style) -> Result<u8> 
         .map_err(friendly)?;
     for hop in &mut report.hops {
         levels.apply(&mut hop.findings);
+        for probe in &mut hop.probes {
+            levels.apply(&mut probe.findings);
+        }
     }
     match format {
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
@@ -224,6 +233,7 @@ pub fn check(out: &mut impl Write, args: CheckArgs, style: Style) -> Result<u8> 
             let findings = report.hops.iter().flat_map(|h| {
                 h.findings
                     .iter()
+                    .chain(h.probes.iter().flat_map(|p| &p.findings))
                     .map(move |f| (h.exchange.request.url.as_str(), f))
             });
             writeln!(
@@ -304,6 +314,29 @@ fn read_data(d: &str) -> Result<Bytes> {
     }
 }
 
+fn write_findings(
+    out: &mut impl Write,
+    findings: &[teapot_check::Finding],
+    style: Style,
+) -> Result<()> {
+    if findings.is_empty() {
+        writeln!(out, "no findings")?;
+        return Ok(());
+    }
+    let n = findings.len();
+    writeln!(out, "{n} finding{}:", if n == 1 { "" } else { "s" })?;
+    for f in findings {
+        let sev = match f.severity {
+            Severity::Must => style.red(f.severity.as_str()),
+            Severity::Should => style.yellow(f.severity.as_str()),
+            Severity::Info => style.dim(f.severity.as_str()),
+        };
+        writeln!(out, "  {sev:<6} {}  {}", f.rule, style.dim(&f.source))?;
+        writeln!(out, "         {}", f.message)?;
+    }
+    Ok(())
+}
+
 fn write_report(out: &mut impl Write, report: &Report, style: Style) -> Result<()> {
     for (i, hop) in report.hops.iter().enumerate() {
         if i > 0 {
@@ -326,19 +359,42 @@ fn write_report(out: &mut impl Write, report: &Report, style: Style) -> Result<(
             }
         }
         writeln!(out)?;
-        if hop.findings.is_empty() {
-            writeln!(out, "no findings")?;
-        } else {
-            let n = hop.findings.len();
-            writeln!(out, "{n} finding{}:", if n == 1 { "" } else { "s" })?;
-            for f in &hop.findings {
-                let sev = match f.severity {
-                    Severity::Must => style.red(f.severity.as_str()),
-                    Severity::Should => style.yellow(f.severity.as_str()),
-                    Severity::Info => style.dim(f.severity.as_str()),
-                };
-                writeln!(out, "  {sev:<6} {}  {}", f.rule, style.dim(&f.source))?;
-                writeln!(out, "         {}", f.message)?;
+        write_findings(out, &hop.findings, style)?;
+        for probe in &hop.probes {
+            let asked: Vec<String> = probe
+                .exchange
+                .request
+                .headers
+                .iter()
+                .filter(|(n, _)| {
+                    [
+                        "if-none-match",
+                        "if-modified-since",
+                        "range",
+                        "accept-encoding",
+                    ]
+                    .contains(&n.to_ascii_lowercase().as_str())
+                })
+                .map(|(n, v)| format!("{n}: {v}"))
+                .collect();
+            let answer = probe.exchange.final_response.as_ref().map_or_else(
+                || "no answer".to_string(),
+                |r| format!("{} {}", r.status, r.reason),
+            );
+            writeln!(out)?;
+            writeln!(
+                out,
+                "probe {}: {} {} → {answer}",
+                style.bold(probe.name),
+                probe.exchange.request.method,
+                if asked.is_empty() {
+                    String::new()
+                } else {
+                    asked.join(", ")
+                }
+            )?;
+            if !probe.findings.is_empty() {
+                write_findings(out, &probe.findings, style)?;
             }
         }
         if let Some(next) = &hop.followed {

@@ -19,6 +19,12 @@ fn fixture(head: &str) -> Reply {
         "/garbage" => return Reply::ThenClose(b"not http at all\r\n\r\n".to_vec()),
         _ => format!("HTTP/1.1 404 Not Found\r\n{date}Content-Length: 0\r\n\r\n"),
     };
+    // HEAD gets the head only, as a server sends it (the checker's probes
+    // ask HEAD after a GET).
+    let reply = match (head.starts_with("HEAD "), reply.find("\r\n\r\n")) {
+        (true, Some(end)) => reply[..end + 4].to_string(),
+        _ => reply,
+    };
     Reply::Bytes(reply.into_bytes())
 }
 
