@@ -15,6 +15,41 @@ use crate::exchange::{Exchange, Response};
 use crate::lints::{self, finding, Finding, Severity};
 use crate::Options;
 
+// The probes' rules, listed with the others; their findings come from
+// [`run`], not from one exchange, so their checks find nothing alone.
+
+/// A conditional request with the validator received gets 304.
+pub const CONDITIONAL: lints::Rule = lints::Rule {
+    id: "probe.conditional",
+    section: "RFC 9110 §13.1",
+    doc: "Asked again with the validator received, the server answers 304.",
+    check: |_| Vec::new(),
+};
+
+/// A range, when ranges are offered, gets 206 and those bytes.
+pub const RANGE: lints::Rule = lints::Rule {
+    id: "probe.range",
+    section: "RFC 9110 §14.3",
+    doc: "Offering Accept-Ranges: bytes, the server answers a range with 206 and those bytes.",
+    check: |_| Vec::new(),
+};
+
+/// A coded answer decodes and says Vary: Accept-Encoding.
+pub const CODING: lints::Rule = lints::Rule {
+    id: "probe.coding",
+    section: "RFC 9110 §12.5.5",
+    doc: "Asked for a coding, the server sends content that decodes, with Vary: Accept-Encoding.",
+    check: |_| Vec::new(),
+};
+
+/// HEAD gets GET's status and fields.
+pub const HEAD: lints::Rule = lints::Rule {
+    id: "probe.head",
+    section: "RFC 9110 §9.3.2",
+    doc: "HEAD gets the status and fields GET gets.",
+    check: |_| Vec::new(),
+};
+
 /// One probe: what it asked, the exchange, and its findings.
 #[derive(Clone, Debug, Serialize)]
 pub struct Probe {

@@ -71,7 +71,8 @@ impl Context<'_> {
 /// A lint rule.
 pub struct Rule {
     /// A stable id, used in output and `--json`: a family (`status`,
-    /// `framing`, `syntax`, `field`, `cache`, `cookie`) and a name.
+    /// `framing`, `syntax`, `field`, `cache`, `cookie`, `probe`) and a
+    /// name.
     pub id: &'static str,
     /// Where the rule is written (`RFC 9110 §8.8.3`).
     pub section: &'static str,
@@ -116,6 +117,10 @@ pub static RULES: &[Rule] = &[
     status::UNSOLICITED_SWITCH,
     status::CLOSES,
     status::REASON,
+    crate::probes::CONDITIONAL,
+    crate::probes::RANGE,
+    crate::probes::CODING,
+    crate::probes::HEAD,
 ];
 
 /// Runs every rule.
@@ -227,7 +232,8 @@ mod tests {
             assert!(section_url(r.section).is_some(), "{}: {}", r.id, r.section);
             let family = r.id.split('.').next().unwrap();
             assert!(
-                ["status", "framing", "syntax", "field", "cache", "cookie"].contains(&family)
+                ["status", "framing", "syntax", "field", "cache", "cookie", "probe"]
+                    .contains(&family)
                     && r.id.contains('.'),
                 "{}",
                 r.id
