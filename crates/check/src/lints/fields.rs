@@ -208,6 +208,48 @@ pub const VARY_STAR: Rule = Rule {
     },
 };
 
+/// The codes a cache may store and reuse without explicit freshness
+/// (RFC 9110 §15.1: heuristically cacheable).
+const HEURISTIC_CODES: [u16; 12] = [200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501];
+
+/// No explicit freshness on a heuristically cacheable answer: caches pick
+/// a lifetime themselves.
+pub const HEURISTIC: Rule = Rule {
+    id: "cache.heuristic-freshness",
+    section: "RFC 9111 §4.2.2",
+    doc: "A cacheable answer without explicit freshness lets caches choose how long to reuse it.",
+    check: |cx| {
+        let Some(r) = last(cx) else { return Vec::new() };
+        if !HEURISTIC_CODES.contains(&r.status) || r.header("expires").is_some() {
+            return Vec::new();
+        }
+        // An age directive counts only with a valid value (a cache ignores
+        // `max-age=abc`).
+        let explicit = r
+            .headers_named("cache-control")
+            .flat_map(|v| v.split(','))
+            .any(|d| {
+                let (name, arg) = d.split_once('=').map_or((d, None), |(n, a)| (n, Some(a)));
+                match name.trim().to_ascii_lowercase().as_str() {
+                    "max-age" | "s-maxage" => {
+                        arg.is_some_and(|a| is_delta_seconds(a.trim().trim_matches('"')))
+                    }
+                    "no-store" | "no-cache" | "private" => true,
+                    _ => false,
+                }
+            });
+        if explicit {
+            return Vec::new();
+        }
+        vec![finding(
+            "cache.heuristic-freshness",
+            Severity::Info,
+            "RFC 9111 §4.2.2",
+            format!("A {} without Cache-Control max-age (or Expires) may be reused for as long as each cache guesses; say how long, or no-cache.", r.status),
+        )]
+    },
+};
+
 /// `Age` is delta-seconds.
 pub const AGE: Rule = Rule {
     id: "cache.age",
@@ -504,6 +546,25 @@ mod tests {
     fn vary_star_is_noted() {
         assert!(flagged(&[("Vary", "Accept, *")], "", "cache.vary-star"));
         assert!(!flagged(&[("Vary", "Accept")], "", "cache.vary-star"));
+    }
+
+    #[test]
+    fn heuristic_freshness_is_noted() {
+        let noted = |headers: &[(&str, &str)]| {
+            let mut all = vec![DATE];
+            all.extend_from_slice(headers);
+            crate::lints::testing::all_ids(&exchange("GET", &[], response(200, &all, "")))
+                .contains(&"cache.heuristic-freshness")
+        };
+        assert!(noted(&[]));
+        assert!(noted(&[("Cache-Control", "public")]));
+        assert!(!noted(&[("Cache-Control", "max-age=60")]));
+        assert!(
+            noted(&[("Cache-Control", "max-age=abc")]),
+            "an invalid age is no age"
+        );
+        assert!(!noted(&[("Cache-Control", "no-store")]));
+        assert!(!noted(&[("Expires", "Fri, 27 Nov 2026 18:00:00 GMT")]));
     }
 
     #[test]
