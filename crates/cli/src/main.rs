@@ -12,6 +12,7 @@
 //! that names nothing. Errors print on one line as `error: …`.
 
 mod check;
+mod grade;
 mod registry;
 mod serve;
 mod style;
@@ -64,6 +65,10 @@ enum Command {
     /// rules for its status. Exit 0 when clean, 1 on MUST findings (any
     /// finding with --strict), 2 when the check could not run.
     Check(check::CheckArgs),
+    /// Grade an HTTP client: run it once per scenario (a code that asks
+    /// something of the client) and print its report card. Exit 0 when
+    /// nothing fails, 1 when something does, 2 when the grade could not run.
+    Grade(grade::GradeArgs),
     /// Run the status-code server (until SIGINT or SIGTERM): HTTP/1.1, and
     /// HTTP/2 by prior knowledge or Upgrade: h2c; with TLS, HTTP/2 or
     /// HTTP/1.1 by ALPN.
@@ -97,6 +102,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::serve(args)?,
         Command::Check(args) => {
             let code = check::check(&mut out, args, color)?;
+            out.flush()?;
+            return Ok(ExitCode::from(code));
+        }
+        Command::Grade(args) => {
+            let code = grade::grade(&mut out, args, color)?;
             out.flush()?;
             return Ok(ExitCode::from(code));
         }

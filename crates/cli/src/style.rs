@@ -61,6 +61,11 @@ impl Style {
         self.paint("1;31", text)
     }
 
+    /// Green text (passing verdicts).
+    pub fn green(self, text: &str) -> String {
+        self.paint("32", text)
+    }
+
     /// Yellow text (SHOULD findings).
     pub fn yellow(self, text: &str) -> String {
         self.paint("33", text)

@@ -14,6 +14,7 @@ mod echo;
 mod fault;
 pub(crate) mod forced;
 mod gateway;
+mod grade;
 mod health;
 mod items;
 mod jobs;
@@ -35,6 +36,7 @@ use crate::app::App;
 use crate::problem::Problem;
 
 pub use fault::KINDS as FAULT_KINDS;
+pub use grade::SCENARIOS as GRADE_SCENARIOS;
 pub use rows::ROUTES;
 use table::{Handler, Route};
 

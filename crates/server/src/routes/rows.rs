@@ -9,7 +9,7 @@ use teapot_wire::Method::{Delete, Get, Head, Lock, Options, Patch, Post, Put, Un
 use super::table::{run, Handler, Kind, Methods, Route, Scenario};
 use super::{
     assets, auth, bytes, coding, data, dav, delta, digest, documents, echo, fault, forced, gateway,
-    health, items, jobs, page, redirect, scenarios, stateful, stream, upload, variants,
+    grade, health, items, jobs, page, redirect, scenarios, stateful, stream, upload, variants,
 };
 
 /// What `/bytes/{n}` and `/range/{n}` both answer.
@@ -1333,5 +1333,27 @@ pub static ROUTES: &[Route] = &[
             codes: "200, 406",
             how: "Accept-Encoding: identity;q=0, compress",
         }),
+    },
+    Route {
+        path: "/grade/{run}",
+        methods: Methods::Only(&[Get]),
+        handler: run!(|app, ex, p| grade::report(app, ex, p.get("run"))),
+        kind: Kind::Grade,
+        summary: "What arrived for each scenario of a grading run.",
+        query: &[],
+        responses: &[(200, "The run's events.")],
+        example: "/grade/r1",
+        scenario: None,
+    },
+    Route {
+        path: "/grade/{run}/{scenario}/{step*}",
+        methods: Methods::Any,
+        handler: run!(|app, ex, p| grade::scenario(app, ex, p.get("run"), p.get("scenario"), p.get("step"))),
+        kind: Kind::Grade,
+        summary: "A scenario that answers a client with a code and records what it does next (teapot grade).",
+        query: &[],
+        responses: &[(200, "The scenario's answer (any code)."), (404, "No such scenario.")],
+        example: "/grade/r1/interim-103",
+        scenario: None,
     },
 ];

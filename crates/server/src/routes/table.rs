@@ -160,11 +160,13 @@ pub enum Kind {
     Stream,
     /// Content codings (gzip, deflate, brotli, zstd).
     Coding,
+    /// Scenarios that watch a client (`teapot grade`).
+    Grade,
 }
 
 impl Kind {
     /// Every kind, in the order of this enum.
-    pub const ALL: [Kind; 19] = [
+    pub const ALL: [Kind; 20] = [
         Kind::Page,
         Kind::Ops,
         Kind::Forced,
@@ -184,6 +186,7 @@ impl Kind {
         Kind::Document,
         Kind::Stream,
         Kind::Coding,
+        Kind::Grade,
     ];
 
     /// The label.
@@ -208,6 +211,7 @@ impl Kind {
             Kind::Document => "document",
             Kind::Stream => "stream",
             Kind::Coding => "coding",
+            Kind::Grade => "grade",
         }
     }
 }
