@@ -1,0 +1,22 @@
+"""Python aiohttp, as it is used by default (redirects followed)."""
+import asyncio
+import os
+import sys
+
+import aiohttp
+
+
+async def main():
+    method = os.environ["TEAPOT_GRADE_METHOD"]
+    body = b"teapot" if method == "POST" else None
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        async with session.request(method, os.environ["TEAPOT_GRADE_URL"], data=body) as r:
+            sys.stdout.write(await r.text())
+
+
+try:
+    asyncio.run(main())
+except Exception as e:  # the library's error is the point
+    print(f"error: {e}", file=sys.stderr)
+    sys.exit(1)

@@ -1,0 +1,13 @@
+// Node's fetch (undici), as it is used by default (redirects followed).
+const method = process.env.TEAPOT_GRADE_METHOD;
+try {
+  const r = await fetch(process.env.TEAPOT_GRADE_URL, {
+    method,
+    body: method === "POST" ? "teapot" : undefined,
+    signal: AbortSignal.timeout(10000),
+  });
+  process.stdout.write(await r.text());
+} catch (e) {
+  console.error(`error: ${e.message}`);
+  process.exit(1);
+}
