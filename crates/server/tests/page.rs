@@ -78,3 +78,21 @@ async fn try_records_the_wire_of_this_server() {
     assert_eq!(ask(&mut c, "/try/abc", None).await.status, 404);
     assert_eq!(ask(&mut c, "/try/600", None).await.status, 404);
 }
+
+/// The page shows how real clients handle the codes: the table of
+/// docs/CLIENTS.md, with the failures marked.
+#[tokio::test]
+async fn the_page_shows_the_clients_report_cards() {
+    let server = common::server().await;
+    let mut c = teapot_testkit::Client::connect(server.addr()).await;
+    let page = c.ask("GET", "/", &[("Accept", "text/html")]).await.text();
+    let clients = page
+        .split("id=\"clients\"")
+        .nth(1)
+        .expect("a clients section");
+    assert!(clients.contains("<th>Node fetch</th>"), "{clients}");
+    assert!(clients.contains("<td><code>interim-102</code></td>"));
+    assert!(clients.contains("<strong>FAIL</strong>"));
+    let rows = clients.matches("<tr>").count();
+    assert_eq!(rows, 1 + teapot_server::routes::GRADE_SCENARIOS.len());
+}

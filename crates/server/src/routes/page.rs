@@ -105,6 +105,62 @@ fn row(e: &Entry) -> String {
     )
 }
 
+/// The report cards of real clients (`scripts/grade-clients` writes the
+/// file; its first table is shown).
+const CLIENTS: &str = include_str!("../../../../docs/CLIENTS.md");
+
+/// Markdown's inline code and strong emphasis, in escaped text, as HTML.
+fn inline(cell: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in esc(cell.trim()).split('`').enumerate() {
+        if i % 2 == 1 {
+            out.push_str(&format!("<code>{part}</code>"));
+        } else {
+            let mut strong = false;
+            for (j, bit) in part.split("**").enumerate() {
+                if j > 0 {
+                    out.push_str(if strong { "</strong>" } else { "<strong>" });
+                    strong = !strong;
+                }
+                out.push_str(bit);
+            }
+            if strong {
+                out.push_str("</strong>");
+            }
+        }
+    }
+    out
+}
+
+/// The clients table: the first Markdown table of docs/CLIENTS.md.
+fn clients_table() -> String {
+    let rows: Vec<Vec<&str>> = CLIENTS
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .filter(|l| !l.starts_with("|---"))
+        .map(|l| l.trim().trim_matches('|').split(" | ").collect())
+        .collect();
+    let Some((head, body)) = rows.split_first() else {
+        return String::new();
+    };
+    let th: String = head
+        .iter()
+        .map(|c| format!("<th>{}</th>", inline(c)))
+        .collect();
+    let trs: String = body
+        .iter()
+        .map(|r| {
+            let tds: String = r
+                .iter()
+                .map(|c| format!("<td>{}</td>", inline(c)))
+                .collect();
+            format!("<tr>{tds}</tr>")
+        })
+        .collect();
+    format!("<table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>")
+}
+
 fn page() -> String {
     let mut sections = String::new();
     for class in Class::ALL {
@@ -144,8 +200,12 @@ fn page() -> String {
          <div id=\"registry\">{sections}</div>\
          <section id=\"scenarios\"><h2>Scenarios</h2><p>Where the protocol itself arrives at a code.</p>\
          <div class=\"table\"><table><thead><tr><th>Endpoint</th><th>Codes</th><th>Try with</th></tr></thead>\
-         <tbody>{scenarios}</tbody></table></div></section></main>\
-         <footer><p><a href=\"/metrics\">metrics</a> · <a href=\"/healthz\">health</a></p></footer></body></html>\n"
+         <tbody>{scenarios}</tbody></table></div></section>\
+         <section id=\"clients\"><h2>Clients</h2><p>How common HTTP clients handle the codes, as \
+         <code>teapot grade</code> found (<a href=\"https://www.rfc-editor.org/rfc/rfc9110\">RFC 9110</a>).</p>\
+         <div class=\"table\">{clients}</div></section></main>\
+         <footer><p><a href=\"/metrics\">metrics</a> · <a href=\"/healthz\">health</a></p></footer></body></html>\n",
+        clients = clients_table(),
     )
 }
 
