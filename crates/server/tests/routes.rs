@@ -45,18 +45,27 @@ fn every_kind_has_a_row_and_unrouted_paths_are_unknown() {
     assert_eq!(kind_of("/4185"), "unknown");
 }
 
+/// Sends a row's example with the first method it documents, over
+/// HTTP/1.1; returns the method and every response.
+async fn ask_example(
+    server: &teapot_server::Running,
+    row: &teapot_server::routes::table::Route,
+) -> (&'static str, Vec<teapot_testkit::Response>) {
+    let method = row.methods.documented()[0].as_str();
+    let mut c = Client::connect(server.addr()).await;
+    c.send(format!(
+        "{method} {} HTTP/1.1\r\nHost: t\r\nAuthorization: Basic dTpw\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        row.example
+    ))
+    .await;
+    (method, c.exchange(method == "HEAD").await)
+}
+
 #[tokio::test]
 async fn every_example_reaches_a_handler_on_the_wire() {
     let server = common::server().await;
     for row in ROUTES {
-        let method = row.methods.documented()[0].as_str();
-        let mut c = Client::connect(server.addr()).await;
-        c.send(format!(
-            "{method} {} HTTP/1.1\r\nHost: t\r\nAuthorization: Basic dTpw\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-            row.example
-        ))
-        .await;
-        let all = c.exchange(method == "HEAD").await;
+        let (method, all) = ask_example(&server, row).await;
         let last = all.last().unwrap();
         let unrouted = last.status == 404 && last.text().contains("Nothing is served at");
         assert!(
@@ -223,14 +232,8 @@ async fn every_example_answers_alike_over_http2() {
         {
             continue;
         }
-        let method = row.methods.documented()[0].as_str();
-        let mut c = Client::connect(server.addr()).await;
-        c.send(format!(
-            "{method} {} HTTP/1.1\r\nHost: t\r\nAuthorization: Basic dTpw\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-            row.example
-        ))
-        .await;
-        let h1 = c.exchange(method == "HEAD").await.last().unwrap().status;
+        let (method, all) = ask_example(&server, row).await;
+        let h1 = all.last().unwrap().status;
         let req = http::Request::builder()
             .method(method)
             .uri(format!("http://t{}", row.example))

@@ -67,7 +67,17 @@ pub fn duration(what: &str, v: &str, max: Duration) -> Result<Duration, Problem>
 /// the request as `/get` shows it, and the line's `id`.
 pub async fn lines(ex: &mut Exchange<'_>, n: &str) -> Outcome {
     let n: usize = number("line count", n)?;
-    let n = n.clamp(1, MAX_LINES);
+    json_lines(ex, n.clamp(1, MAX_LINES), None, "application/json").await
+}
+
+/// `count` JSON lines of the request as `/get` shows it, each with its
+/// `id`, a chunk (an HTTP/2 DATA frame) each, paced if asked.
+async fn json_lines(
+    ex: &mut Exchange<'_>,
+    count: usize,
+    pace: Option<&Pace>,
+    content_type: &'static str,
+) -> Outcome {
     let mut doc = json!({
         "url": echo::url(ex),
         "args": echo::args(ex),
@@ -75,11 +85,14 @@ pub async fn lines(ex: &mut Exchange<'_>, n: &str) -> Outcome {
         "origin": echo::origin(ex),
         "id": 0,
     });
-    let head = Head::new(Status::OK).header("Content-Type", "application/json");
+    let head = Head::new(Status::OK).header("Content-Type", content_type);
     if let Err(e) = ex.start(head, None).await {
         return sent(Err(e));
     }
-    for id in 0..n {
+    for id in 0..count {
+        if let Some(p) = pace {
+            tokio::time::sleep(p.wait(id)).await;
+        }
         doc["id"] = Value::from(id);
         let mut line = serde_json::to_vec(&doc).unwrap_or_default();
         line.push(b'\n');
@@ -329,28 +342,15 @@ pub async fn sse(app: &App, ex: &mut Exchange<'_>) -> Outcome {
 /// its `id`.
 pub async fn jsonl(app: &App, ex: &mut Exchange<'_>) -> Outcome {
     let pace = Pace::read(app, ex, 10, Duration::ZERO, false)?;
-    let mut doc = json!({
-        "url": echo::url(ex),
-        "args": echo::args(ex),
-        "headers": echo::headers(ex),
-        "origin": echo::origin(ex),
-        "id": 0,
-    });
     tokio::time::sleep(pace.delay).await;
-    let head = Head::new(Status::OK).header("Content-Type", "application/x-ndjson; charset=utf-8");
-    if let Err(e) = ex.start(head, None).await {
-        return sent(Err(e));
-    }
-    for id in 0..pace.count {
-        tokio::time::sleep(pace.wait(id)).await;
-        doc["id"] = Value::from(id);
-        let mut line = serde_json::to_vec(&doc).unwrap_or_default();
-        line.push(b'\n');
-        if ex.write(&line).await.is_err() {
-            return Ok(());
-        }
-    }
-    sent(ex.finish().await)
+    let count = pace.count;
+    json_lines(
+        ex,
+        count,
+        Some(&pace),
+        "application/x-ndjson; charset=utf-8",
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -239,17 +239,9 @@ pub(super) async fn partial_content(ex: &mut Exchange<'_>, opts: &Options) -> Ou
 /// less GET and HEAD together, since a resource that allows one allows the
 /// other).
 pub(super) fn allow_without(method: Method) -> String {
-    const ALL: [Method; 7] = [
-        Method::Get,
-        Method::Head,
-        Method::Post,
-        Method::Put,
-        Method::Patch,
-        Method::Delete,
-        Method::Options,
-    ];
     let read = matches!(method, Method::Get | Method::Head);
-    ALL.iter()
+    crate::routes::table::STANDARD
+        .iter()
         .filter(|&&m| m != method && !(read && matches!(m, Method::Get | Method::Head)))
         .map(|m| m.as_str())
         .collect::<Vec<_>>()
