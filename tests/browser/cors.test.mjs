@@ -9,9 +9,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { chromium } from "playwright-core";
 
-import { serve } from "./serve.mjs";
+import { launch, serve } from "./serve.mjs";
 
 const children = [];
 let page;
@@ -26,10 +25,7 @@ before(async () => {
   const c = serve(["--cors", "off"]);
   children.push(a.child, b.child, c.child);
   [pageOrigin, api, closed] = await Promise.all([a.base, b.base, c.base]);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launch();
   page = await browser.newPage();
   await page.goto(pageOrigin + "/healthz");
 });

@@ -7,9 +7,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { once } from "node:events";
-import { chromium } from "playwright-core";
 
-import { serve } from "./serve.mjs";
+import { launch, serve } from "./serve.mjs";
 
 const out = process.env.OUT ?? "../../target/browser";
 mkdirSync(out, { recursive: true });
@@ -23,10 +22,7 @@ before(async () => {
   const started = serve();
   server = started.child;
   base = await started.base;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launch();
   page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
   await page.goto(base + "/");
 });

@@ -3,7 +3,18 @@
 
 import { spawn } from "node:child_process";
 
+import { chromium } from "playwright-core";
+
 export const bin = process.env.TEAPOT_BIN ?? "../../target/debug/teapot";
+
+// Headless Chromium (CHROMIUM, default /usr/bin/chromium), with the flags
+// this machine's closed network needs.
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
 
 export function serve(args = []) {
   const child = spawn(bin, ["serve", "--bind", "127.0.0.1:0", ...args], { env: { ...process.env, TEAPOT_LOG: "info" } });

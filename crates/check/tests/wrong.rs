@@ -90,7 +90,7 @@ fn probed(head: &str) -> Reply {
         let coded = if lower.contains("/probe-broken-gzip") {
             b"not gzip at all".to_vec()
         } else {
-            gzip(body.as_bytes())
+            teapot_testkit::gzip(body.as_bytes())
         };
         let vary = if good {
             "Vary: Accept-Encoding\r\n"
@@ -117,13 +117,6 @@ fn probed(head: &str) -> Reply {
         }
     }
     Reply::Bytes(out)
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut w = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    w.write_all(data).unwrap();
-    w.finish().unwrap()
 }
 
 /// The probes find what a server ignores, and nothing on one that honours

@@ -201,11 +201,7 @@ pub fn check(out: &mut impl Write, args: CheckArgs, style: Style) -> Result<u8> 
                     .iter()
                     .zip(&urls)
                     .flat_map(|(l, u)| l.findings.iter().map(move |f| (u.as_str(), f)));
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&teapot_check::sarif::log(findings))?
-                )?;
+                write_sarif(out, findings)?;
             }
             Format::Text => write_scorecard(out, &lines, style)?,
         }
@@ -236,11 +232,7 @@ pub fn check(out: &mut impl Write, args: CheckArgs, style: Style) -> Result<u8> 
                     .chain(h.probes.iter().flat_map(|p| &p.findings))
                     .map(move |f| (h.exchange.request.url.as_str(), f))
             });
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&teapot_check::sarif::log(findings))?
-            )?;
+            write_sarif(out, findings)?;
         }
         Format::Text => write_report(out, &report, style)?,
     }
@@ -312,6 +304,15 @@ fn read_data(d: &str) -> Result<Bytes> {
             .with_context(|| format!("cannot read {path}")),
         None => Ok(Bytes::from(d.to_string())),
     }
+}
+
+fn write_sarif<'a>(
+    out: &mut impl Write,
+    findings: impl IntoIterator<Item = (&'a str, &'a teapot_check::Finding)>,
+) -> Result<()> {
+    let log = teapot_check::sarif::log(findings);
+    writeln!(out, "{}", serde_json::to_string_pretty(&log)?)?;
+    Ok(())
 }
 
 fn write_findings(

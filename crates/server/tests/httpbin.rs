@@ -524,13 +524,6 @@ async fn trailers_end_the_chunked_body_or_the_http2_stream() {
     }
 }
 
-fn gzip(data: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut w = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    w.write_all(data).unwrap();
-    w.finish().unwrap()
-}
-
 #[tokio::test]
 async fn coded_request_bodies_are_decoded_and_unknown_codings_refused() {
     let server = common::server_with(|c| c.limits.max_body = 1024 * 1024).await;
@@ -548,7 +541,12 @@ async fn coded_request_bodies_are_decoded_and_unknown_codings_refused() {
             c.response(false).await
         }
     };
-    let r = post("gzip", "application/json", gzip(br#"{"tea": "green"}"#)).await;
+    let r = post(
+        "gzip",
+        "application/json",
+        teapot_testkit::gzip(br#"{"tea": "green"}"#),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(json(&r)["json"]["tea"], "green");
     assert_eq!(json(&r)["data"], r#"{"tea": "green"}"#);
@@ -562,7 +560,7 @@ async fn coded_request_bodies_are_decoded_and_unknown_codings_refused() {
         400
     );
     // A small body that decodes to 20 MiB stops at the body limit: 413.
-    let bomb = gzip(&vec![0u8; 20 * 1024 * 1024]);
+    let bomb = teapot_testkit::gzip(&vec![0u8; 20 * 1024 * 1024]);
     assert!(bomb.len() < 64 * 1024);
     assert_eq!(
         post("gzip", "application/octet-stream", bomb).await.status,

@@ -13,6 +13,14 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// `data` gzip-coded (RFC 1952), for tests that send or serve coded content.
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    w.write_all(data).expect("writing to memory");
+    w.finish().expect("writing to memory")
+}
+
 /// How long any single read may wait before a test fails.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
 
