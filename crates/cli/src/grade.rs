@@ -77,6 +77,8 @@ pub struct Scenario {
     pub asks: &'static str,
     /// Where.
     pub section: &'static str,
+    /// Whether the URL carries credentials (`user:passwd@`).
+    pub credentials: bool,
     /// The verdict, from what arrived (this scenario's events, in order)
     /// and what the client did.
     pub judge: fn(&[Value], &Outcome) -> (Verdict, String),
@@ -105,7 +107,18 @@ fn interim(events: &[Value], out: &Outcome) -> (Verdict, String) {
     }
 }
 
-fn follows(events: &[Value], keep_method: bool) -> (Verdict, String) {
+/// How a redirect must be followed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Follow {
+    /// With GET and no content (303).
+    Get,
+    /// With the same method and content (307, 308).
+    Same,
+    /// Either (301, 302 on POST: a user agent may change POST to GET).
+    Either,
+}
+
+fn follows(events: &[Value], how: Follow) -> (Verdict, String) {
     let Some(first) = by_method(events, "").first().copied() else {
         return (Verdict::Fail, "made no request".into());
     };
@@ -116,36 +129,22 @@ fn follows(events: &[Value], keep_method: bool) -> (Verdict, String) {
         &landing["method"],
         landing["body_bytes"].as_u64().unwrap_or(0),
     );
-    if keep_method {
-        let same = method == &first["method"] && body == first["body_bytes"].as_u64().unwrap_or(0);
-        if same {
-            (
-                Verdict::Pass,
-                format!(
-                    "followed with {} and the same content",
-                    method.as_str().unwrap_or("")
-                ),
-            )
-        } else {
-            (
-                Verdict::Fail,
-                format!(
-                    "followed with {} and {body} bytes",
-                    method.as_str().unwrap_or("")
-                ),
-            )
-        }
-    } else if method == "GET" && body == 0 {
-        (Verdict::Pass, "followed with GET, without content".into())
+    let name = method.as_str().unwrap_or("");
+    let same = method == &first["method"] && body == first["body_bytes"].as_u64().unwrap_or(0);
+    let get = method == "GET" && body == 0;
+    let ok = match how {
+        Follow::Get => get,
+        Follow::Same => same,
+        Follow::Either => get || same,
+    };
+    let did = if same {
+        format!("followed with {name} and the same content")
+    } else if get {
+        "followed with GET, without content".to_string()
     } else {
-        (
-            Verdict::Fail,
-            format!(
-                "followed with {} and {body} bytes",
-                method.as_str().unwrap_or("")
-            ),
-        )
-    }
+        format!("followed with {name} and {body} bytes")
+    };
+    (if ok { Verdict::Pass } else { Verdict::Fail }, did)
 }
 
 /// The scenarios, in the order they run.
@@ -155,6 +154,7 @@ pub const SCENARIOS: &[Scenario] = &[
         method: "GET",
         asks: "an unsolicited 100 is skipped; the final response follows",
         section: "RFC 9110 §15.2",
+        credentials: false,
         judge: interim,
     },
     Scenario {
@@ -162,6 +162,7 @@ pub const SCENARIOS: &[Scenario] = &[
         method: "GET",
         asks: "102 (three times) is interim; wait for the final response",
         section: "RFC 9110 §15.2",
+        credentials: false,
         judge: interim,
     },
     Scenario {
@@ -169,27 +170,47 @@ pub const SCENARIOS: &[Scenario] = &[
         method: "GET",
         asks: "103 with Link is interim; wait for the final response",
         section: "RFC 8297 §2",
+        credentials: false,
         judge: interim,
+    },
+    Scenario {
+        name: "redirect-301-post",
+        method: "POST",
+        asks: "after 301 on POST, GET without content or the same POST",
+        section: "RFC 9110 §15.4.2",
+        credentials: false,
+        judge: |e, _| follows(e, Follow::Either),
+    },
+    Scenario {
+        name: "redirect-302-post",
+        method: "POST",
+        asks: "after 302 on POST, GET without content or the same POST",
+        section: "RFC 9110 §15.4.3",
+        credentials: false,
+        judge: |e, _| follows(e, Follow::Either),
     },
     Scenario {
         name: "redirect-303",
         method: "POST",
         asks: "after 303, GET the Location without content",
         section: "RFC 9110 §15.4.4",
-        judge: |e, _| follows(e, false),
+        credentials: false,
+        judge: |e, _| follows(e, Follow::Get),
     },
     Scenario {
         name: "redirect-307",
         method: "POST",
         asks: "after 307, the same method and content to the Location",
         section: "RFC 9110 §15.4.8",
-        judge: |e, _| follows(e, true),
+        credentials: false,
+        judge: |e, _| follows(e, Follow::Same),
     },
     Scenario {
         name: "redirect-loop",
         method: "GET",
         asks: "stop following a redirect that loops",
         section: "RFC 9110 §15.4",
+        credentials: false,
         judge: |e, out| match (e.len(), out.exit) {
             (0, _) => (Verdict::Fail, "made no request".into()),
             (1, Some(_)) => (Verdict::NotApplicable, "did not follow the redirect".into()),
@@ -208,6 +229,7 @@ pub const SCENARIOS: &[Scenario] = &[
         method: "GET",
         asks: "a retry after 429 waits the Retry-After (1 s)",
         section: "RFC 6585 §4, RFC 9110 §10.2.3",
+        credentials: false,
         judge: |e, _| match e {
             [] => (Verdict::Fail, "made no request".into()),
             [_] => (Verdict::NotApplicable, "did not retry".into()),
@@ -228,10 +250,34 @@ pub const SCENARIOS: &[Scenario] = &[
         },
     },
     Scenario {
+        name: "retry-after-date",
+        method: "GET",
+        asks: "a retry after 503 waits until the Retry-After date",
+        section: "RFC 9110 §10.2.3",
+        credentials: false,
+        judge: |e, _| match e {
+            [] => (Verdict::Fail, "made no request".into()),
+            [_] => (Verdict::NotApplicable, "did not retry".into()),
+            [a, b, ..] => {
+                let due = a["retry_at_ms"].as_u64().unwrap_or(0);
+                let at = b["at_ms"].as_u64().unwrap_or(0);
+                if at + 50 >= due {
+                    (Verdict::Pass, "retried once the date had come".into())
+                } else {
+                    (
+                        Verdict::Fail,
+                        format!("retried {} ms before the date", due - at),
+                    )
+                }
+            }
+        },
+    },
+    Scenario {
         name: "retry-503-post",
         method: "POST",
         asks: "a POST that got 503 is not sent again without the user",
         section: "RFC 9110 §9.2.2",
+        credentials: false,
         judge: |e, _| match e.len() {
             0 => (Verdict::Fail, "made no request".into()),
             1 => (Verdict::Pass, "did not resend the POST".into()),
@@ -239,10 +285,37 @@ pub const SCENARIOS: &[Scenario] = &[
         },
     },
     Scenario {
+        name: "auth-basic",
+        method: "GET",
+        asks: "answer a Basic challenge with the credentials given, not endlessly",
+        section: "RFC 9110 §11.6.1, RFC 7617",
+        credentials: true,
+        judge: |e, out| {
+            let tries = e.len();
+            let good = e.iter().any(|x| x["credentials_ok"] == true);
+            match (tries, good) {
+                // The Fetch standard refuses URLs that carry credentials;
+                // such a client takes them another way.
+                (0, _) if out.exit.is_some_and(|c| c != 0) => (
+                    Verdict::NotApplicable,
+                    "refused a URL that carries credentials".into(),
+                ),
+                (0, _) => (Verdict::Fail, "made no request".into()),
+                (n, _) if n > 3 => (Verdict::Fail, format!("asked {n} times")),
+                (_, true) => (Verdict::Pass, "sent the credentials it was given".into()),
+                (_, false) => (
+                    Verdict::Fail,
+                    "never sent the credentials it was given".into(),
+                ),
+            }
+        },
+    },
+    Scenario {
         name: "truncated",
         method: "GET",
         asks: "content cut short of Content-Length is an error, not a success",
         section: "RFC 9112 §6.3",
+        credentials: false,
         judge: |e, out| match (e.len(), out.exit) {
             (0, _) => (Verdict::Fail, "made no request".into()),
             (_, None) => (Verdict::Fail, "waited for the rest (timed out)".into()),
@@ -258,6 +331,7 @@ pub const SCENARIOS: &[Scenario] = &[
         method: "GET",
         asks: "a 204 ends at its head; do not wait for content",
         section: "RFC 9110 §15.3.5",
+        credentials: false,
         judge: |e, out| match (e.len(), out.exit) {
             (0, _) => (Verdict::Fail, "made no request".into()),
             (_, None) => (Verdict::Fail, "waited for content (timed out)".into()),
@@ -335,7 +409,11 @@ async fn run(args: &GradeArgs) -> Result<Vec<Line>> {
         if !args.only.is_empty() && !args.only.iter().any(|o| o == s.name) {
             continue;
         }
-        let url = base.join(&format!("/grade/{run_id}/{}", s.name))?;
+        let mut url = base.join(&format!("/grade/{run_id}/{}", s.name))?;
+        if s.credentials {
+            let _ = url.set_username("user");
+            let _ = url.set_password(Some("passwd"));
+        }
         let outcome = run_client(&args.client, url.as_str(), s.method, timeout).await?;
         let events = fetch_events(&base, &run_id, timeout).await?;
         let mine: Vec<Value> = events

@@ -24,11 +24,15 @@ pub const SCENARIOS: &[&str] = &[
     "interim-100",
     "interim-102",
     "interim-103",
+    "redirect-301-post",
+    "redirect-302-post",
     "redirect-303",
     "redirect-307",
     "redirect-loop",
     "retry-after-429",
+    "retry-after-date",
     "retry-503-post",
+    "auth-basic",
     "truncated",
     "no-content-204",
 ];
@@ -112,6 +116,13 @@ pub async fn scenario(
         Err(_) => return Ok(()),
     };
     let req = ex.request();
+    // The time a Retry-After date names: two seconds on, in whole seconds.
+    let retry_at = SystemTime::now() + Duration::from_secs(2);
+    let retry_at_ms = httpdate::HttpDate::from(retry_at);
+    let retry_at_ms = SystemTime::from(retry_at_ms)
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let basic_ok = req.header_str("authorization").map(str::trim) == Some("Basic dXNlcjpwYXNzd2Q="); // user:passwd
     let event = json!({
         "scenario": name,
         "step": step,
@@ -120,6 +131,8 @@ pub async fn scenario(
         "at_ms": now_ms(),
         "authorization": req.header("authorization").is_some(),
         "expect": req.header_str("expect"),
+        "retry_at_ms": retry_at_ms,
+        "credentials_ok": basic_ok,
     });
     let seen = record(app, run, event).await?;
     let here = format!("/grade/{run}/{name}");
@@ -149,18 +162,21 @@ pub async fn scenario(
             let _ = ex.interim(hint).await;
             sent(ex.respond(text("final"), "final\n").await)
         }
-        ("redirect-303" | "redirect-307", "") => {
-            let status = if name == "redirect-303" {
-                Status::SEE_OTHER
-            } else {
-                Status::TEMPORARY_REDIRECT
+        ("redirect-301-post" | "redirect-302-post" | "redirect-303" | "redirect-307", "") => {
+            let status = match name {
+                "redirect-301-post" => Status::MOVED_PERMANENTLY,
+                "redirect-302-post" => Status::FOUND,
+                "redirect-303" => Status::SEE_OTHER,
+                _ => Status::TEMPORARY_REDIRECT,
             };
             let head = Head::new(status)
                 .header("Location", format!("{here}/landing"))
                 .header("Content-Type", "text/plain; charset=utf-8");
             sent(ex.respond(head, "moved\n").await)
         }
-        ("redirect-303" | "redirect-307", _) => sent(ex.respond(text("landed"), "landed\n").await),
+        ("redirect-301-post" | "redirect-302-post" | "redirect-303" | "redirect-307", _) => {
+            sent(ex.respond(text("landed"), "landed\n").await)
+        }
         ("redirect-loop", _) => {
             let head = Head::new(Status::FOUND)
                 .header("Location", here)
@@ -174,6 +190,23 @@ pub async fn scenario(
             sent(ex.respond(head, "slow down\n").await)
         }
         ("retry-after-429", _) => sent(ex.respond(text("final"), "final\n").await),
+        ("retry-after-date", _) if first_time(app, run, name).await? => {
+            let head = Head::new(Status::SERVICE_UNAVAILABLE)
+                .header("Retry-After", httpdate::fmt_http_date(retry_at))
+                .header("Content-Type", "text/plain; charset=utf-8");
+            sent(ex.respond(head, "back soon\n").await)
+        }
+        ("retry-after-date", _) => sent(ex.respond(text("final"), "final\n").await),
+        ("auth-basic", _) if basic_ok => sent(ex.respond(text("final"), "final\n").await),
+        ("auth-basic", _) => {
+            let head = Head::new(Status::UNAUTHORIZED)
+                .header(
+                    "WWW-Authenticate",
+                    "Basic realm=\"teapot grade\", charset=\"UTF-8\"",
+                )
+                .header("Content-Type", "text/plain; charset=utf-8");
+            sent(ex.respond(head, "who are you?\n").await)
+        }
         ("retry-503-post", _) => {
             let head = Head::new(Status::SERVICE_UNAVAILABLE)
                 .header("Content-Type", "text/plain; charset=utf-8");
