@@ -458,6 +458,147 @@ pub const UNASKED: Rule = Rule {
     },
 };
 
+/// `Allow` lists method tokens.
+pub const ALLOW_SYNTAX: Rule = Rule {
+    id: "field.allow",
+    section: "RFC 9110 §10.2.1",
+    doc: "Allow is a list of method names.",
+    check: |cx| {
+        let Some(r) = last(cx) else { return Vec::new() };
+        r.headers_named("allow")
+            .filter(|v| {
+                !v.split(',')
+                    .map(str::trim)
+                    .all(|m| m.is_empty() || is_token(m))
+            })
+            .map(|v| {
+                finding(
+                    "field.allow",
+                    Severity::Must,
+                    "RFC 9110 §10.2.1",
+                    format!("Allow {v:?} is not a list of method names."),
+                )
+            })
+            .collect()
+    },
+};
+
+/// `Location` is a URI reference: no whitespace or controls, no fragment-
+/// less garbage a client cannot resolve.
+pub const LOCATION_SYNTAX: Rule = Rule {
+    id: "field.location",
+    section: "RFC 9110 §10.2.2",
+    doc: "Location is a URI reference (no spaces, no control characters).",
+    check: |cx| {
+        let Some(r) = last(cx) else { return Vec::new() };
+        let Some(v) = r.header("location") else {
+            return Vec::new();
+        };
+        let bad = v.is_empty()
+            || v.bytes()
+                .any(|b| b <= 0x20 || b == 0x7f || b"<>\"\\^`{|}".contains(&b));
+        if !bad {
+            return Vec::new();
+        }
+        vec![finding(
+            "field.location",
+            Severity::Must,
+            "RFC 9110 §10.2.2",
+            format!("Location {v:?} is not a URI reference (percent-encode spaces and such characters)."),
+        )]
+    },
+};
+
+/// A challenge starts with an auth-scheme token.
+pub const CHALLENGE_SYNTAX: Rule = Rule {
+    id: "field.challenge",
+    section: "RFC 9110 §11.6.1",
+    doc: "WWW-Authenticate and Proxy-Authenticate are challenges: a scheme, then parameters.",
+    check: |cx| {
+        let Some(r) = last(cx) else { return Vec::new() };
+        let mut out = Vec::new();
+        for name in ["www-authenticate", "proxy-authenticate"] {
+            for v in r.headers_named(name) {
+                let scheme = v.trim().split([' ', ',']).next().unwrap_or("");
+                if !is_token(scheme) || scheme.contains('=') {
+                    out.push(finding(
+                        "field.challenge",
+                        Severity::Must,
+                        "RFC 9110 §11.6.1",
+                        format!("{name} {v:?} does not start with an authentication scheme (Basic, Bearer, Digest…)."),
+                    ));
+                }
+            }
+        }
+        out
+    },
+};
+
+/// Codes the registry keeps for history: 305 (deprecated) and 306
+/// (reserved, unused).
+pub const DEPRECATED: Rule = Rule {
+    id: "status.deprecated",
+    section: "RFC 9110 §15.4.6, §15.4.7",
+    doc: "305 is deprecated and 306 unused: clients do not act on them.",
+    check: |cx| {
+        let Some(r) = last(cx) else { return Vec::new() };
+        let (what, section) = match r.status {
+            305 => ("305 (Use Proxy) is deprecated", "RFC 9110 §15.4.6"),
+            306 => ("306 is reserved and unused", "RFC 9110 §15.4.7"),
+            _ => return Vec::new(),
+        };
+        vec![finding(
+            "status.deprecated",
+            Severity::Info,
+            section,
+            format!("{what}: clients do not act on it."),
+        )]
+    },
+};
+
+/// 201 says something was created, which a safe method does not do.
+pub const CREATED_BY_SAFE: Rule = Rule {
+    id: "status.201-safe-method",
+    section: "RFC 9110 §9.2.1, §15.3.2",
+    doc: "201 answers a request that created something; GET and HEAD are safe.",
+    check: |cx| {
+        let Some(r) = last(cx) else { return Vec::new() };
+        let method = cx.exchange.request.method.to_ascii_uppercase();
+        if r.status != 201 || !matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") {
+            return Vec::new();
+        }
+        vec![finding(
+            "status.201-safe-method",
+            Severity::Info,
+            "RFC 9110 §9.2.1",
+            format!("A 201 (Created) to {method}: a safe method should not create anything."),
+        )]
+    },
+};
+
+/// A 100 to a request that did not wait for one.
+pub const UNASKED_CONTINUE: Rule = Rule {
+    id: "status.unasked-100",
+    section: "RFC 9110 §10.1.1, §15.2.1",
+    doc: "100 answers Expect: 100-continue; clients must skip one that comes unasked.",
+    check: |cx| {
+        let asked = cx
+            .exchange
+            .request
+            .header("expect")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("100-continue"));
+        if asked || !cx.exchange.interim.iter().any(|r| r.status == 100) {
+            return Vec::new();
+        }
+        vec![finding(
+            "status.unasked-100",
+            Severity::Info,
+            "RFC 9110 §15.2.1",
+            "A 100 (Continue) came though the request did not send Expect: 100-continue; clients must skip it, and some fail on it.",
+        )]
+    },
+};
+
 #[cfg(test)]
 mod tests {
     use crate::lints::testing::{bare_response, exchange, ids, response, DATE};
@@ -640,6 +781,44 @@ mod tests {
         ] {
             assert!(!flagged(&[("Set-Cookie", good)], "", rule), "{good}");
         }
+    }
+
+    #[test]
+    fn allow_location_and_challenges() {
+        let with = |status: u16, h: (&str, &str)| {
+            ids(&exchange("GET", &[], response(status, &[DATE, h], "")))
+        };
+        assert!(with(405, ("Allow", "GET, HE AD")).contains(&"field.allow"));
+        assert!(!with(405, ("Allow", "GET, HEAD")).contains(&"field.allow"));
+        assert!(with(302, ("Location", "/a b")).contains(&"field.location"));
+        assert!(with(302, ("Location", "/a\"b")).contains(&"field.location"));
+        assert!(
+            !with(302, ("Location", "https://t.example/a%20b?x=1#f")).contains(&"field.location")
+        );
+        assert!(with(401, ("WWW-Authenticate", "realm=\"x\"")).contains(&"field.challenge"));
+        assert!(!with(401, ("WWW-Authenticate", "Basic realm=\"x\"")).contains(&"field.challenge"));
+        assert!(with(407, ("Proxy-Authenticate", "")).contains(&"field.challenge"));
+    }
+
+    #[test]
+    fn deprecated_codes_safe_creation_and_unasked_100() {
+        let at =
+            |method: &str, status: u16| ids(&exchange(method, &[], response(status, &[DATE], "")));
+        assert!(at("GET", 305).contains(&"status.deprecated"));
+        assert!(at("GET", 306).contains(&"status.deprecated"));
+        assert!(!at("GET", 307).contains(&"status.deprecated"));
+        assert!(at("GET", 201).contains(&"status.201-safe-method"));
+        assert!(!at("POST", 201).contains(&"status.201-safe-method"));
+        let mut ex = exchange("GET", &[], response(200, &[DATE], ""));
+        ex.interim.push(response(100, &[], ""));
+        assert!(ids(&ex).contains(&"status.unasked-100"));
+        let mut ex = exchange(
+            "POST",
+            &[("Expect", "100-continue")],
+            response(200, &[DATE], ""),
+        );
+        ex.interim.push(response(100, &[], ""));
+        assert!(!ids(&ex).contains(&"status.unasked-100"));
     }
 
     #[test]
