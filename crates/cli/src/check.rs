@@ -36,6 +36,12 @@ pub struct CheckArgs {
     #[arg(long, value_name = "RULE")]
     deny: Vec<String>,
 
+    /// A team's levels for rules, in TOML: `allow = ["RULE", …]` and
+    /// `deny = [...]` (default: ./teapot-check.toml when there is one). The
+    /// flags add to it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
+
     /// The method (default GET, or POST when data is given).
     #[arg(short = 'X', long = "request", value_name = "METHOD")]
     method: Option<String>,
@@ -157,7 +163,10 @@ pub fn check(out: &mut impl Write, args: CheckArgs, style: Style) -> Result<u8> 
         }
         return Ok(0);
     }
-    let levels = lints::Levels::new(&args.allow, &args.deny).map_err(anyhow::Error::msg)?;
+    let (mut allow, mut deny) = read_config(args.config.as_deref())?;
+    allow.extend(args.allow.iter().cloned());
+    deny.extend(args.deny.iter().cloned());
+    let levels = lints::Levels::new(&allow, &deny).map_err(anyhow::Error::msg)?;
     let format = if args.json { Format::Json } else { args.format };
     if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
         bail!("--timeout must be a number of seconds between 0 and 3600");
@@ -238,6 +247,32 @@ pub fn check(out: &mut impl Write, args: CheckArgs, style: Style) -> Result<u8> 
     }
     let any = report.findings().next().is_some();
     Ok(u8::from(report.has_must() || (args.strict && any)))
+}
+
+/// The file a team keeps its levels in, when none is named.
+const CONFIG: &str = "teapot-check.toml";
+
+/// A team's levels: `allow` and `deny`, lists of rule ids.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    #[serde(default)]
+    allow: Vec<String>,
+    #[serde(default)]
+    deny: Vec<String>,
+}
+
+fn read_config(path: Option<&std::path::Path>) -> Result<(Vec<String>, Vec<String>)> {
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None if std::path::Path::new(CONFIG).exists() => CONFIG.into(),
+        None => return Ok((Vec::new(), Vec::new())),
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let config: Config = toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
+    Ok((config.allow, config.deny))
 }
 
 fn friendly(e: CheckError) -> anyhow::Error {

@@ -127,6 +127,46 @@ fn rules_are_listed_explained_allowed_and_denied() {
         .code(2);
 }
 
+/// A team's levels in a file: applied as the flags are; a bad file is a
+/// one-line usage error.
+#[test]
+fn levels_come_from_a_config_file() {
+    let dir = std::env::temp_dir().join(format!("teapot-check-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = Fixture::start(fixture);
+    let config = dir.join("levels.toml");
+    std::fs::write(&config, "deny = [\"status.reason-phrase\"]\n").unwrap();
+    check()
+        .args(["--config", config.to_str().unwrap(), &f.url("/odd-reason")])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("MUST"));
+    // The default file, in the working directory.
+    std::fs::write(
+        dir.join("teapot-check.toml"),
+        "allow = [\"status.reason-phrase\"]\n",
+    )
+    .unwrap();
+    check()
+        .current_dir(&dir)
+        .args(["--strict", &f.url("/odd-reason")])
+        .assert()
+        .code(0);
+    std::fs::write(&config, "deny = [\"no.such.rule\"]\n").unwrap();
+    check()
+        .args(["--config", config.to_str().unwrap(), &f.url("/ok")])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no.such.rule"));
+    std::fs::write(&config, "forbid = []\n").unwrap();
+    check()
+        .args(["--config", config.to_str().unwrap(), &f.url("/ok")])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("forbid"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn json_output_parses() {
     let f = Fixture::start(fixture);
