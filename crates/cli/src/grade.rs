@@ -84,7 +84,7 @@ pub struct Scenario {
     pub judge: fn(&[Value], &Outcome) -> (Verdict, String),
 }
 
-fn by_method<'a>(events: &'a [Value], step: &str) -> Vec<&'a Value> {
+fn at_step<'a>(events: &'a [Value], step: &str) -> Vec<&'a Value> {
     events.iter().filter(|e| e["step"] == step).collect()
 }
 
@@ -119,10 +119,10 @@ enum Follow {
 }
 
 fn follows(events: &[Value], how: Follow) -> (Verdict, String) {
-    let Some(first) = by_method(events, "").first().copied() else {
+    let Some(first) = at_step(events, "").first().copied() else {
         return (Verdict::Fail, "made no request".into());
     };
-    let Some(landing) = by_method(events, "landing").first().copied() else {
+    let Some(landing) = at_step(events, "landing").first().copied() else {
         return (Verdict::NotApplicable, "did not follow the redirect".into());
     };
     let (method, body) = (

@@ -44,7 +44,9 @@ fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// Appends an event to the run's record (compare-and-set, a few tries).
+/// Appends an event to the run's record (compare-and-set, a few tries) and
+/// returns how many requests the scenario has had in this run, this one
+/// included. A full record keeps its events but still counts this request.
 async fn record(app: &App, run: &str, event: Value) -> Result<usize, Problem> {
     let key = format!("grade:{run}");
     for _ in 0..8 {
@@ -61,6 +63,8 @@ async fn record(app: &App, run: &str, event: Value) -> Result<usize, Problem> {
             None => (None, Vec::new()),
         };
         // The loop's requests are counted in its first event.
+        let scenario = &event["scenario"];
+        let before = events.iter().filter(|e| e["scenario"] == *scenario).count();
         let looped = events
             .iter_mut()
             .find(|e| e["scenario"] == "redirect-loop" && event["scenario"] == "redirect-loop");
@@ -68,13 +72,13 @@ async fn record(app: &App, run: &str, event: Value) -> Result<usize, Problem> {
             let n = first["count"].as_u64().unwrap_or(1);
             first["count"] = json!(n + 1);
         } else if events.len() >= MAX_EVENTS {
-            return Ok(events.len());
+            return Ok(before + 1);
         } else {
             let mut event = event.clone();
             event["count"] = json!(1);
             events.push(event);
         }
-        let body = Value::Array(events.clone()).to_string();
+        let body = Value::Array(events).to_string();
         let next = version.map_or(1, |v| v + 1);
         if app
             .state
@@ -82,7 +86,7 @@ async fn record(app: &App, run: &str, event: Value) -> Result<usize, Problem> {
             .await
             .map_err(|e| store_problem(app, e))?
         {
-            return Ok(events.len());
+            return Ok(before + 1);
         }
     }
     Err(Problem::new(503, "The run's record is busy; retry.").header("Retry-After", "1"))
@@ -145,18 +149,12 @@ pub async fn scenario(
         "retry_at_ms": retry_at_ms,
         "credentials_ok": basic_ok,
     });
-    let seen = record(app, run, event).await?;
+    let first = record(app, run, event).await? == 1;
     let here = format!("/grade/{run}/{name}");
-    let _ = seen;
-    let text = |_: &'static str| {
-        Head::new(Status::OK)
-            .header("Content-Type", "text/plain; charset=utf-8")
-            .header("Cache-Control", "no-store")
-    };
     match (name, step) {
         ("interim-100", _) => {
             let _ = ex.interim(Head::new(Status::CONTINUE)).await;
-            sent(ex.respond(text("final"), "final\n").await)
+            sent(ex.respond(text(), "final\n").await)
         }
         ("interim-102", _) => {
             for _ in 0..3 {
@@ -165,13 +163,13 @@ pub async fn scenario(
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            sent(ex.respond(text("final"), "final\n").await)
+            sent(ex.respond(text(), "final\n").await)
         }
         ("interim-103", _) => {
             let hint = Head::new(Status::EARLY_HINTS)
                 .header("Link", "</static/teapot.css>; rel=preload; as=style");
             let _ = ex.interim(hint).await;
-            sent(ex.respond(text("final"), "final\n").await)
+            sent(ex.respond(text(), "final\n").await)
         }
         ("redirect-301-post" | "redirect-302-post" | "redirect-303" | "redirect-307", "") => {
             let status = match name {
@@ -186,7 +184,7 @@ pub async fn scenario(
             sent(ex.respond(head, "moved\n").await)
         }
         ("redirect-301-post" | "redirect-302-post" | "redirect-303" | "redirect-307", _) => {
-            sent(ex.respond(text("landed"), "landed\n").await)
+            sent(ex.respond(text(), "landed\n").await)
         }
         ("redirect-loop", _) => {
             let head = Head::new(Status::FOUND)
@@ -194,21 +192,21 @@ pub async fn scenario(
                 .header("Content-Type", "text/plain; charset=utf-8");
             sent(ex.respond(head, "again\n").await)
         }
-        ("retry-after-429", _) if first_time(app, run, name).await? => {
+        ("retry-after-429", _) if first => {
             let head = Head::new(Status::TOO_MANY_REQUESTS)
                 .header("Retry-After", "1")
                 .header("Content-Type", "text/plain; charset=utf-8");
             sent(ex.respond(head, "slow down\n").await)
         }
-        ("retry-after-429", _) => sent(ex.respond(text("final"), "final\n").await),
-        ("retry-after-date", _) if first_time(app, run, name).await? => {
+        ("retry-after-429", _) => sent(ex.respond(text(), "final\n").await),
+        ("retry-after-date", _) if first => {
             let head = Head::new(Status::SERVICE_UNAVAILABLE)
                 .header("Retry-After", httpdate::fmt_http_date(retry_at))
                 .header("Content-Type", "text/plain; charset=utf-8");
             sent(ex.respond(head, "back soon\n").await)
         }
-        ("retry-after-date", _) => sent(ex.respond(text("final"), "final\n").await),
-        ("auth-basic", _) if basic_ok => sent(ex.respond(text("final"), "final\n").await),
+        ("retry-after-date", _) => sent(ex.respond(text(), "final\n").await),
+        ("auth-basic", _) if basic_ok => sent(ex.respond(text(), "final\n").await),
         ("auth-basic", _) => {
             let head = Head::new(Status::UNAUTHORIZED)
                 .header(
@@ -235,15 +233,9 @@ pub async fn scenario(
     }
 }
 
-/// Whether this is the first request of the run for the scenario.
-async fn first_time(app: &App, run: &str, name: &str) -> Result<bool, Problem> {
-    let stored = app
-        .state
-        .record(&format!("grade:{run}"))
-        .await
-        .map_err(|e| store_problem(app, e))?;
-    let events: Vec<Value> = stored
-        .and_then(|(_, body)| serde_json::from_str(&body).ok())
-        .unwrap_or_default();
-    Ok(events.iter().filter(|e| e["scenario"] == name).count() <= 1)
+/// The head of a plain 200 answer that no cache may keep.
+fn text() -> Head {
+    Head::new(Status::OK)
+        .header("Content-Type", "text/plain; charset=utf-8")
+        .header("Cache-Control", "no-store")
 }
