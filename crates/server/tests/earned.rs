@@ -416,6 +416,20 @@ async fn uploads() {
     let r = c.response(false).await;
     assert_eq!((r.status, json(&r)["received"].as_u64()), (200, Some(5)));
 
+    // go-httpbin's shape, for every method it takes.
+    for method in ["POST", "PUT", "PATCH"] {
+        c.send(format!("{method} /upload?x=1 HTTP/1.1\r\nHost: t\r\nContent-Type: application/octet-stream\r\nContent-Length: 8\r\n\r\nencodeMe")).await;
+        let r = c.response(false).await;
+        let v = json(&r);
+        assert_eq!(r.status, 200, "{method}");
+        assert_eq!(v["method"], method);
+        assert_eq!(v["bytes_received"], 8);
+        assert_eq!(v["args"]["x"], "1");
+        assert_eq!(v["headers"]["Content-Type"], "application/octet-stream");
+        assert_eq!(v["url"], "http://t/upload?x=1");
+        assert_eq!(v["origin"], "127.0.0.1");
+    }
+
     let mut c = Client::connect(server.addr()).await;
     c.send("POST /upload?max=10 HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nContent-Length: 50\r\nExpect: 100-continue\r\n\r\n").await;
     let r = c.response(false).await;
@@ -440,7 +454,10 @@ async fn uploads() {
     let r = c.ask("POST", "/upload", &[]).await;
     assert_eq!(r.status, 415);
     let r = c.ask("GET", "/upload", &[]).await;
-    assert_eq!((r.status, r.header("allow")), (405, Some("POST, PUT")));
+    assert_eq!(
+        (r.status, r.header("allow")),
+        (405, Some("POST, PUT, PATCH"))
+    );
 
     let mut c = Client::connect(server.addr()).await;
     c.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nExpect: 200-ok\r\n\r\nhello").await;

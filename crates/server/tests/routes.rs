@@ -242,15 +242,52 @@ async fn every_example_answers_alike_over_http2() {
             .unwrap();
         let mut ready = client.clone().ready().await.unwrap();
         let (resp, _) = ready.send_request(req, true).unwrap();
-        let h2 = resp
+        let (h2, mut body) = resp
             .await
-            .unwrap_or_else(|e| panic!("{method} {}: {e}", row.example));
+            .unwrap_or_else(|e| panic!("{method} {}: {e}", row.example))
+            .into_parts();
         assert_eq!(
-            h2.status().as_u16(),
+            h2.status.as_u16(),
             h1,
             "{method} {} over HTTP/2",
             row.example
         );
+        let h1 = all.last().unwrap();
+        let h2_type = h2.headers.get("content-type").map(|v| v.to_str().unwrap());
+        assert_eq!(
+            h2_type,
+            h1.header("content-type"),
+            "{method} {} over HTTP/2",
+            row.example
+        );
+        let mut content = Vec::new();
+        while let Some(d) = body.data().await {
+            let d = d.unwrap();
+            let _ = body.flow_control().release_capacity(d.len());
+            content.extend_from_slice(&d);
+        }
+        // The same shape: a JSON document with the same members, or
+        // content on both or neither.
+        assert_eq!(
+            content.is_empty(),
+            h1.body.is_empty(),
+            "{method} {} over HTTP/2",
+            row.example
+        );
+        if h2_type.is_some_and(|t| t.starts_with("application/json")) {
+            let keys = |b: &[u8]| -> Vec<String> {
+                match serde_json::from_slice::<serde_json::Value>(b) {
+                    Ok(serde_json::Value::Object(m)) => m.keys().cloned().collect(),
+                    other => vec![format!("{other:?}")],
+                }
+            };
+            assert_eq!(
+                keys(&content),
+                keys(&h1.body),
+                "{method} {} over HTTP/2",
+                row.example
+            );
+        }
         compared += 1;
     }
     assert!(compared > 70, "{compared}");

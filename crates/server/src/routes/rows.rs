@@ -515,7 +515,7 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         path: "/upload",
-        methods: Methods::Only(&[Post, Put]),
+        methods: Methods::Only(&[Post, Put, Patch]),
         handler: run!(|app, ex, p| upload::upload(ex)),
         kind: Kind::Upload,
         summary: "An upload: 100-continue, 411, 413, 415, 417 earned.",

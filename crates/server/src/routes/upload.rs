@@ -4,6 +4,10 @@
 //! (this endpoint wants the length first); a media type it does not take
 //! gets 415 with `Accept-Post`. (An `Expect` other than `100-continue` gets
 //! 417 from the engine, before any handler.)
+//!
+//! A received upload is answered as go-httpbin answers its `/upload`
+//! (`args`, `headers`, `method`, `origin`, `url`, `bytes_received`), with
+//! teapot's `received` and `content_type` beside them.
 
 use serde_json::json;
 use teapot_wire::{BodyKind, Exchange, Head, Status};
@@ -63,6 +67,12 @@ pub async fn upload(ex: &mut Exchange<'_>) -> Outcome {
         return Ok(());
     };
     let doc = json!({
+        "args": super::echo::args(ex),
+        "headers": super::echo::headers(ex),
+        "method": ex.request().method().as_str(),
+        "origin": super::echo::origin(ex),
+        "url": super::echo::url(ex),
+        "bytes_received": body.len(),
         "received": body.len(),
         "content_type": ctype,
     });
