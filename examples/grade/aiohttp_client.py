@@ -11,7 +11,10 @@ async def main():
     body = b"teapot" if method == "POST" else None
     timeout = aiohttp.ClientTimeout(total=10)
     async with aiohttp.ClientSession(timeout=timeout) as session:
-        async with session.request(method, os.environ["TEAPOT_GRADE_URL"], data=body) as r:
+        # aiohttp can wait for 100 Continue before the body (expect100).
+        expect = os.environ.get("TEAPOT_GRADE_EXPECT") == "100-continue"
+        url = os.environ["TEAPOT_GRADE_URL"]
+        async with session.request(method, url, data=body, expect100=expect) as r:
             sys.stdout.write(await r.text())
 
 

@@ -1,7 +1,13 @@
 #!/bin/sh
-# curl, following redirects as most scripts ask it to (-L), without -X
-# (which would keep the method across a 303).
-if [ "$TEAPOT_GRADE_METHOD" = POST ]; then
-  exec curl -sS -L --max-time 10 --data-binary teapot "$TEAPOT_GRADE_URL"
+# curl as scripts commonly run it: following redirects (-L), picking the
+# authentication scheme the server asks for (--anyauth), without -X (which
+# would keep the method across a 303).
+set -- -sS -L --anyauth --max-time 10
+if [ -n "$TEAPOT_GRADE_EXPECT" ]; then
+  set -- "$@" -H "Expect: $TEAPOT_GRADE_EXPECT"
 fi
-exec curl -sS -L --max-time 10 "$TEAPOT_GRADE_URL"
+case "$TEAPOT_GRADE_METHOD" in
+  POST) exec curl "$@" --data-binary teapot "$TEAPOT_GRADE_URL" ;;
+  HEAD) exec curl "$@" --head "$TEAPOT_GRADE_URL" ;;
+  *) exec curl "$@" "$TEAPOT_GRADE_URL" ;;
+esac

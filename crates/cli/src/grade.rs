@@ -22,9 +22,12 @@ use crate::style::Style;
 #[derive(Debug, Args)]
 pub struct GradeArgs {
     /// The client: a shell command, run once per scenario. `{url}` is the
-    /// scenario's URL and `{method}` its method (GET, or POST with a body
-    /// of its own); also in TEAPOT_GRADE_URL and TEAPOT_GRADE_METHOD. It
-    /// prints the content it received and exits non-zero on an error.
+    /// scenario's URL and `{method}` its method (GET, HEAD, or POST with a
+    /// body of its own); also in TEAPOT_GRADE_URL and TEAPOT_GRADE_METHOD.
+    /// TEAPOT_GRADE_EXPECT is `100-continue` when the scenario wants the
+    /// body sent after that expectation (where the client can), else
+    /// empty. It prints the content it received and exits non-zero on an
+    /// error.
     #[arg(long, value_name = "COMMAND")]
     client: String,
 
@@ -79,6 +82,9 @@ pub struct Scenario {
     pub section: &'static str,
     /// Whether the URL carries credentials (`user:passwd@`).
     pub credentials: bool,
+    /// Whether the client is asked to send the body after
+    /// `Expect: 100-continue` (TEAPOT_GRADE_EXPECT), where it can.
+    pub expect: bool,
     /// The verdict, from what arrived (this scenario's events, in order)
     /// and what the client did.
     pub judge: fn(&[Value], &Outcome) -> (Verdict, String),
@@ -147,6 +153,66 @@ fn follows(events: &[Value], how: Follow) -> (Verdict, String) {
     (if ok { Verdict::Pass } else { Verdict::Fail }, did)
 }
 
+/// The client's port of an event: a new one is a new connection.
+fn conn(e: &Value) -> Option<u64> {
+    e["conn"].as_u64()
+}
+
+/// The common start of a verdict: no request, or no end.
+fn no_request_or_timeout(events: &[Value], out: &Outcome) -> Option<(Verdict, String)> {
+    if events.is_empty() {
+        Some((Verdict::Fail, "made no request".into()))
+    } else if out.exit.is_none() {
+        Some((Verdict::Fail, "did not finish (timed out)".into()))
+    } else {
+        None
+    }
+}
+
+/// A broken answer (cut short, reset): the client must report an error,
+/// and may repeat an idempotent request (a few times at most), never a
+/// POST on its own.
+fn broken(events: &[Value], out: &Outcome, idempotent: bool) -> (Verdict, String) {
+    if let Some(v) = no_request_or_timeout(events, out) {
+        return v;
+    }
+    let n = events.len();
+    match out.exit {
+        _ if !idempotent && n > 1 => (
+            Verdict::Fail,
+            format!(
+                "sent the {} again on its own ({n} times)",
+                events[0]["method"].as_str().unwrap_or("request")
+            ),
+        ),
+        _ if n > 3 => (Verdict::Fail, format!("tried {n} times")),
+        Some(0) => (Verdict::Fail, "returned what it had as a success".into()),
+        Some(code) if n > 1 => (
+            Verdict::Pass,
+            format!("repeated it once, then reported an error (exit {code})"),
+        ),
+        Some(code) => (Verdict::Pass, format!("reported an error (exit {code})")),
+        None => unreachable!("handled above"),
+    }
+}
+
+/// An answer the client is to hand over as it is (a 300 or 407 it need
+/// not act on, a 204 or a HEAD answer with no content): completed, not
+/// hung, not looped.
+fn completes(events: &[Value], out: &Outcome, what: &str) -> (Verdict, String) {
+    if let Some(v) = no_request_or_timeout(events, out) {
+        return v;
+    }
+    match (events.len(), out.exit) {
+        (n, _) if n > 3 => (Verdict::Fail, format!("asked {n} times")),
+        (_, Some(0)) => (Verdict::Pass, format!("took {what} as complete")),
+        (_, code) => (
+            Verdict::Fail,
+            format!("failed on {what} (exit {})", code.unwrap_or(-1)),
+        ),
+    }
+}
+
 /// The scenarios, in the order they run.
 pub const SCENARIOS: &[Scenario] = &[
     Scenario {
@@ -155,6 +221,7 @@ pub const SCENARIOS: &[Scenario] = &[
         asks: "an unsolicited 100 is skipped; the final response follows",
         section: "RFC 9110 §15.2",
         credentials: false,
+        expect: false,
         judge: interim,
     },
     Scenario {
@@ -163,6 +230,7 @@ pub const SCENARIOS: &[Scenario] = &[
         asks: "102 (three times) is interim; wait for the final response",
         section: "RFC 9110 §15.2",
         credentials: false,
+        expect: false,
         judge: interim,
     },
     Scenario {
@@ -171,7 +239,47 @@ pub const SCENARIOS: &[Scenario] = &[
         asks: "103 with Link is interim; wait for the final response",
         section: "RFC 8297 §2",
         credentials: false,
+        expect: false,
         judge: interim,
+    },
+    Scenario {
+        name: "expect-417",
+        method: "POST",
+        asks: "after 417 to Expect: 100-continue, send it again without",
+        section: "RFC 9110 §10.1.1",
+        credentials: false,
+        expect: true,
+        judge: |e, out| {
+            if let Some(v) = no_request_or_timeout(e, out) {
+                return v;
+            }
+            let expects = |x: &Value| {
+                x["expect"]
+                    .as_str()
+                    .is_some_and(|v| v.to_ascii_lowercase().contains("100-continue"))
+            };
+            if !expects(&e[0]) {
+                return (
+                    Verdict::NotApplicable,
+                    "sent no Expect: 100-continue (cannot, or was not asked to)".into(),
+                );
+            }
+            match e.get(1) {
+                Some(again) if expects(again) => (
+                    Verdict::Fail,
+                    "sent it again with the same expectation".into(),
+                ),
+                Some(again) if again["body_bytes"].as_u64().unwrap_or(0) > 0 => (
+                    Verdict::Pass,
+                    "sent it again without the expectation, with its content".into(),
+                ),
+                Some(_) => (Verdict::Fail, "sent it again without its content".into()),
+                None => (
+                    Verdict::Fail,
+                    "did not send it again without the expectation".into(),
+                ),
+            }
+        },
     },
     Scenario {
         name: "redirect-301-post",
@@ -179,6 +287,7 @@ pub const SCENARIOS: &[Scenario] = &[
         asks: "after 301 on POST, GET without content or the same POST",
         section: "RFC 9110 §15.4.2",
         credentials: false,
+        expect: false,
         judge: |e, _| follows(e, Follow::Either),
     },
     Scenario {
@@ -187,6 +296,7 @@ pub const SCENARIOS: &[Scenario] = &[
         asks: "after 302 on POST, GET without content or the same POST",
         section: "RFC 9110 §15.4.3",
         credentials: false,
+        expect: false,
         judge: |e, _| follows(e, Follow::Either),
     },
     Scenario {
@@ -195,6 +305,7 @@ pub const SCENARIOS: &[Scenario] = &[
         asks: "after 303, GET the Location without content",
         section: "RFC 9110 §15.4.4",
         credentials: false,
+        expect: false,
         judge: |e, _| follows(e, Follow::Get),
     },
     Scenario {
@@ -203,7 +314,35 @@ pub const SCENARIOS: &[Scenario] = &[
         asks: "after 307, the same method and content to the Location",
         section: "RFC 9110 §15.4.8",
         credentials: false,
+        expect: false,
         judge: |e, _| follows(e, Follow::Same),
+    },
+    Scenario {
+        name: "redirect-308",
+        method: "POST",
+        asks: "after 308, the same method and content to the Location",
+        section: "RFC 9110 §15.4.9",
+        credentials: false,
+        expect: false,
+        judge: |e, _| follows(e, Follow::Same),
+    },
+    Scenario {
+        name: "redirect-300",
+        method: "GET",
+        asks: "a 300 is an answer; its Location may be followed",
+        section: "RFC 9110 §15.4.1",
+        credentials: false,
+        expect: false,
+        judge: |e, out| {
+            let followed = !at_step(e, "landing").is_empty();
+            match completes(e, out, "the 300") {
+                (Verdict::Pass, _) if followed => (
+                    Verdict::Pass,
+                    "followed the preferred choice in Location".into(),
+                ),
+                v => v,
+            }
+        },
     },
     Scenario {
         name: "redirect-loop",
@@ -211,6 +350,7 @@ pub const SCENARIOS: &[Scenario] = &[
         asks: "stop following a redirect that loops",
         section: "RFC 9110 §15.4",
         credentials: false,
+        expect: false,
         judge: |e, out| {
             // The server counts a loop's requests in its one event.
             let n = e.first().map_or(0, |x| x["count"].as_u64().unwrap_or(1));
@@ -229,11 +369,45 @@ pub const SCENARIOS: &[Scenario] = &[
         },
     },
     Scenario {
+        name: "redirect-cross-origin",
+        method: "GET",
+        asks: "do not carry Authorization to another origin",
+        section: "RFC 9110 §15.4",
+        credentials: true,
+        expect: false,
+        judge: |e, out| {
+            if e.is_empty() && out.exit.is_some_and(|c| c != 0) {
+                return (
+                    Verdict::NotApplicable,
+                    "refused a URL that carries credentials".into(),
+                );
+            }
+            if let Some(v) = no_request_or_timeout(e, out) {
+                return v;
+            }
+            if !at_step(e, "").iter().any(|x| x["credentials_ok"] == true) {
+                return (
+                    Verdict::NotApplicable,
+                    "never sent the credentials, so had none to drop".into(),
+                );
+            }
+            match at_step(e, "landing").first() {
+                None => (Verdict::NotApplicable, "did not follow the redirect".into()),
+                Some(l) if l["authorization"] == true => (
+                    Verdict::Fail,
+                    "sent Authorization to the other origin".into(),
+                ),
+                Some(_) => (Verdict::Pass, "followed without Authorization".into()),
+            }
+        },
+    },
+    Scenario {
         name: "retry-after-429",
         method: "GET",
         asks: "a retry after 429 waits the Retry-After (1 s)",
         section: "RFC 6585 §4, RFC 9110 §10.2.3",
         credentials: false,
+        expect: false,
         judge: |e, _| match e {
             [] => (Verdict::Fail, "made no request".into()),
             [_] => (Verdict::NotApplicable, "did not retry".into()),
@@ -259,6 +433,7 @@ pub const SCENARIOS: &[Scenario] = &[
         asks: "a retry after 503 waits until the Retry-After date",
         section: "RFC 9110 §10.2.3",
         credentials: false,
+        expect: false,
         judge: |e, _| match e {
             [] => (Verdict::Fail, "made no request".into()),
             [_] => (Verdict::NotApplicable, "did not retry".into()),
@@ -282,10 +457,53 @@ pub const SCENARIOS: &[Scenario] = &[
         asks: "a POST that got 503 is not sent again without the user",
         section: "RFC 9110 §9.2.2",
         credentials: false,
+        expect: false,
         judge: |e, _| match e.len() {
             0 => (Verdict::Fail, "made no request".into()),
             1 => (Verdict::Pass, "did not resend the POST".into()),
             n => (Verdict::Fail, format!("sent the POST {n} times")),
+        },
+    },
+    Scenario {
+        name: "retry-408",
+        method: "GET",
+        asks: "408 closes the connection; any repeat goes on a new one",
+        section: "RFC 9110 §15.5.9",
+        credentials: false,
+        expect: false,
+        judge: |e, out| {
+            if let Some(v) = no_request_or_timeout(e, out) {
+                return v;
+            }
+            match e {
+                [_] => completes(e, out, "the 408"),
+                [_, _, _, _, ..] => (Verdict::Fail, format!("asked {} times", e.len())),
+                [a, b, ..] if conn(a) == conn(b) => (
+                    Verdict::Fail,
+                    "repeated it on the connection that was closed".into(),
+                ),
+                _ => (Verdict::Pass, "repeated it on a new connection".into()),
+            }
+        },
+    },
+    Scenario {
+        name: "retry-421",
+        method: "GET",
+        asks: "a retry after 421 goes on a different connection",
+        section: "RFC 9110 §15.5.20",
+        credentials: false,
+        expect: false,
+        judge: |e, out| {
+            if let Some(v) = no_request_or_timeout(e, out) {
+                return v;
+            }
+            match e {
+                [_] => (Verdict::NotApplicable, "did not retry".into()),
+                [a, b, ..] if conn(a) == conn(b) => {
+                    (Verdict::Fail, "retried on the same connection".into())
+                }
+                _ => (Verdict::Pass, "retried on a new connection".into()),
+            }
         },
     },
     Scenario {
@@ -294,6 +512,7 @@ pub const SCENARIOS: &[Scenario] = &[
         asks: "answer a Basic challenge with the credentials given, not endlessly",
         section: "RFC 9110 §11.6.1, RFC 7617",
         credentials: true,
+        expect: false,
         judge: |e, out| {
             let tries = e.len();
             let good = e.iter().any(|x| x["credentials_ok"] == true);
@@ -315,19 +534,94 @@ pub const SCENARIOS: &[Scenario] = &[
         },
     },
     Scenario {
+        name: "auth-digest",
+        method: "GET",
+        asks: "answer a Digest challenge with valid credentials, not endlessly",
+        section: "RFC 7616 §3.4",
+        credentials: true,
+        expect: false,
+        judge: |e, out| {
+            if e.is_empty() && out.exit.is_some_and(|c| c != 0) {
+                return (
+                    Verdict::NotApplicable,
+                    "refused a URL that carries credentials".into(),
+                );
+            }
+            if let Some(v) = no_request_or_timeout(e, out) {
+                return v;
+            }
+            let digest = |x: &&Value| x["auth_scheme"] == "digest";
+            match (e.len(), e.iter().any(|x| x["credentials_ok"] == true)) {
+                (n, _) if n > 3 => (Verdict::Fail, format!("asked {n} times")),
+                (_, true) => (
+                    Verdict::Pass,
+                    "answered the challenge with valid credentials".into(),
+                ),
+                _ if e.iter().any(|x| digest(&x)) => (
+                    Verdict::Fail,
+                    "sent Digest credentials that do not verify".into(),
+                ),
+                _ => (
+                    Verdict::NotApplicable,
+                    "did not answer the Digest challenge".into(),
+                ),
+            }
+        },
+    },
+    Scenario {
+        name: "proxy-407",
+        method: "GET",
+        asks: "a 407 from the origin is handed over, not retried endlessly",
+        section: "RFC 9110 §15.5.8",
+        credentials: false,
+        expect: false,
+        judge: |e, out| match completes(e, out, "the 407") {
+            (Verdict::Fail, _) if (1..=3).contains(&e.len()) && out.exit.is_some() => (
+                Verdict::NotApplicable,
+                "reported the 407 as an error (as the Fetch standard does without a proxy)".into(),
+            ),
+            v => v,
+        },
+    },
+    Scenario {
         name: "truncated",
         method: "GET",
         asks: "content cut short of Content-Length is an error, not a success",
         section: "RFC 9112 §6.3",
         credentials: false,
-        judge: |e, out| match (e.len(), out.exit) {
-            (0, _) => (Verdict::Fail, "made no request".into()),
-            (_, None) => (Verdict::Fail, "waited for the rest (timed out)".into()),
-            (_, Some(0)) => (
-                Verdict::Fail,
-                "returned the partial content as a success".into(),
-            ),
-            (_, Some(code)) => (Verdict::Pass, format!("reported an error (exit {code})")),
+        expect: false,
+        judge: |e, out| broken(e, out, true),
+    },
+    Scenario {
+        name: "truncated-chunked",
+        method: "GET",
+        asks: "chunked content without its last chunk is an error, not a success",
+        section: "RFC 9112 §7.1",
+        credentials: false,
+        expect: false,
+        judge: |e, out| broken(e, out, true),
+    },
+    Scenario {
+        name: "close-delimited",
+        method: "GET",
+        asks: "content without a length ends where the connection closes",
+        section: "RFC 9112 §6.3",
+        credentials: false,
+        expect: false,
+        judge: |e, out| {
+            if let Some(v) = no_request_or_timeout(e, out) {
+                return v;
+            }
+            match out.exit {
+                Some(0) if out.stdout.contains("ended by close: final") => {
+                    (Verdict::Pass, "read the content to the close".into())
+                }
+                Some(0) => (Verdict::Fail, "lost content before the close".into()),
+                code => (
+                    Verdict::Fail,
+                    format!("took the close as an error (exit {})", code.unwrap_or(-1)),
+                ),
+            }
         },
     },
     Scenario {
@@ -336,12 +630,44 @@ pub const SCENARIOS: &[Scenario] = &[
         asks: "a 204 ends at its head; do not wait for content",
         section: "RFC 9110 §15.3.5",
         credentials: false,
-        judge: |e, out| match (e.len(), out.exit) {
-            (0, _) => (Verdict::Fail, "made no request".into()),
-            (_, None) => (Verdict::Fail, "waited for content (timed out)".into()),
-            (_, Some(0)) => (Verdict::Pass, "took the 204 as complete".into()),
-            (_, Some(code)) => (Verdict::Fail, format!("failed on a 204 (exit {code})")),
+        expect: false,
+        judge: |e, out| completes(e, out, "the 204"),
+    },
+    Scenario {
+        name: "head-redirect",
+        method: "HEAD",
+        asks: "a HEAD answer's Content-Length is not content to wait for",
+        section: "RFC 9110 §9.3.2, RFC 9112 §6.3",
+        credentials: false,
+        expect: false,
+        judge: |e, out| {
+            let followed = !at_step(e, "landing").is_empty();
+            match completes(e, out, "the HEAD answer") {
+                (Verdict::Pass, _) if followed => (
+                    Verdict::Pass,
+                    "followed the redirect and took both answers as complete".into(),
+                ),
+                v => v,
+            }
         },
+    },
+    Scenario {
+        name: "reset-get",
+        method: "GET",
+        asks: "a connection reset before an answer is an error",
+        section: "RFC 9112 §9.3.1",
+        credentials: false,
+        expect: false,
+        judge: |e, out| broken(e, out, true),
+    },
+    Scenario {
+        name: "reset-post",
+        method: "POST",
+        asks: "a POST lost to a reset is not sent again on its own",
+        section: "RFC 9112 §9.3.1.1",
+        credentials: false,
+        expect: false,
+        judge: |e, out| broken(e, out, false),
     },
 ];
 
@@ -418,7 +744,7 @@ async fn run(args: &GradeArgs) -> Result<Vec<Line>> {
             let _ = url.set_username("user");
             let _ = url.set_password(Some("passwd"));
         }
-        let outcome = run_client(&args.client, url.as_str(), s.method, timeout).await?;
+        let outcome = run_client(&args.client, url.as_str(), s.method, s.expect, timeout).await?;
         let events = fetch_events(&base, &run_id, timeout).await?;
         let mine: Vec<Value> = events
             .into_iter()
@@ -443,13 +769,23 @@ fn fastrand_id() -> u64 {
     (t ^ u64::from(std::process::id()).rotate_left(32)) & 0xffff_ffff_ffff
 }
 
-async fn run_client(template: &str, url: &str, method: &str, timeout: Duration) -> Result<Outcome> {
+async fn run_client(
+    template: &str,
+    url: &str,
+    method: &str,
+    expect: bool,
+    timeout: Duration,
+) -> Result<Outcome> {
     let command = template.replace("{url}", url).replace("{method}", method);
     let child = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(&command)
         .env("TEAPOT_GRADE_URL", url)
         .env("TEAPOT_GRADE_METHOD", method)
+        .env(
+            "TEAPOT_GRADE_EXPECT",
+            if expect { "100-continue" } else { "" },
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -510,120 +846,153 @@ mod tests {
         json!({ "step": step, "method": method, "body_bytes": body, "at_ms": at })
     }
 
+    /// A scenario, what arrived, the exit status, what was printed, and
+    /// the verdict expected.
+    type Case = (&'static str, Vec<Value>, Option<i32>, &'static str, Verdict);
+
+    /// A request as the server records it, with the connection's port.
+    fn on(conn: u64, step: &str, method: &str, body: u64, at: u64) -> Value {
+        let mut e = ev(step, method, body, at);
+        e["conn"] = json!(conn);
+        e
+    }
+
+    fn with(mut e: Value, field: &str, value: Value) -> Value {
+        e[field] = value;
+        e
+    }
+
     /// Each scenario seen to pass with a client that behaves and to fail
-    /// with one that breaks exactly its rule.
+    /// with one that breaks exactly its rule: (scenario, what arrived,
+    /// exit status, what it printed, verdict).
     #[test]
     fn every_scenario_passes_and_fails() {
         use Verdict::*;
-        let one = [ev("", "GET", 0, 0)];
-        for name in ["interim-100", "interim-102", "interim-103"] {
-            assert_eq!(judge(name, &one, Some(0), "final\n"), Pass, "{name}");
+        let get = ev("", "GET", 0, 0);
+        let post = ev("", "POST", 6, 0);
+        let head = ev("", "HEAD", 0, 0);
+        let looped = |n: u64| vec![json!({ "step": "", "method": "GET", "count": n })];
+        let expect = with(ev("", "POST", 0, 0), "expect", json!("100-continue"));
+        let authed = |step: &str, ok: bool| {
+            with(
+                with(ev(step, "GET", 0, 0), "credentials_ok", json!(ok)),
+                "authorization",
+                json!(ok),
+            )
+        };
+        let digest = |ok: bool| {
+            with(
+                with(get.clone(), "auth_scheme", json!("digest")),
+                "credentials_ok",
+                json!(ok),
+            )
+        };
+        #[rustfmt::skip]
+        let cases: Vec<Case> = vec![
+            ("interim-100", vec![get.clone()], Some(0), "final\n", Pass),
+            ("interim-100", vec![get.clone()], Some(0), "", Fail),
+            ("interim-100", vec![get.clone()], Some(1), "", Fail),
+            ("interim-102", vec![get.clone()], Some(0), "final\n", Pass),
+            ("interim-102", vec![get.clone()], Some(0), "", Fail),
+            ("interim-103", vec![get.clone()], Some(0), "final\n", Pass),
+            ("interim-103", vec![get.clone()], Some(1), "", Fail),
+            ("expect-417", vec![expect.clone(), post.clone()], Some(0), "final", Pass),
+            ("expect-417", vec![expect.clone()], Some(0), "", Fail),
+            ("expect-417", vec![expect.clone(), expect.clone()], Some(0), "", Fail),
+            ("expect-417", vec![expect.clone(), ev("", "POST", 0, 1)], Some(0), "", Fail),
+            ("expect-417", vec![post.clone()], Some(0), "final", NotApplicable),
+            ("redirect-301-post", vec![post.clone(), ev("landing", "GET", 0, 1)], Some(0), "", Pass),
+            ("redirect-301-post", vec![post.clone(), ev("landing", "POST", 6, 1)], Some(0), "", Pass),
+            ("redirect-301-post", vec![post.clone(), ev("landing", "POST", 0, 1)], Some(0), "", Fail),
+            ("redirect-302-post", vec![post.clone(), ev("landing", "GET", 0, 1)], Some(0), "", Pass),
+            ("redirect-302-post", vec![post.clone(), ev("landing", "PUT", 6, 1)], Some(0), "", Fail),
+            ("redirect-303", vec![post.clone(), ev("landing", "GET", 0, 1)], Some(0), "", Pass),
+            ("redirect-303", vec![post.clone(), ev("landing", "POST", 6, 1)], Some(0), "", Fail),
+            ("redirect-303", vec![post.clone()], Some(0), "", NotApplicable),
+            ("redirect-307", vec![post.clone(), ev("landing", "POST", 6, 1)], Some(0), "", Pass),
+            ("redirect-307", vec![post.clone(), ev("landing", "GET", 0, 1)], Some(0), "", Fail),
+            ("redirect-308", vec![post.clone(), ev("landing", "POST", 6, 1)], Some(0), "", Pass),
+            ("redirect-308", vec![post.clone(), ev("landing", "GET", 0, 1)], Some(0), "", Fail),
+            ("redirect-300", vec![get.clone()], Some(0), "moved", Pass),
+            ("redirect-300", vec![get.clone(), ev("landing", "GET", 0, 1)], Some(0), "landed", Pass),
+            ("redirect-300", vec![get.clone()], Some(1), "", Fail),
+            ("redirect-loop", looped(51), Some(47), "", Pass),
+            ("redirect-loop", looped(200), None, "", Fail),
+            ("redirect-loop", looped(101), Some(0), "", Fail),
+            ("redirect-loop", looped(1), Some(0), "", NotApplicable),
+            ("redirect-cross-origin", vec![authed("", true), authed("landing", false)], Some(0), "", Pass),
+            ("redirect-cross-origin", vec![authed("", true), authed("landing", true)], Some(0), "", Fail),
+            ("redirect-cross-origin", vec![authed("", true)], Some(0), "", NotApplicable),
+            ("redirect-cross-origin", vec![authed("", false)], Some(0), "", NotApplicable),
+            ("redirect-cross-origin", vec![], Some(1), "", NotApplicable),
+            ("retry-after-429", vec![ev("", "GET", 0, 0), ev("", "GET", 0, 1200)], Some(0), "", Pass),
+            ("retry-after-429", vec![ev("", "GET", 0, 0), ev("", "GET", 0, 10)], Some(0), "", Fail),
+            ("retry-after-429", vec![get.clone()], Some(0), "", NotApplicable),
+            ("retry-after-date", vec![with(get.clone(), "retry_at_ms", json!(2000)), ev("", "GET", 0, 2000)], Some(0), "", Pass),
+            ("retry-after-date", vec![with(get.clone(), "retry_at_ms", json!(2000)), ev("", "GET", 0, 900)], Some(0), "", Fail),
+            ("retry-503-post", vec![post.clone()], Some(0), "", Pass),
+            ("retry-503-post", vec![post.clone(), post.clone()], Some(0), "", Fail),
+            ("retry-408", vec![get.clone()], Some(0), "", Pass),
+            ("retry-408", vec![on(1, "", "GET", 0, 0), on(2, "", "GET", 0, 1)], Some(0), "final", Pass),
+            ("retry-408", vec![on(1, "", "GET", 0, 0), on(1, "", "GET", 0, 1)], Some(0), "final", Fail),
+            ("retry-408", vec![get.clone(); 5], Some(0), "", Fail),
+            ("retry-421", vec![on(1, "", "GET", 0, 0), on(2, "", "GET", 0, 1)], Some(0), "final", Pass),
+            ("retry-421", vec![on(1, "", "GET", 0, 0), on(1, "", "GET", 0, 1)], Some(0), "final", Fail),
+            ("retry-421", vec![get.clone()], Some(0), "", NotApplicable),
+            ("auth-basic", vec![authed("", false), authed("", true)], Some(0), "final", Pass),
+            ("auth-basic", vec![authed("", false), authed("", false)], Some(0), "", Fail),
+            ("auth-basic", vec![authed("", false); 5], Some(0), "", Fail),
+            ("auth-digest", vec![get.clone(), digest(true)], Some(0), "final", Pass),
+            ("auth-digest", vec![get.clone(), digest(false)], Some(0), "", Fail),
+            ("auth-digest", vec![get.clone(); 5], Some(0), "", Fail),
+            ("auth-digest", vec![get.clone()], Some(0), "", NotApplicable),
+            ("proxy-407", vec![get.clone()], Some(0), "", Pass),
+            ("proxy-407", vec![get.clone(); 5], Some(0), "", Fail),
+            ("proxy-407", vec![get.clone()], None, "", Fail),
+            ("proxy-407", vec![get.clone()], Some(1), "", NotApplicable),
+            ("truncated", vec![get.clone()], Some(18), "", Pass),
+            ("truncated", vec![get.clone()], Some(0), "only part", Fail),
+            ("truncated", vec![get.clone()], None, "", Fail),
+            ("truncated-chunked", vec![get.clone()], Some(18), "", Pass),
+            ("truncated-chunked", vec![get.clone()], Some(0), "only part", Fail),
+            ("close-delimited", vec![get.clone()], Some(0), "all of it, ended by close: final\n", Pass),
+            ("close-delimited", vec![get.clone()], Some(0), "all of it", Fail),
+            ("close-delimited", vec![get.clone()], Some(56), "", Fail),
+            ("no-content-204", vec![get.clone()], Some(0), "", Pass),
+            ("no-content-204", vec![get.clone()], None, "", Fail),
+            ("head-redirect", vec![head.clone(), ev("landing", "HEAD", 0, 1)], Some(0), "", Pass),
+            ("head-redirect", vec![head.clone()], None, "", Fail),
+            ("reset-get", vec![get.clone()], Some(56), "", Pass),
+            ("reset-get", vec![get.clone(), get.clone()], Some(56), "", Pass),
+            ("reset-get", vec![get.clone()], Some(0), "", Fail),
+            ("reset-get", vec![get.clone(); 4], Some(56), "", Fail),
+            ("reset-post", vec![post.clone()], Some(56), "", Pass),
+            ("reset-post", vec![post.clone(), post.clone()], Some(56), "", Fail),
+        ];
+        for (name, events, exit, stdout, want) in &cases {
             assert_eq!(
-                judge(name, &one, Some(0), ""),
-                Fail,
-                "{name}: took the 1xx as final"
-            );
-            assert_eq!(
-                judge(name, &one, Some(1), ""),
-                Fail,
-                "{name}: errored on the 1xx"
+                judge(name, events, *exit, stdout),
+                *want,
+                "{name}: {events:?} exit {exit:?} {stdout:?}"
             );
         }
-        let post = ev("", "POST", 6, 0);
-        assert_eq!(
-            judge(
-                "redirect-303",
-                &[post.clone(), ev("landing", "GET", 0, 1)],
-                Some(0),
-                ""
-            ),
-            Pass
-        );
-        assert_eq!(
-            judge(
-                "redirect-303",
-                &[post.clone(), ev("landing", "POST", 6, 1)],
-                Some(0),
-                ""
-            ),
-            Fail
-        );
-        assert_eq!(
-            judge("redirect-303", std::slice::from_ref(&post), Some(0), ""),
-            NotApplicable
-        );
-        assert_eq!(
-            judge(
-                "redirect-307",
-                &[post.clone(), ev("landing", "POST", 6, 1)],
-                Some(0),
-                ""
-            ),
-            Pass
-        );
-        assert_eq!(
-            judge(
-                "redirect-307",
-                &[post.clone(), ev("landing", "GET", 0, 1)],
-                Some(0),
-                ""
-            ),
-            Fail
-        );
-        let looped = |n: u64| [json!({ "step": "", "method": "GET", "count": n })];
-        assert_eq!(judge("redirect-loop", &looped(51), Some(47), ""), Pass);
-        assert_eq!(judge("redirect-loop", &looped(200), None, ""), Fail);
-        assert_eq!(judge("redirect-loop", &looped(101), Some(0), ""), Fail);
-        assert_eq!(
-            judge("redirect-loop", &looped(1), Some(0), ""),
-            NotApplicable
-        );
-        assert_eq!(
-            judge(
-                "retry-after-429",
-                &[ev("", "GET", 0, 0), ev("", "GET", 0, 1200)],
-                Some(0),
-                ""
-            ),
-            Pass
-        );
-        assert_eq!(
-            judge(
-                "retry-after-429",
-                &[ev("", "GET", 0, 0), ev("", "GET", 0, 10)],
-                Some(0),
-                ""
-            ),
-            Fail
-        );
-        assert_eq!(judge("retry-after-429", &one, Some(0), ""), NotApplicable);
-        assert_eq!(
-            judge("retry-503-post", std::slice::from_ref(&post), Some(0), ""),
-            Pass
-        );
-        assert_eq!(
-            judge("retry-503-post", &[post.clone(), post.clone()], Some(0), ""),
-            Fail
-        );
-        assert_eq!(judge("truncated", &one, Some(18), ""), Pass);
-        assert_eq!(judge("truncated", &one, Some(0), "only part"), Fail);
-        assert_eq!(judge("no-content-204", &one, Some(0), ""), Pass);
-        assert_eq!(judge("no-content-204", &one, None, ""), Fail);
+        // Every scenario has been seen to pass and to fail.
+        for s in SCENARIOS {
+            for want in [Pass, Fail] {
+                assert!(
+                    cases.iter().any(|c| c.0 == s.name && c.4 == want),
+                    "{} is never seen to {want:?}",
+                    s.name
+                );
+            }
+        }
         // No request at all fails everywhere.
         for s in SCENARIOS {
-            assert_eq!(
-                (s.judge)(
-                    &[],
-                    &Outcome {
-                        exit: Some(0),
-                        stdout: "final".into()
-                    }
-                )
-                .0,
-                Fail,
-                "{}",
-                s.name
-            );
+            let out = Outcome {
+                exit: Some(0),
+                stdout: "final".into(),
+            };
+            assert_eq!((s.judge)(&[], &out).0, Fail, "{}", s.name);
         }
     }
 

@@ -42,7 +42,8 @@ fn verdicts(card: &serde_json::Value) -> Vec<(String, String)> {
 fn curl_passes_what_it_does_right() {
     let (code, card) = grade(
         "curl -sS -X {method} -d teapot {url}",
-        "interim-100,interim-102,interim-103,retry-503-post,truncated,no-content-204",
+        "interim-100,interim-102,interim-103,retry-503-post,retry-408,proxy-407,truncated,\
+         truncated-chunked,close-delimited,no-content-204,reset-get,reset-post",
     );
     assert_eq!(code, Some(0), "{card:#}");
     assert!(verdicts(&card).iter().all(|(_, v)| v == "pass"), "{card:#}");
@@ -69,6 +70,35 @@ fn a_client_that_breaks_a_rule_fails_it() {
             ("redirect-307".to_string(), "pass".to_string())
         ]
     );
+    // Carries Authorization to another origin (`--location-trusted`).
+    let (_, card) = grade(
+        "curl -sS -L --location-trusted {url}",
+        "redirect-cross-origin",
+    );
+    assert_eq!(card[0]["verdict"], "fail", "{card:#}");
+    let (_, card) = grade("curl -sS -L {url}", "redirect-cross-origin");
+    assert_eq!(card[0]["verdict"], "pass", "{card:#}");
+    // Sends a POST again after a reset (`--retry-all-errors`).
+    let (_, card) = grade(
+        "curl -sS --retry 2 --retry-all-errors --retry-delay 0 -d teapot {url}",
+        "reset-post",
+    );
+    assert_eq!(card[0]["verdict"], "fail", "{card:#}");
+    assert_eq!(card[0]["did"], "sent the POST again on its own (3 times)");
+    // Waits for content after a HEAD answer (`-X HEAD` rather than
+    // `--head`), until its own limit.
+    let (_, card) = grade("curl -sS -L -X HEAD --max-time 2 {url}", "head-redirect");
+    assert_eq!(card[0]["verdict"], "fail", "{card:#}");
+    let (_, card) = grade("curl -sS -L --head {url}", "head-redirect");
+    assert_eq!(card[0]["verdict"], "pass", "{card:#}");
+    // Answers a Digest challenge, rightly and wrongly.
+    let (_, card) = grade("curl -sS --digest {url}", "auth-digest");
+    assert_eq!(card[0]["verdict"], "pass", "{card:#}");
+    let (_, card) = grade("curl -sS --digest -u user:wrong {url}", "auth-digest");
+    assert_eq!(card[0]["verdict"], "fail", "{card:#}");
+    // Basic credentials do not answer a Digest challenge.
+    let (_, card) = grade("curl -sS {url}", "auth-digest");
+    assert_eq!(card[0]["verdict"], "not_applicable", "{card:#}");
     // Makes no request at all.
     let (code, card) = grade("true", "interim-102");
     assert_eq!(code, Some(1));

@@ -196,6 +196,62 @@ fn set_cookie(name: &str, value: &str) -> String {
     format!("{name}={value}; Path=/")
 }
 
+/// A challenge for `qop=auth` and MD5 (what every Digest client speaks),
+/// as `teapot grade` sends it.
+pub(super) fn grade_challenge() -> String {
+    challenge(Some("auth"), Algorithm::Md5, false)
+}
+
+/// Whether the request carries Digest credentials for `user` and `passwd`
+/// answering a fresh nonce of this server's, with `qop=auth` (or
+/// `auth-int` over `body`) and the algorithm it names (MD5 by default).
+pub(super) fn valid_credentials(ex: &Exchange<'_>, body: &[u8], user: &str, passwd: &str) -> bool {
+    let Some(creds) = ex
+        .request()
+        .header_str("authorization")
+        .map(str::trim)
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("digest"))
+        .and_then(|(_, rest)| params(rest))
+    else {
+        return false;
+    };
+    let get = |name: &str| {
+        creds
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let Some(algorithm) = Algorithm::parse(get("algorithm").unwrap_or("MD5")) else {
+        return false;
+    };
+    let fields = [
+        "username", "realm", "nonce", "uri", "response", "nc", "cnonce", "qop",
+    ]
+    .map(get);
+    let [Some(username), Some(realm), Some(nonce), Some(uri), Some(response), Some(nc), Some(cnonce), Some(qop)] =
+        fields
+    else {
+        return false;
+    };
+    if username != user
+        || realm != REALM
+        || uri != ex.request().target()
+        || !matches!(check_nonce(nonce), NonceState::Fresh)
+    {
+        return false;
+    }
+    let h = |s: &str| algorithm.hash(s.as_bytes());
+    let method = ex.request().method().as_str();
+    let ha2 = match qop {
+        "auth" => h(&format!("{method}:{uri}")),
+        "auth-int" => h(&format!("{method}:{uri}:{}", algorithm.hash(body))),
+        _ => return false,
+    };
+    let ha1 = h(&format!("{username}:{realm}:{passwd}"));
+    h(&format!("{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}")).eq_ignore_ascii_case(response)
+}
+
 /// Serves `/digest-auth/{qop}/{user}/{passwd}[/{algorithm}[/{stale_after}]]`.
 ///
 /// As on httpbin: a `qop` other than `auth` or `auth-int` offers both and

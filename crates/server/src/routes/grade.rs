@@ -6,6 +6,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
 use bytes::Bytes;
 use serde_json::{json, Value};
 use teapot_wire::{Exchange, Fault, Head, Status};
@@ -15,28 +17,49 @@ use crate::app::App;
 use crate::problem::Problem;
 use crate::routes::stateful::store_problem;
 
-/// The most requests recorded for one run (about 8 KiB of record, as an
-/// item of `/items` may hold); more are served, not recorded. A redirect
-/// loop keeps one event and counts its requests in it.
-const MAX_EVENTS: usize = 48;
+/// The most requests recorded for one scenario of a run (each event keeps
+/// at most a few dozen bytes of what the client chose, so a scenario's
+/// record stays near 3 KiB and a run's under 100 KiB); more are served, not
+/// recorded. A redirect loop keeps one event and counts its requests in
+/// it. Each scenario has its own record, so one that a client floods
+/// cannot crowd out the others.
+const MAX_EVENTS: usize = 8;
 
 /// The scenarios, by name.
 pub const SCENARIOS: &[&str] = &[
     "interim-100",
     "interim-102",
     "interim-103",
+    "expect-417",
     "redirect-301-post",
     "redirect-302-post",
     "redirect-303",
     "redirect-307",
+    "redirect-308",
+    "redirect-300",
     "redirect-loop",
+    "redirect-cross-origin",
     "retry-after-429",
     "retry-after-date",
     "retry-503-post",
+    "retry-408",
+    "retry-421",
     "auth-basic",
+    "auth-digest",
+    "proxy-407",
     "truncated",
+    "truncated-chunked",
+    "close-delimited",
     "no-content-204",
+    "head-redirect",
+    "reset-get",
+    "reset-post",
 ];
+
+/// The credentials the auth scenarios take (`user:passwd`, as httpbin's
+/// examples use).
+const USER: &str = "user";
+const PASSWD: &str = "passwd";
 
 fn now_ms() -> u64 {
     SystemTime::now()
@@ -47,8 +70,8 @@ fn now_ms() -> u64 {
 /// Appends an event to the run's record (compare-and-set, a few tries) and
 /// returns how many requests the scenario has had in this run, this one
 /// included. A full record keeps its events but still counts this request.
-async fn record(app: &App, run: &str, event: Value) -> Result<usize, Problem> {
-    let key = format!("grade:{run}");
+async fn record(app: &App, run: &str, name: &str, event: Value) -> Result<usize, Problem> {
+    let key = format!("grade:{run}:{name}");
     for _ in 0..8 {
         let current = app
             .state
@@ -95,14 +118,17 @@ async fn record(app: &App, run: &str, event: Value) -> Result<usize, Problem> {
 /// `/grade/{run}`: what arrived for each scenario of the run.
 pub async fn report(app: &App, ex: &mut Exchange<'_>, run: &str) -> Outcome {
     check_name("run", run)?;
-    let stored = app
-        .state
-        .record(&format!("grade:{run}"))
-        .await
-        .map_err(|e| store_problem(app, e))?;
-    let events = stored
-        .and_then(|(_, body)| serde_json::from_str::<Value>(&body).ok())
-        .unwrap_or_else(|| json!([]));
+    let mut events = Vec::new();
+    for name in SCENARIOS {
+        let stored = app
+            .state
+            .record(&format!("grade:{run}:{name}"))
+            .await
+            .map_err(|e| store_problem(app, e))?;
+        if let Some((_, body)) = stored {
+            events.extend(serde_json::from_str::<Vec<Value>>(&body).unwrap_or_default());
+        }
+    }
     let head = Head::new(Status::OK).header("Cache-Control", "no-store");
     reply_json(ex, head, &json!({ "run": run, "events": events })).await
 }
@@ -126,9 +152,16 @@ pub async fn scenario(
             ),
         ));
     }
-    let body = match ex.read_body(64 * 1024).await {
-        Ok(b) => b,
-        Err(_) => return Ok(()),
+    // An upload that waits for 100 Continue and is to be refused with 417
+    // is answered before its body is read.
+    let refuse_expectation = name == "expect-417" && ex.request().expects_continue();
+    let body = if refuse_expectation {
+        Bytes::new()
+    } else {
+        match ex.read_body(64 * 1024).await {
+            Ok(b) => b,
+            Err(_) => return Ok(()),
+        }
     };
     let req = ex.request();
     // The time a Retry-After date names: two seconds on, in whole seconds.
@@ -137,20 +170,33 @@ pub async fn scenario(
     let retry_at_ms = SystemTime::from(retry_at_ms)
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    let basic_ok = req.header_str("authorization").map(str::trim) == Some("Basic dXNlcjpwYXNzd2Q="); // user:passwd
+    let basic = format!("Basic {}", BASE64.encode(format!("{USER}:{PASSWD}")));
+    // Each auth scenario takes its own scheme only.
+    let credentials_ok = if name == "auth-digest" {
+        super::digest::valid_credentials(ex, &body, USER, PASSWD)
+    } else {
+        req.header_str("authorization").map(str::trim) == Some(basic.as_str())
+    };
     let event = json!({
         "scenario": name,
-        "step": step,
+        "step": short(step, 32),
         "method": req.method().as_str(),
         "body_bytes": body.len(),
         "at_ms": now_ms(),
         "authorization": req.header("authorization").is_some(),
-        "expect": req.header_str("expect"),
+        "auth_scheme": req
+            .header_str("authorization")
+            .and_then(|a| a.split_whitespace().next())
+            .map(|s| short(s, 16).to_ascii_lowercase()),
+        "expect": req.header_str("expect").map(|e| short(e, 32)),
         "retry_at_ms": retry_at_ms,
-        "credentials_ok": basic_ok,
+        "credentials_ok": credentials_ok,
+        // The client's port: a new one is a new connection.
+        "conn": ex.remote_addr().map(|a| a.port()),
     });
-    let first = record(app, run, event).await? == 1;
+    let first = record(app, run, name, event).await? == 1;
     let here = format!("/grade/{run}/{name}");
+    let landing = format!("{here}/landing");
     match (name, step) {
         ("interim-100", _) => {
             let _ = ex.interim(Head::new(Status::CONTINUE)).await;
@@ -171,66 +217,149 @@ pub async fn scenario(
             let _ = ex.interim(hint).await;
             sent(ex.respond(text(), "final\n").await)
         }
-        ("redirect-301-post" | "redirect-302-post" | "redirect-303" | "redirect-307", "") => {
+        ("expect-417", _) if refuse_expectation => {
+            let head = plain(Status::EXPECTATION_FAILED);
+            sent(ex.respond(head, "no 100-continue here; send it again without\n").await)
+        }
+        ("expect-417", _) => sent(ex.respond(text(), "final\n").await),
+        (
+            "redirect-301-post" | "redirect-302-post" | "redirect-303" | "redirect-307"
+            | "redirect-308" | "redirect-300" | "head-redirect",
+            "",
+        ) => {
             let status = match name {
                 "redirect-301-post" => Status::MOVED_PERMANENTLY,
-                "redirect-302-post" => Status::FOUND,
+                "redirect-302-post" | "head-redirect" => Status::FOUND,
                 "redirect-303" => Status::SEE_OTHER,
-                _ => Status::TEMPORARY_REDIRECT,
+                "redirect-307" => Status::TEMPORARY_REDIRECT,
+                "redirect-308" => Status::PERMANENT_REDIRECT,
+                _ => Status::MULTIPLE_CHOICES,
             };
-            let head = Head::new(status)
-                .header("Location", format!("{here}/landing"))
-                .header("Content-Type", "text/plain; charset=utf-8");
-            sent(ex.respond(head, "moved\n").await)
+            let head = plain(status).header("Location", landing.clone());
+            // A HEAD answer says how long this content is and sends none.
+            sent(ex.respond(head, format!("moved: {landing}\n")).await)
         }
-        ("redirect-301-post" | "redirect-302-post" | "redirect-303" | "redirect-307", _) => {
-            sent(ex.respond(text(), "landed\n").await)
+        ("redirect-cross-origin", "") if !credentials_ok => {
+            let head = plain(Status::UNAUTHORIZED).header(
+                "WWW-Authenticate",
+                "Basic realm=\"teapot grade\", charset=\"UTF-8\"",
+            );
+            sent(ex.respond(head, "who are you?\n").await)
         }
+        ("redirect-cross-origin", "") => match other_origin(ex) {
+            Some(origin) => {
+                let head =
+                    plain(Status::FOUND).header("Location", format!("{origin}{landing}"));
+                sent(ex.respond(head, "moved to another origin\n").await)
+            }
+            // Reached by a name with no loopback twin: nothing to show.
+            None => sent(ex.respond(text(), "final (no other origin to send you to)\n").await),
+        },
+        (_, "landing") => sent(ex.respond(text(), "landed\n").await),
         ("redirect-loop", _) => {
-            let head = Head::new(Status::FOUND)
-                .header("Location", here)
-                .header("Content-Type", "text/plain; charset=utf-8");
+            let head = plain(Status::FOUND).header("Location", here);
             sent(ex.respond(head, "again\n").await)
         }
         ("retry-after-429", _) if first => {
-            let head = Head::new(Status::TOO_MANY_REQUESTS)
-                .header("Retry-After", "1")
-                .header("Content-Type", "text/plain; charset=utf-8");
+            let head = plain(Status::TOO_MANY_REQUESTS).header("Retry-After", "1");
             sent(ex.respond(head, "slow down\n").await)
         }
-        ("retry-after-429", _) => sent(ex.respond(text(), "final\n").await),
         ("retry-after-date", _) if first => {
-            let head = Head::new(Status::SERVICE_UNAVAILABLE)
-                .header("Retry-After", httpdate::fmt_http_date(retry_at))
-                .header("Content-Type", "text/plain; charset=utf-8");
+            let head = plain(Status::SERVICE_UNAVAILABLE)
+                .header("Retry-After", httpdate::fmt_http_date(retry_at));
             sent(ex.respond(head, "back soon\n").await)
         }
-        ("retry-after-date", _) => sent(ex.respond(text(), "final\n").await),
-        ("auth-basic", _) if basic_ok => sent(ex.respond(text(), "final\n").await),
+        ("retry-408", _) if first => {
+            let head = plain(Status::REQUEST_TIMEOUT).header("Connection", "close");
+            sent(ex.respond(head, "too slow; this connection closes\n").await)
+        }
+        ("retry-421", _) if first => {
+            let head = plain(Status::MISDIRECTED_REQUEST);
+            sent(ex.respond(head, "not on this connection\n").await)
+        }
+        ("retry-after-429" | "retry-after-date" | "retry-408" | "retry-421", _) => {
+            sent(ex.respond(text(), "final\n").await)
+        }
+        ("auth-basic" | "auth-digest", _) if credentials_ok => {
+            sent(ex.respond(text(), "final\n").await)
+        }
         ("auth-basic", _) => {
-            let head = Head::new(Status::UNAUTHORIZED)
-                .header(
-                    "WWW-Authenticate",
-                    "Basic realm=\"teapot grade\", charset=\"UTF-8\"",
-                )
-                .header("Content-Type", "text/plain; charset=utf-8");
+            let head = plain(Status::UNAUTHORIZED).header(
+                "WWW-Authenticate",
+                "Basic realm=\"teapot grade\", charset=\"UTF-8\"",
+            );
             sent(ex.respond(head, "who are you?\n").await)
         }
+        ("auth-digest", _) => {
+            let head = plain(Status::UNAUTHORIZED)
+                .header("WWW-Authenticate", super::digest::grade_challenge());
+            sent(ex.respond(head, "who are you?\n").await)
+        }
+        ("proxy-407", _) => {
+            let head = plain(Status::PROXY_AUTHENTICATION_REQUIRED).header(
+                "Proxy-Authenticate",
+                "Basic realm=\"teapot grade proxy\", charset=\"UTF-8\"",
+            );
+            sent(ex.respond(head, "this proxy wants to know who you are\n").await)
+        }
         ("retry-503-post", _) => {
-            let head = Head::new(Status::SERVICE_UNAVAILABLE)
-                .header("Content-Type", "text/plain; charset=utf-8");
-            sent(ex.respond(head, "unavailable\n").await)
+            sent(ex.respond(plain(Status::SERVICE_UNAVAILABLE), "unavailable\n").await)
         }
-        ("truncated", _) => {
-            let raw = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 64\r\n\r\nonly part of it\n";
-            sent(
-                ex.fault(Fault::Raw(Bytes::from_static(raw.as_bytes())))
-                    .await,
-            )
-        }
+        ("truncated", _) => raw(ex, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 64\r\n\r\nonly part of it\n").await,
+        ("truncated-chunked", _) => raw(ex, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nonly part of it\n\r\n").await,
+        ("close-delimited", _) => raw(ex, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nall of it, ended by close: final\n").await,
         ("no-content-204", _) => sent(ex.respond(Head::new(Status::NO_CONTENT), "").await),
+        ("reset-get" | "reset-post", _) => sent(ex.fault(Fault::Reset).await),
         _ => Err(Problem::not_found(ex.request().path())),
     }
+}
+
+/// At most `n` bytes of `s` (cut at a character boundary): what the
+/// record keeps of a field the client chose, so that it stays small.
+fn short(s: &str, n: usize) -> &str {
+    let mut end = s.len().min(n);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Writes a hand-made HTTP/1.1 answer and closes (the framing scenarios).
+async fn raw(ex: &mut Exchange<'_>, answer: &'static str) -> Outcome {
+    sent(
+        ex.fault(Fault::Raw(Bytes::from_static(answer.as_bytes())))
+            .await,
+    )
+}
+
+/// This server under its other loopback name (`localhost` and
+/// `127.0.0.1` swapped, same port and scheme): another origin that reaches
+/// the same process. `None` when the request named neither.
+fn other_origin(ex: &Exchange<'_>) -> Option<String> {
+    let host = ex.request().header_str("host")?;
+    let (name, port) = match host.find(']') {
+        // An IPv6 literal: `[::1]` or `[::1]:8418`.
+        Some(end) => (&host[..=end], host[end + 1..].strip_prefix(':')),
+        None => match host.rsplit_once(':') {
+            Some((n, p)) => (n, Some(p)),
+            None => (host, None),
+        },
+    };
+    let other = match name.to_ascii_lowercase().as_str() {
+        "localhost" => "127.0.0.1",
+        "127.0.0.1" | "[::1]" => "localhost",
+        _ => return None,
+    };
+    let scheme = if ex.is_secure() { "https" } else { "http" };
+    Some(match port {
+        Some(p) => format!("{scheme}://{other}:{p}"),
+        None => format!("{scheme}://{other}"),
+    })
+}
+
+/// The head of a non-200 answer with plain-text content.
+fn plain(status: Status) -> Head {
+    Head::new(status).header("Content-Type", "text/plain; charset=utf-8")
 }
 
 /// The head of a plain 200 answer that no cache may keep.
