@@ -26,8 +26,9 @@ pub struct GradeArgs {
     /// body of its own); also in TEAPOT_GRADE_URL and TEAPOT_GRADE_METHOD.
     /// TEAPOT_GRADE_EXPECT is `100-continue` when the scenario wants the
     /// body sent after that expectation (where the client can), else
-    /// empty. It prints the content it received and exits non-zero on an
-    /// error.
+    /// empty; TEAPOT_GRADE_REPEAT is how many times to make the request
+    /// with one client (1 or 2). It prints the content of each answer and
+    /// exits non-zero on an error.
     #[arg(long, value_name = "COMMAND")]
     client: String,
 
@@ -85,6 +86,10 @@ pub struct Scenario {
     /// Whether the client is asked to send the body after
     /// `Expect: 100-continue` (TEAPOT_GRADE_EXPECT), where it can.
     pub expect: bool,
+    /// Whether the client is asked to make the request twice with one
+    /// client, as an application would (TEAPOT_GRADE_REPEAT): its
+    /// connections and any cache carry over.
+    pub repeat: bool,
     /// The verdict, from what arrived (this scenario's events, in order)
     /// and what the client did.
     pub judge: fn(&[Value], &Outcome) -> (Verdict, String),
@@ -222,6 +227,7 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 9110 §15.2",
         credentials: false,
         expect: false,
+        repeat: false,
         judge: interim,
     },
     Scenario {
@@ -231,6 +237,7 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 9110 §15.2",
         credentials: false,
         expect: false,
+        repeat: false,
         judge: interim,
     },
     Scenario {
@@ -240,6 +247,7 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 8297 §2",
         credentials: false,
         expect: false,
+        repeat: false,
         judge: interim,
     },
     Scenario {
@@ -249,6 +257,7 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 9110 §10.1.1",
         credentials: false,
         expect: true,
+        repeat: false,
         judge: |e, out| {
             if let Some(v) = no_request_or_timeout(e, out) {
                 return v;
@@ -288,6 +297,7 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 9110 §15.4.2",
         credentials: false,
         expect: false,
+        repeat: false,
         judge: |e, _| follows(e, Follow::Either),
     },
     Scenario {
@@ -297,6 +307,7 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 9110 §15.4.3",
         credentials: false,
         expect: false,
+        repeat: false,
         judge: |e, _| follows(e, Follow::Either),
     },
     Scenario {
@@ -306,6 +317,7 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 9110 §15.4.4",
         credentials: false,
         expect: false,
+        repeat: false,
         judge: |e, _| follows(e, Follow::Get),
     },
     Scenario {
@@ -315,6 +327,7 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 9110 §15.4.8",
         credentials: false,
         expect: false,
+        repeat: false,
         judge: |e, _| follows(e, Follow::Same),
     },
     Scenario {
@@ -324,6 +337,7 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 9110 §15.4.9",
         credentials: false,
         expect: false,
+        repeat: false,
         judge: |e, _| follows(e, Follow::Same),
     },
     Scenario {
@@ -333,6 +347,7 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 9110 §15.4.1",
         credentials: false,
         expect: false,
+        repeat: false,
         judge: |e, out| {
             let followed = !at_step(e, "landing").is_empty();
             match completes(e, out, "the 300") {
@@ -351,6 +366,7 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 9110 §15.4",
         credentials: false,
         expect: false,
+        repeat: false,
         judge: |e, out| {
             // The server counts a loop's requests in its one event.
             let n = e.first().map_or(0, |x| x["count"].as_u64().unwrap_or(1));
@@ -375,6 +391,7 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 9110 §15.4",
         credentials: true,
         expect: false,
+        repeat: false,
         judge: |e, out| {
             if e.is_empty() && out.exit.is_some_and(|c| c != 0) {
                 return (
@@ -408,6 +425,7 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 6585 §4, RFC 9110 §10.2.3",
         credentials: false,
         expect: false,
+        repeat: false,
         judge: |e, _| match e {
             [] => (Verdict::Fail, "made no request".into()),
             [_] => (Verdict::NotApplicable, "did not retry".into()),
@@ -434,6 +452,7 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 9110 §10.2.3",
         credentials: false,
         expect: false,
+        repeat: false,
         judge: |e, _| match e {
             [] => (Verdict::Fail, "made no request".into()),
             [_] => (Verdict::NotApplicable, "did not retry".into()),
@@ -458,6 +477,7 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 9110 §9.2.2",
         credentials: false,
         expect: false,
+        repeat: false,
         judge: |e, _| match e.len() {
             0 => (Verdict::Fail, "made no request".into()),
             1 => (Verdict::Pass, "did not resend the POST".into()),
@@ -471,6 +491,7 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 9110 §15.5.9",
         credentials: false,
         expect: false,
+        repeat: false,
         judge: |e, out| {
             if let Some(v) = no_request_or_timeout(e, out) {
                 return v;
@@ -493,6 +514,7 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 9110 §15.5.20",
         credentials: false,
         expect: false,
+        repeat: false,
         judge: |e, out| {
             if let Some(v) = no_request_or_timeout(e, out) {
                 return v;
@@ -513,6 +535,7 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 9110 §11.6.1, RFC 7617",
         credentials: true,
         expect: false,
+        repeat: false,
         judge: |e, out| {
             let tries = e.len();
             let good = e.iter().any(|x| x["credentials_ok"] == true);
@@ -540,6 +563,7 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 7616 §3.4",
         credentials: true,
         expect: false,
+        repeat: false,
         judge: |e, out| {
             if e.is_empty() && out.exit.is_some_and(|c| c != 0) {
                 return (
@@ -575,6 +599,7 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 9110 §15.5.8",
         credentials: false,
         expect: false,
+        repeat: false,
         judge: |e, out| match completes(e, out, "the 407") {
             (Verdict::Fail, _) if (1..=3).contains(&e.len()) && out.exit.is_some() => (
                 Verdict::NotApplicable,
@@ -590,6 +615,7 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 9112 §6.3",
         credentials: false,
         expect: false,
+        repeat: false,
         judge: |e, out| broken(e, out, true),
     },
     Scenario {
@@ -599,6 +625,7 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 9112 §7.1",
         credentials: false,
         expect: false,
+        repeat: false,
         judge: |e, out| broken(e, out, true),
     },
     Scenario {
@@ -608,6 +635,7 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 9112 §6.3",
         credentials: false,
         expect: false,
+        repeat: false,
         judge: |e, out| {
             if let Some(v) = no_request_or_timeout(e, out) {
                 return v;
@@ -631,7 +659,33 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 9110 §15.3.5",
         credentials: false,
         expect: false,
+        repeat: false,
         judge: |e, out| completes(e, out, "the 204"),
+    },
+    Scenario {
+        name: "no-content-then",
+        method: "GET",
+        asks: "after a 204, the next request goes through (twice with one client)",
+        section: "RFC 9110 §15.3.5, RFC 9112 §6.3",
+        credentials: false,
+        expect: false,
+        repeat: true,
+        judge: |e, out| {
+            if let Some(v) = no_request_or_timeout(e, out) {
+                return v;
+            }
+            match (e, out.exit) {
+                (_, Some(code)) if code != 0 => {
+                    (Verdict::Fail, format!("failed after the 204 (exit {code})"))
+                }
+                ([_], _) => (Verdict::NotApplicable, "made one request (did not repeat)".into()),
+                ([a, b, ..], _) if conn(a) == conn(b) => (
+                    Verdict::Pass,
+                    "made the next request on the same connection".into(),
+                ),
+                _ => (Verdict::Pass, "made the next request (on a new connection)".into()),
+            }
+        },
     },
     Scenario {
         name: "head-redirect",
@@ -640,6 +694,7 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 9110 §9.3.2, RFC 9112 §6.3",
         credentials: false,
         expect: false,
+        repeat: false,
         judge: |e, out| {
             let followed = !at_step(e, "landing").is_empty();
             match completes(e, out, "the HEAD answer") {
@@ -652,12 +707,82 @@ pub const SCENARIOS: &[Scenario] = &[
         },
     },
     Scenario {
+        name: "no-store",
+        method: "GET",
+        asks: "an answer with no-store is not reused; ask again (twice with one client)",
+        section: "RFC 9111 §5.2.2.5",
+        credentials: false,
+        expect: false,
+        repeat: true,
+        judge: |e, out| {
+            if let Some(v) = no_request_or_timeout(e, out) {
+                return v;
+            }
+            match e.len() {
+                1 if out.stdout.matches("answer 1").count() >= 2 => (
+                    Verdict::Fail,
+                    "gave the stored no-store answer the second time".into(),
+                ),
+                1 => (Verdict::NotApplicable, "made one request (did not repeat)".into()),
+                _ => (Verdict::Pass, "asked the server again".into()),
+            }
+        },
+    },
+    Scenario {
+        name: "revalidate-304",
+        method: "GET",
+        asks: "a stored no-cache answer is revalidated; on 304 its body is used (twice with one client)",
+        section: "RFC 9111 §4.3.4, §5.2.2.4",
+        credentials: false,
+        expect: false,
+        repeat: true,
+        judge: |e, out| {
+            if let Some(v) = no_request_or_timeout(e, out) {
+                return v;
+            }
+            let bodies = out.stdout.matches("the stored representation").count();
+            let conditional = e
+                .get(1)
+                .is_some_and(|x| x["if_none_match"].as_str().is_some_and(|v| v.contains("v1")));
+            match (e.len(), conditional) {
+                (1, _) if bodies >= 2 => (
+                    Verdict::Fail,
+                    "reused a no-cache answer without revalidating it".into(),
+                ),
+                (1, _) => (Verdict::NotApplicable, "made one request (did not repeat)".into()),
+                (_, false) => (
+                    Verdict::NotApplicable,
+                    "keeps no cache (asked again without a validator)".into(),
+                ),
+                (_, true) if bodies >= 2 && out.exit == Some(0) => (
+                    Verdict::Pass,
+                    "revalidated with If-None-Match and used its stored body".into(),
+                ),
+                (_, true) => (
+                    Verdict::Fail,
+                    "revalidated but did not give the stored body after 304".into(),
+                ),
+            }
+        },
+    },
+    Scenario {
+        name: "upgrade-426",
+        method: "GET",
+        asks: "a 426 names the protocol to upgrade to; hand it over, do not loop",
+        section: "RFC 9110 §15.5.22",
+        credentials: false,
+        expect: false,
+        repeat: false,
+        judge: |e, out| completes(e, out, "the 426"),
+    },
+    Scenario {
         name: "reset-get",
         method: "GET",
         asks: "a connection reset before an answer is an error",
         section: "RFC 9112 §9.3.1",
         credentials: false,
         expect: false,
+        repeat: false,
         judge: |e, out| broken(e, out, true),
     },
     Scenario {
@@ -667,6 +792,7 @@ pub const SCENARIOS: &[Scenario] = &[
         section: "RFC 9112 §9.3.1.1",
         credentials: false,
         expect: false,
+        repeat: false,
         judge: |e, out| broken(e, out, false),
     },
 ];
@@ -744,7 +870,15 @@ async fn run(args: &GradeArgs) -> Result<Vec<Line>> {
             let _ = url.set_username("user");
             let _ = url.set_password(Some("passwd"));
         }
-        let outcome = run_client(&args.client, url.as_str(), s.method, s.expect, timeout).await?;
+        let outcome = run_client(
+            &args.client,
+            url.as_str(),
+            s.method,
+            s.expect,
+            s.repeat,
+            timeout,
+        )
+        .await?;
         let events = fetch_events(&base, &run_id, timeout).await?;
         let mine: Vec<Value> = events
             .into_iter()
@@ -774,6 +908,7 @@ async fn run_client(
     url: &str,
     method: &str,
     expect: bool,
+    repeat: bool,
     timeout: Duration,
 ) -> Result<Outcome> {
     let command = template.replace("{url}", url).replace("{method}", method);
@@ -786,6 +921,7 @@ async fn run_client(
             "TEAPOT_GRADE_EXPECT",
             if expect { "100-continue" } else { "" },
         )
+        .env("TEAPOT_GRADE_REPEAT", if repeat { "2" } else { "1" })
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -960,6 +1096,18 @@ mod tests {
             ("close-delimited", vec![get.clone()], Some(56), "", Fail),
             ("no-content-204", vec![get.clone()], Some(0), "", Pass),
             ("no-content-204", vec![get.clone()], None, "", Fail),
+            ("no-content-then", vec![on(1, "", "GET", 0, 0), on(1, "", "GET", 0, 1)], Some(0), "final\n", Pass),
+            ("no-content-then", vec![get.clone()], None, "", Fail),
+            ("no-content-then", vec![get.clone()], Some(0), "", NotApplicable),
+            ("no-store", vec![get.clone(), get.clone()], Some(0), "answer 1\nanswer 2\n", Pass),
+            ("no-store", vec![get.clone()], Some(0), "answer 1\nanswer 1\n", Fail),
+            ("no-store", vec![get.clone()], Some(0), "answer 1\n", NotApplicable),
+            ("revalidate-304", vec![get.clone(), with(get.clone(), "if_none_match", json!("\"v1\""))], Some(0), "the stored representation\nthe stored representation\n", Pass),
+            ("revalidate-304", vec![get.clone(), with(get.clone(), "if_none_match", json!("\"v1\""))], Some(0), "the stored representation\n", Fail),
+            ("revalidate-304", vec![get.clone()], Some(0), "the stored representation\nthe stored representation\n", Fail),
+            ("revalidate-304", vec![get.clone(), get.clone()], Some(0), "the stored representation\nthe stored representation\n", NotApplicable),
+            ("upgrade-426", vec![get.clone()], Some(0), "", Pass),
+            ("upgrade-426", vec![get.clone(); 4], Some(0), "", Fail),
             ("head-redirect", vec![head.clone(), ev("landing", "HEAD", 0, 1)], Some(0), "", Pass),
             ("head-redirect", vec![head.clone()], None, "", Fail),
             ("reset-get", vec![get.clone()], Some(56), "", Pass),

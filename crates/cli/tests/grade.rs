@@ -99,6 +99,19 @@ fn a_client_that_breaks_a_rule_fails_it() {
     // Basic credentials do not answer a Digest challenge.
     let (_, card) = grade("curl -sS {url}", "auth-digest");
     assert_eq!(card[0]["verdict"], "not_applicable", "{card:#}");
+    // A cache that keeps what no-store forbids: asks once, answers twice.
+    let (_, card) = grade(r#"b=$(curl -sS {url}); echo "$b"; echo "$b""#, "no-store");
+    assert_eq!(card[0]["verdict"], "fail", "{card:#}");
+    // A cache that revalidates and serves its stored body on 304, and one
+    // that hands the empty 304 over instead.
+    let revalidating = r#"b=$(curl -sS {url});
+        c=$(curl -sS -w '%{http_code}' -H 'If-None-Match: "v1"' {url});
+        [ "$c" = 304 ] && echo "$b" && echo "$b""#;
+    let (_, card) = grade(revalidating, "revalidate-304");
+    assert_eq!(card[0]["verdict"], "pass", "{card:#}");
+    let forgetful = r#"curl -sS {url}; curl -sS -H 'If-None-Match: "v1"' {url}"#;
+    let (_, card) = grade(forgetful, "revalidate-304");
+    assert_eq!(card[0]["verdict"], "fail", "{card:#}");
     // Makes no request at all.
     let (code, card) = grade("true", "interim-102");
     assert_eq!(code, Some(1));

@@ -51,7 +51,11 @@ pub const SCENARIOS: &[&str] = &[
     "truncated-chunked",
     "close-delimited",
     "no-content-204",
+    "no-content-then",
     "head-redirect",
+    "no-store",
+    "revalidate-304",
+    "upgrade-426",
     "reset-get",
     "reset-post",
 ];
@@ -189,12 +193,14 @@ pub async fn scenario(
             .and_then(|a| a.split_whitespace().next())
             .map(|s| short(s, 16).to_ascii_lowercase()),
         "expect": req.header_str("expect").map(|e| short(e, 32)),
+        "if_none_match": req.header_str("if-none-match").map(|e| short(e, 32)),
         "retry_at_ms": retry_at_ms,
         "credentials_ok": credentials_ok,
         // The client's port: a new one is a new connection.
         "conn": ex.remote_addr().map(|a| a.port()),
     });
-    let first = record(app, run, name, event).await? == 1;
+    let nth = record(app, run, name, event).await?;
+    let first = nth == 1;
     let here = format!("/grade/{run}/{name}");
     let landing = format!("{here}/landing");
     match (name, step) {
@@ -309,6 +315,38 @@ pub async fn scenario(
         ("truncated-chunked", _) => raw(ex, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nonly part of it\n\r\n").await,
         ("close-delimited", _) => raw(ex, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nall of it, ended by close: final\n").await,
         ("no-content-204", _) => sent(ex.respond(Head::new(Status::NO_CONTENT), "").await),
+        ("no-content-then", _) if first => {
+            sent(ex.respond(Head::new(Status::NO_CONTENT), "").await)
+        }
+        ("no-content-then", _) => sent(ex.respond(text(), "final\n").await),
+        ("no-store", _) => {
+            let head = Head::new(Status::OK)
+                .header("Content-Type", "text/plain; charset=utf-8")
+                .header("Cache-Control", "no-store")
+                .header("ETag", "\"v1\"");
+            sent(ex.respond(head, format!("answer {nth}\n")).await)
+        }
+        ("revalidate-304", _) => {
+            let matches = ex
+                .request()
+                .header_str("if-none-match")
+                .is_some_and(|v| v.split(',').any(|t| matches!(t.trim(), "\"v1\"" | "W/\"v1\"" | "*")));
+            let head = Head::new(if matches { Status::NOT_MODIFIED } else { Status::OK })
+                .header("ETag", "\"v1\"")
+                .header("Cache-Control", "no-cache");
+            if matches {
+                sent(ex.respond(head, "").await)
+            } else {
+                let head = head.header("Content-Type", "text/plain; charset=utf-8");
+                sent(ex.respond(head, "the stored representation\n").await)
+            }
+        }
+        ("upgrade-426", _) => {
+            let head = plain(Status::UPGRADE_REQUIRED)
+                .header("Upgrade", "websocket")
+                .header("Connection", "Upgrade");
+            sent(ex.respond(head, "this resource is reached over WebSocket\n").await)
+        }
         ("reset-get" | "reset-post", _) => sent(ex.fault(Fault::Reset).await),
         _ => Err(Problem::not_found(ex.request().path())),
     }
