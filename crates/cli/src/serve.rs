@@ -111,6 +111,19 @@ pub struct ServeArgs {
     #[arg(long, env = "TEAPOT_CORS", default_value = "any", value_name = "ORIGINS", value_parser = |s: &str| s.parse::<Cors>())]
     cors: Cors,
 
+    /// How long to go on serving after SIGTERM or SIGINT before the
+    /// listener closes: /readyz answers 503 at once, every answer closes
+    /// its connection (HTTP/2: GOAWAY), new connections are still served,
+    /// so a load balancer moves the work elsewhere. 0 stops at once.
+    #[arg(long, env = "TEAPOT_DRAIN_TIMEOUT", default_value = "0s", value_name = "DURATION", value_parser = parse_duration)]
+    drain_timeout: Duration,
+
+    /// Proxies (addresses or CIDR blocks, comma-separated) whose
+    /// Forwarded / X-Forwarded-For name the client for /ip, origin and the
+    /// access log; from other peers those fields are ignored.
+    #[arg(long, env = "TEAPOT_TRUSTED_PROXY", value_delimiter = ',', value_name = "CIDR", value_parser = parse_net)]
+    trusted_proxy: Vec<ipnet::IpNet>,
+
     /// Worker threads (default: one per available core).
     #[arg(long, env = "TEAPOT_WORKERS", value_name = "N")]
     workers: Option<usize>,
@@ -179,6 +192,8 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         state_ttl: args.state_ttl,
         tls,
         cors: args.cors,
+        drain: args.drain_timeout,
+        trusted_proxies: args.trusted_proxy,
         ..Config::default()
     };
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
@@ -268,6 +283,14 @@ fn parse_size(s: &str) -> Result<u64, String> {
 }
 
 /// `10s`, `500ms`, `2m`, `1h`, or plain seconds.
+/// A proxy for `--trusted-proxy`: a CIDR block, or one address.
+fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{s:?} is neither an address nor a CIDR block (10.0.0.0/8)"))
+}
+
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
     let bad = || format!("{s:?} is not a duration (examples: 10s, 500ms, 2m, 1h)");

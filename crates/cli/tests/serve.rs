@@ -80,7 +80,44 @@ fn access_log_has_one_json_line_per_exchange() {
     assert_eq!(v["protocol"], "HTTP/1.1");
     assert_eq!(v["bytes"], 17);
     assert!(v["duration_us"].as_u64().is_some());
+    assert_eq!(v["client"], "127.0.0.1");
     assert_eq!(server.terminate(), 0);
+}
+
+#[test]
+fn sigterm_drains_for_the_drain_timeout() {
+    let server = Serve::start(
+        &[
+            "--drain-timeout",
+            "2s",
+            "--trusted-proxy",
+            "127.0.0.1,10.0.0.0/8",
+        ],
+        &[],
+    );
+    let pid = server.child_id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    // Still serving, and saying it is going away.
+    let mut seen = String::new();
+    for _ in 0..100 {
+        seen = server.request("GET /readyz HTTP/1.1\r\nHost: t\r\n\r\n");
+        if seen.starts_with("HTTP/1.1 503") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(
+        seen.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+        "{seen}"
+    );
+    let out = server.request("GET /ip HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 192.0.2.7\r\n\r\n");
+    assert!(out.contains("Connection: close\r\n"), "{out}");
+    assert!(out.contains("\"origin\": \"192.0.2.7\""), "{out}");
+    assert_eq!(server.wait(), 0);
 }
 
 #[test]

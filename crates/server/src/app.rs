@@ -2,6 +2,7 @@
 //! handler's `Problem` into an answer.
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -32,6 +33,10 @@ pub struct App {
     pub dav: Arc<Dav>,
     /// Which origins may read the answers.
     pub cors: Arc<Cors>,
+    /// Set once the server drains before stopping: `/readyz` says 503.
+    pub draining: Arc<AtomicBool>,
+    /// The proxies trusted to name the client.
+    pub trusted_proxies: Arc<[ipnet::IpNet]>,
 }
 
 impl App {
@@ -56,12 +61,24 @@ impl App {
             state: Arc::new(Store::open(&config.state, config.state_ttl)?),
             dav: Arc::new(Dav::default()),
             cors: Arc::new(config.cors.clone()),
+            draining: Arc::new(AtomicBool::new(false)),
+            trusted_proxies: config.trusted_proxies.clone().into(),
         })
+    }
+
+    /// Whether the server is draining before it stops.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
     }
 }
 
 impl Service for App {
     async fn call(&self, ex: &mut Exchange<'_>) {
+        if !self.trusted_proxies.is_empty() {
+            if let Some(ip) = crate::forwarded::client(ex, &self.trusted_proxies) {
+                ex.set_client_ip(ip);
+            }
+        }
         if self.cors.apply(ex).await {
             return;
         }

@@ -29,6 +29,7 @@
 pub mod app;
 mod conditional;
 pub mod cors;
+pub mod forwarded;
 pub mod listen;
 pub mod metrics;
 pub mod observe;
@@ -62,6 +63,16 @@ pub struct Config {
     pub max_connections: usize,
     /// How long in-flight exchanges get to finish at shutdown. Default 10 s.
     pub grace: Duration,
+    /// How long to go on serving after the shutdown signal, with `/readyz`
+    /// answering 503 and every answer closing its connection (HTTP/1.1) or
+    /// announcing `GOAWAY` (HTTP/2), so that a load balancer moves the work
+    /// elsewhere; then the listener closes and `grace` begins. Default 0:
+    /// stop accepting at once.
+    pub drain: Duration,
+    /// The proxies whose `Forwarded` / `X-Forwarded-For` name the client
+    /// (`/ip`, `origin`, the access log); from any other peer those fields
+    /// are ignored. Default: none.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The state store: `memory` (default) or a `redis://` URL.
     pub state: String,
     /// How long a stateful key lives after its last write. Default 1 h.
@@ -82,6 +93,8 @@ impl Default for Config {
             max_inflight: 10_000,
             max_connections: 10_000,
             grace: Duration::from_secs(10),
+            drain: Duration::ZERO,
+            trusted_proxies: Vec::new(),
             state: "memory".to_string(),
             state_ttl: Duration::from_secs(3600),
             tls: None,

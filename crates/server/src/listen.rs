@@ -71,6 +71,7 @@ pub async fn run(
             metrics: app.metrics.clone(),
         })),
         idle: Some(Arc::new(IdleSet::new())),
+        drain_new: !config.drain.is_zero(),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
@@ -82,8 +83,11 @@ pub async fn run(
         stop: stop_rx.clone(),
         done: done_tx,
     };
+    // The loopback listener for the server's own requests stays open until
+    // the main one closes, drain included.
+    let (closed_tx, closed_rx) = watch::channel(false);
     let internal_task = internal.map(|l| {
-        let mut stopped = stop_rx.clone();
+        let mut stopped = closed_rx.clone();
         let shared = shared.clone();
         tokio::spawn(async move {
             let stop = async move {
@@ -96,8 +100,26 @@ pub async fn run(
         .tls
         .as_ref()
         .map(|t| tokio_rustls::TlsAcceptor::from(t.config.clone()));
-    accept_loop(listener, acceptor, shared, shutdown).await;
+    let app = shared.app.clone();
+    let drain = config.drain;
+    let stop = async {
+        shutdown.await;
+        // Connections finish what they are doing and close (HTTP/1.1:
+        // `Connection: close` on the answer; HTTP/2: GOAWAY); while the
+        // drain lasts, new ones are still taken and served once.
+        app.draining
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = stop_tx.send(true);
+        if !drain.is_zero() {
+            tracing::info!(
+                "draining for {drain:?}: /readyz answers 503, connections close after their answer"
+            );
+            tokio::time::sleep(drain).await;
+        }
+    };
+    accept_loop(listener, acceptor, shared, stop).await;
     let _ = stop_tx.send(true);
+    let _ = closed_tx.send(true);
     if let Some(task) = internal_task {
         let _ = task.await;
     }

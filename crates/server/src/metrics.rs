@@ -358,6 +358,7 @@ mod tests {
             ending: Ending::Answered,
             refusal: None,
             label,
+            client: None,
         }
     }
 
@@ -395,6 +396,7 @@ mod tests {
             ending: Ending::Faulted,
             refusal: None,
             label: None,
+            client: None,
         });
         let text = m.encode();
         assert!(

@@ -54,6 +54,7 @@ fn access_line(r: &Record<'_>) {
             bytes = r.bytes,
             duration_us = r.duration.as_micros() as u64,
             protocol,
+            client = r.client.map(tracing::field::display),
             "exchange"
         ),
     }

@@ -59,6 +59,12 @@ pub struct Config {
     /// When set, connections idle between requests register here, so that
     /// a server at its connection limit can close the one idle longest.
     pub idle: Option<Arc<IdleSet>>,
+    /// Once the shutdown signal is up, a connection that has not sent its
+    /// first request is still served once (with `Connection: close`)
+    /// rather than closed at once: a server draining behind a load
+    /// balancer keeps serving the connections the balancer still opens.
+    /// Otherwise (the default) such a connection closes with the rest.
+    pub drain_new: bool,
 }
 
 /// How an exchange ended.
@@ -100,6 +106,9 @@ pub struct Record<'a> {
     /// The label the service gave the exchange
     /// ([`Exchange::set_label`](crate::Exchange::set_label)), if any.
     pub label: Option<&'static str>,
+    /// The client's address, when known: the peer's, or the one the
+    /// service named ([`Exchange::client_ip`](crate::Exchange::client_ip)).
+    pub client: Option<std::net::IpAddr>,
 }
 
 impl Record<'_> {
@@ -119,6 +128,7 @@ impl Record<'_> {
             duration: started.elapsed(),
             ending: Ending::Refused,
             refusal: Some(refusal),
+            client: None,
             label: None,
         }
     }

@@ -109,6 +109,20 @@ impl Serve {
         (code, lines)
     }
 
+    /// The server's process id.
+    pub fn child_id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the server to exit by itself; its exit status.
+    pub fn wait(mut self) -> i32 {
+        self.child
+            .wait()
+            .unwrap()
+            .code()
+            .expect("exited, not killed")
+    }
+
     pub fn terminate(mut self) -> i32 {
         let pid = self.child.id().to_string();
         assert!(Command::new("kill")

@@ -338,10 +338,9 @@ fn title_case(name: &str) -> String {
         .join("-")
 }
 
+/// The client's address (behind a trusted proxy, the one it names).
 pub(super) fn origin(ex: &Exchange<'_>) -> String {
-    ex.remote_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default()
+    ex.client_ip().map(|ip| ip.to_string()).unwrap_or_default()
 }
 
 pub(super) fn url(ex: &Exchange<'_>) -> String {

@@ -16,8 +16,15 @@ pub async fn healthz(ex: &mut Exchange<'_>) -> Outcome {
 }
 
 /// `GET /readyz`: 200 when every endpoint can be served, 503 while the
-/// state store is unreachable.
+/// state store is unreachable or the server drains before it stops.
 pub async fn readyz(app: &App, ex: &mut Exchange<'_>) -> Outcome {
+    if app.is_draining() {
+        return Err(crate::problem::Problem::new(
+            503,
+            "This instance is shutting down; send new work to another.",
+        )
+        .kind("draining"));
+    }
     if let Err(e) = app.state.ping().await {
         return Err(super::stateful::store_problem(app, e));
     }

@@ -11,7 +11,7 @@ pub(crate) mod wire;
 pub use rewind::{Rewind, Upgraded};
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
@@ -65,6 +65,7 @@ pub struct Exchange<'c> {
     wire: &'c mut dyn Wire,
     limits: &'c Limits,
     remote: Option<SocketAddr>,
+    client: Option<IpAddr>,
     secure: bool,
     req: Request,
     trailers: Vec<(String, Bytes)>,
@@ -118,6 +119,7 @@ impl<'c> Exchange<'c> {
             wire,
             limits,
             remote,
+            client: None,
             secure,
             req,
             trailers: Vec::new(),
@@ -146,6 +148,20 @@ impl<'c> Exchange<'c> {
     /// The peer's address, when the transport has one.
     pub fn remote_addr(&self) -> Option<SocketAddr> {
         self.remote
+    }
+
+    /// The client's address: the one the service named with
+    /// [`Exchange::set_client_ip`] (the client behind a proxy it trusts),
+    /// else the peer's.
+    pub fn client_ip(&self) -> Option<IpAddr> {
+        self.client.or(self.remote.map(|a| a.ip()))
+    }
+
+    /// Names the client's address when the peer is a proxy the service
+    /// trusts to say who its client is (`Forwarded`, `X-Forwarded-For`);
+    /// [`Exchange::client_ip`] and the observer's [`Record::client`] give it.
+    pub fn set_client_ip(&mut self, ip: IpAddr) {
+        self.client = Some(ip);
     }
 
     /// Whether the request arrived over TLS.
@@ -340,6 +356,7 @@ impl<'c> Exchange<'c> {
             ending,
             refusal: None,
             label: self.label,
+            client: self.client_ip(),
         }
     }
 

@@ -132,6 +132,7 @@ pub(crate) async fn serve_requests<T: Transport + 'static, S: Service>(
                             ending: Ending::Switched,
                             refusal: None,
                             label: None,
+                            client: remote.map(|a| a.ip()),
                         });
                     }
                     return Some(Handoff::Upgraded);
@@ -217,7 +218,11 @@ async fn read_head<T: Transport + ?Sized>(
         };
         let read = tokio::select! {
             r = tokio::time::timeout_at(until, read_more(&mut conn.io, &mut conn.rbuf)) => r,
-            _ = wait_shutdown(shutdown), if conn.rbuf.is_empty() => return Next::Close,
+            // A connection yet to send its first request is served once
+            // when the server drains (`Config::drain_new`).
+            _ = wait_shutdown(shutdown), if conn.rbuf.is_empty() && !(first && config.drain_new) => {
+                return Next::Close;
+            }
             _ = evicted(&idle), if idle.is_some() => {
                 if let Some(o) = &config.observer {
                     o.defended(Defense::IdleEvicted);
