@@ -200,6 +200,18 @@ async fn accept_loop(
             }
         });
     }
+    if shared.wire.drain_new {
+        // After a drain, the connections the kernel has already taken are
+        // served once rather than reset with the listener: a balancer may
+        // have sent a request on one that it will not send again.
+        use futures_util::FutureExt as _;
+        while let Some(Ok((stream, remote))) = listener.accept().now_or_never() {
+            let _ = stream.set_nodelay(true);
+            if let Ok(permit) = shared.conns.clone().try_acquire_owned() {
+                tokio::spawn(serve(stream, remote, tls.clone(), shared.clone(), permit));
+            }
+        }
+    }
 }
 
 /// Serves one accepted connection, holding its permit to the end.

@@ -30,9 +30,15 @@ pub struct Serve {
 
 impl Serve {
     pub fn start(args: &[&str], env: &[(&str, &str)]) -> Serve {
+        let mut all = vec!["--bind", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        Serve::start_exact(&all, env)
+    }
+
+    /// `teapot serve` with exactly these arguments (`--bind` among them).
+    pub fn start_exact(args: &[&str], env: &[(&str, &str)]) -> Serve {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("teapot"))
             .arg("serve")
-            .args(["--bind", "127.0.0.1:0"])
             .args(args)
             .envs(env.iter().copied())
             .env("TEAPOT_LOG", "info")
