@@ -11,7 +11,7 @@ use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use common::Serve;
@@ -87,7 +87,7 @@ impl Nginx {
             ),
         )
         .unwrap();
-        let child = Command::new("nginx")
+        let mut child = Command::new("nginx")
             .args(["-e", &format!("{d}/error.log"), "-p"])
             .arg(&dir)
             .arg("-c")
@@ -102,6 +102,8 @@ impl Nginx {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!(
             "nginx did not start: {}",
             std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
