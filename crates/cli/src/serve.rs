@@ -67,8 +67,9 @@ pub struct ServeArgs {
     )]
     max_connections: usize,
 
-    /// The state store of the stateful scenarios: memory (embedded) or a
-    /// redis:// URL shared by several instances.
+    /// The state store of the stateful scenarios: memory (embedded), a
+    /// redis:// URL shared by several instances, or a Redis Cluster as
+    /// redis+cluster://host:port,host:port,….
     #[arg(
         long,
         env = "TEAPOT_STATE",

@@ -1,19 +1,24 @@
 //! Shared state for the scenarios that remember earlier requests: flaky
-//! sequences and rate limits. `memory` is embedded and needs nothing
-//! installed; `redis://…` lets several teapot instances share one state.
+//! sequences, rate limits, versioned records. `memory` is embedded and
+//! needs nothing installed; `redis://…` lets several teapot instances share
+//! one state, and `redis+cluster://host:port,…` a Redis Cluster.
 //!
-//! Every key is namespaced (`teapot:flaky:…`, `teapot:limit:…`,
-//! `teapot:record:…`) and expires (`ttl`); the memory store holds at most
+//! Every key is namespaced (`teapot:{flaky}:…`, `teapot:{limit}:…`,
+//! `teapot:{record}:…`) and expires (`ttl`); the memory store holds at most
 //! [`MAX_KEYS`] keys, and in Redis each namespace as many (an index of its
 //! keys, scored by expiry, is kept beside them), so a public instance
-//! cannot be filled up. Redis operations are single Lua
-//! scripts, so two instances never race on one counter.
+//! cannot be filled up. Redis operations are single Lua scripts, so two
+//! instances never race on one counter. The namespace is the key's hash
+//! tag: a script's key and its namespace's index always share a cluster
+//! slot.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use redis::aio::ConnectionManager;
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
 
 /// The most keys the memory store holds; past it, writes get
 /// [`StoreError::Full`].
@@ -73,6 +78,26 @@ impl Store {
         if spec == "memory" {
             return Ok(Store::Memory(Memory::new(ttl, cap)));
         }
+        if let Some(nodes) = spec.strip_prefix("redis+cluster://") {
+            let nodes: Vec<String> = nodes
+                .trim_end_matches('/')
+                .split(',')
+                .map(|n| format!("redis://{}/", n.trim()))
+                .collect();
+            let client = ClusterClient::builder(nodes)
+                .connection_timeout(REDIS_TIMEOUT)
+                .response_timeout(REDIS_TIMEOUT)
+                .retries(1)
+                .build()
+                .map_err(|e| format!("--state {spec}: {e}"))?;
+            return Ok(Store::Redis(RedisStore {
+                url: spec.to_string(),
+                client: Backend::Cluster(Box::new(client)),
+                conn: tokio::sync::Mutex::new(None),
+                ttl,
+                cap: cap as u64,
+            }));
+        }
         if spec.starts_with("redis://")
             || spec.starts_with("rediss://")
             || spec.starts_with("redis+unix://")
@@ -80,21 +105,21 @@ impl Store {
             let client = redis::Client::open(spec).map_err(|e| format!("--state {spec}: {e}"))?;
             return Ok(Store::Redis(RedisStore {
                 url: spec.to_string(),
-                client,
+                client: Backend::Single(client),
                 conn: tokio::sync::Mutex::new(None),
                 ttl,
                 cap: cap as u64,
             }));
         }
         Err(format!(
-            "--state must be memory or a redis:// URL, not {spec:?}"
+            "--state must be memory, a redis:// URL or redis+cluster://host:port,…, not {spec:?}"
         ))
     }
 
     /// Adds one to the counter `key` and returns the new value (1 for the
     /// first request).
     pub async fn next(&self, key: &str) -> Result<u64, StoreError> {
-        let key = format!("teapot:flaky:{key}");
+        let key = format!("teapot:{{flaky}}:{key}");
         match self {
             Store::Memory(m) => m.next(&key),
             Store::Redis(r) => r.next(&key).await,
@@ -103,7 +128,7 @@ impl Store {
 
     /// Forgets `key`.
     pub async fn reset(&self, key: &str) -> Result<(), StoreError> {
-        let key = format!("teapot:flaky:{key}");
+        let key = format!("teapot:{{flaky}}:{key}");
         match self {
             Store::Memory(m) => {
                 m.lock().remove(&key);
@@ -121,7 +146,7 @@ impl Store {
         capacity: u64,
         period: Duration,
     ) -> Result<Take, StoreError> {
-        let key = format!("teapot:limit:{key}");
+        let key = format!("teapot:{{limit}}:{key}");
         match self {
             Store::Memory(m) => m.take(&key, capacity, period),
             Store::Redis(r) => r.take(&key, capacity, period).await,
@@ -130,7 +155,7 @@ impl Store {
 
     /// A versioned record: its version and body, if present.
     pub async fn record(&self, key: &str) -> Result<Option<(u64, String)>, StoreError> {
-        let key = format!("teapot:record:{key}");
+        let key = format!("teapot:{{record}}:{key}");
         match self {
             Store::Memory(m) => Ok(m.record(&key)),
             Store::Redis(r) => r.record(&key).await,
@@ -146,7 +171,7 @@ impl Store {
         version: u64,
         body: &str,
     ) -> Result<bool, StoreError> {
-        let key = format!("teapot:record:{key}");
+        let key = format!("teapot:{{record}}:{key}");
         match self {
             Store::Memory(m) => m.replace(&key, expect, version, body),
             Store::Redis(r) => r.replace(&key, expect, version, body).await,
@@ -313,12 +338,13 @@ impl Memory {
     }
 }
 
-/// The Redis store: one connection manager, made on first use and
-/// reconnecting by itself.
+/// The Redis store: one connection (a manager for one node, a cluster
+/// connection that follows `MOVED`/`ASK` for a cluster), made on first use
+/// and reconnecting by itself.
 pub struct RedisStore {
     url: String,
-    client: redis::Client,
-    conn: tokio::sync::Mutex<Option<ConnectionManager>>,
+    client: Backend,
+    conn: tokio::sync::Mutex<Option<Link>>,
     ttl: Duration,
     /// The most keys one namespace (flaky, limit, record) holds.
     cap: u64,
@@ -386,10 +412,55 @@ return 0
 "
 );
 
-/// The index of a key's namespace: `teapot:flaky:x` → `teapot:index:flaky`.
+/// The index of a key's namespace, with the same hash tag:
+/// `teapot:{flaky}:x` → `teapot:index:{flaky}`.
 fn index_of(key: &str) -> String {
-    let ns = key.split(':').nth(1).unwrap_or("other");
+    let ns = key.split(':').nth(1).unwrap_or("{other}");
     format!("teapot:index:{ns}")
+}
+
+/// What the store connects to.
+enum Backend {
+    Single(redis::Client),
+    Cluster(Box<ClusterClient>),
+}
+
+/// A connection to either.
+#[derive(Clone)]
+enum Link {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl redis::aio::ConnectionLike for Link {
+    fn req_packed_command<'a>(
+        &'a mut self,
+        cmd: &'a redis::Cmd,
+    ) -> redis::RedisFuture<'a, redis::Value> {
+        match self {
+            Link::Single(c) => c.req_packed_command(cmd),
+            Link::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Link::Single(c) => c.req_packed_commands(cmd, offset, count),
+            Link::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Link::Single(c) => c.get_db(),
+            Link::Cluster(c) => c.get_db(),
+        }
+    }
 }
 
 fn down(e: impl std::fmt::Display) -> StoreError {
@@ -397,21 +468,32 @@ fn down(e: impl std::fmt::Display) -> StoreError {
 }
 
 impl RedisStore {
-    async fn connection(&self) -> Result<ConnectionManager, StoreError> {
+    async fn connection(&self) -> Result<Link, StoreError> {
         let mut slot = self.conn.lock().await;
         if let Some(c) = slot.as_ref() {
             return Ok(c.clone());
         }
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(REDIS_TIMEOUT))
-            .set_response_timeout(Some(REDIS_TIMEOUT))
-            .set_number_of_retries(1);
-        let made = tokio::time::timeout(
-            REDIS_TIMEOUT * 2,
-            ConnectionManager::new_with_config(self.client.clone(), config),
-        )
-        .await
-        .map_err(|_| down("connecting timed out"))?
+        let made = match &self.client {
+            Backend::Single(client) => {
+                let config = redis::aio::ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(REDIS_TIMEOUT))
+                    .set_response_timeout(Some(REDIS_TIMEOUT))
+                    .set_number_of_retries(1);
+                tokio::time::timeout(
+                    REDIS_TIMEOUT * 2,
+                    ConnectionManager::new_with_config(client.clone(), config),
+                )
+                .await
+                .map_err(|_| down("connecting timed out"))?
+                .map(Link::Single)
+            }
+            Backend::Cluster(client) => {
+                tokio::time::timeout(REDIS_TIMEOUT * 2, client.get_async_connection())
+                    .await
+                    .map_err(|_| down("connecting timed out"))?
+                    .map(Link::Cluster)
+            }
+        }
         .map_err(down)?;
         *slot = Some(made.clone());
         Ok(made)
@@ -504,6 +586,20 @@ impl RedisStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         let mut c = self.connection().await?;
+        if let Link::Cluster(_) = c {
+            // A node answers PING while the cluster cannot serve its slots;
+            // ready means every slot is served.
+            let info: String = redis::cmd("CLUSTER")
+                .arg("INFO")
+                .query_async(&mut c)
+                .await
+                .map_err(down)?;
+            return if info.contains("cluster_state:ok") {
+                Ok(())
+            } else {
+                Err(down("the cluster does not serve every slot"))
+            };
+        }
         redis::cmd("PING")
             .query_async::<String>(&mut c)
             .await
@@ -579,5 +675,26 @@ mod tests {
         assert!(Store::open("redis://127.0.0.1:6379/0", Duration::from_secs(1)).is_ok());
         assert!(Store::open("postgres://x", Duration::from_secs(1)).is_err());
         assert!(Store::open("redis://[bad", Duration::from_secs(1)).is_err());
+        assert!(Store::open(
+            "redis+cluster://127.0.0.1:7000,127.0.0.1:7001",
+            Duration::from_secs(1)
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn a_key_and_its_index_share_a_hash_tag() {
+        let tag = |k: &str| {
+            let open = k.find('{').unwrap();
+            let close = open + k[open..].find('}').unwrap();
+            k[open + 1..close].to_string()
+        };
+        for key in [
+            "teapot:{flaky}:x",
+            "teapot:{limit}:a:b",
+            "teapot:{record}:grade:{r}:s",
+        ] {
+            assert_eq!(tag(key), tag(&index_of(key)), "{key}");
+        }
     }
 }

@@ -6,7 +6,7 @@ mod common;
 use std::net::TcpListener;
 use std::time::Duration;
 
-use teapot_testkit::redis::Redis;
+use teapot_testkit::redis::{Redis, RedisCluster};
 use teapot_testkit::{get, Client, Response};
 
 async fn ask(server: &teapot_server::Running, req: &str) -> Response {
@@ -501,4 +501,85 @@ async fn an_oversized_item_is_413() {
     let big = format!(r#"{{"name":"{}"}}"#, "x".repeat(9000));
     let r = ask(&server, &send("POST", "/items", &[JSON], &big)).await;
     assert_eq!(r.status, 413);
+}
+
+#[tokio::test]
+async fn two_instances_share_a_redis_cluster() {
+    let cluster = RedisCluster::start();
+    let a = common::server_with(|c| c.state = cluster.url()).await;
+    let b = common::server_with(|c| c.state = cluster.url()).await;
+    assert_eq!(ask(&a, &get("/readyz")).await.status, 200);
+    assert_eq!(
+        flaky_sequence(&[&a, &b], "cluster").await,
+        [503, 503, 200, 200, 200]
+    );
+    let statuses = [
+        ask(&a, &get("/limit/cluster?rate=2/m")).await.status,
+        ask(&b, &get("/limit/cluster?rate=2/m")).await.status,
+        ask(&a, &get("/limit/cluster?rate=2/m")).await.status,
+    ];
+    assert_eq!(statuses, [200, 200, 429], "one budget for both instances");
+    item_lifecycle(&a, &b).await;
+    let r = ask(&a, &send("POST", "/jobs?seconds=0", &[], "")).await;
+    assert_eq!(r.status, 202);
+    let r = ask(&b, &get(r.header("location").unwrap())).await;
+    assert_eq!(r.status, 303, "the other instance knows the job");
+}
+
+#[tokio::test]
+async fn a_cluster_master_stopping_and_coming_back() {
+    let mut cluster = RedisCluster::start();
+    let server = common::server_with(|c| c.state = cluster.url()).await;
+    assert_eq!(
+        ask(&server, &get("/flaky/m?codes=201,202")).await.status,
+        201
+    );
+    cluster.stop(0);
+    // While a master is down the cluster stops serving (within its node
+    // timeout): clients see 503 with Retry-After, and nothing else.
+    let mut saw_503 = false;
+    for _ in 0..100 {
+        let r = ask(&server, &get("/flaky/m?codes=201,202")).await;
+        match r.status {
+            503 => {
+                assert_eq!(r.header("retry-after"), Some("5"));
+                assert!(
+                    r.text().contains("state store is unavailable"),
+                    "{}",
+                    r.text()
+                );
+                saw_503 = true;
+                break;
+            }
+            202 => {}
+            other => panic!("{other}: {}", r.text()),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(saw_503, "the outage was seen as 503");
+    assert_eq!(ask(&server, &get("/readyz")).await.status, 503);
+    assert_eq!(
+        ask(&server, &get("/418")).await.status,
+        418,
+        "the rest keeps working"
+    );
+    cluster.restart(0);
+    let mut status = 0;
+    for _ in 0..100 {
+        status = ask(&server, &get("/readyz")).await.status;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 200, "ready again once the master is back");
+    let mut r = ask(&server, &get("/flaky/m2?codes=201,202")).await;
+    for _ in 0..50 {
+        if r.status != 503 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        r = ask(&server, &get("/flaky/m2?codes=201,202")).await;
+    }
+    assert_eq!(r.status, 201, "served again: {}", r.text());
 }
