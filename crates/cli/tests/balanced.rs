@@ -263,6 +263,41 @@ fn three_instances_behind_nginx_behave_as_one() {
     };
     assert_eq!(ask(lb, "GET", &result, &[], "").unwrap().0, 200);
 
+    // A WebDAV tree built through one instance is read, locked and
+    // refused through the others (round-robin: consecutive requests go to
+    // different instances).
+    assert_eq!(ask(lb, "MKCOL", "/dav/lb/box/", &[], "").unwrap().0, 201);
+    assert_eq!(
+        ask(lb, "PUT", "/dav/lb/box/a.txt", &[], "shared")
+            .unwrap()
+            .0,
+        201
+    );
+    for _ in 0..3 {
+        let (status, _, body) = ask(lb, "GET", "/dav/lb/box/a.txt", &[], "").unwrap();
+        assert_eq!((status, body.as_str()), (200, "shared"));
+    }
+    let (status, head, _) = ask(lb, "LOCK", "/dav/lb/", &[], "").unwrap();
+    assert_eq!(status, 200);
+    let token = header(&head, "lock-token").unwrap().to_string();
+    for _ in 0..3 {
+        let refused = ask(lb, "PUT", "/dav/lb/box/a.txt", &[], "mine").unwrap().0;
+        assert_eq!(refused, 423);
+    }
+    let held = format!("({token})");
+    assert_eq!(
+        ask(lb, "PUT", "/dav/lb/box/a.txt", &[("If", &held)], "kept")
+            .unwrap()
+            .0,
+        204
+    );
+    assert_eq!(
+        ask(lb, "UNLOCK", "/dav/lb/", &[("Lock-Token", &token)], "")
+            .unwrap()
+            .0,
+        204
+    );
+
     // Under steady load (items created, and read back), each instance in
     // turn is stopped with SIGTERM (it drains) and started again, then one
     // is killed outright and restarted.
@@ -350,7 +385,9 @@ fn three_instances_behind_nginx_behave_as_one() {
         "{killed:#?}"
     );
     assert!(created.len() > 50, "{}", created.len());
-    // Nothing created was lost.
+    // Nothing created was lost: the items, nor the WebDAV document.
+    let (status, _, body) = ask(lb, "GET", "/dav/lb/box/a.txt", &[], "").unwrap();
+    assert_eq!((status, body.as_str()), (200, "kept"));
     for id in &created {
         let (status, _, body) = ask(lb, "GET", &format!("/items/{id}"), &[], "").unwrap();
         assert_eq!(status, 200, "{id}: {body}");

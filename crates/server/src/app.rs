@@ -12,7 +12,6 @@ use crate::cors::Cors;
 use crate::metrics::Metrics;
 use crate::problem::Problem;
 use crate::routes;
-use crate::routes::dav::Dav;
 use crate::state::Store;
 use crate::Config;
 
@@ -29,8 +28,6 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     /// The shared state of the stateful scenarios.
     pub state: Arc<Store>,
-    /// The WebDAV namespaces (in this process).
-    pub dav: Arc<Dav>,
     /// Which origins may read the answers.
     pub cors: Arc<Cors>,
     /// Set once the server drains before stopping: `/readyz` says 503.
@@ -59,7 +56,6 @@ impl App {
             self_addr,
             metrics: Arc::new(Metrics::default()),
             state: Arc::new(Store::open(&config.state, config.state_ttl)?),
-            dav: Arc::new(Dav::default()),
             cors: Arc::new(config.cors.clone()),
             draining: Arc::new(AtomicBool::new(false)),
             trusted_proxies: config.trusted_proxies.clone().into(),

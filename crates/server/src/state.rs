@@ -23,6 +23,8 @@ use redis::cluster_async::ClusterConnection;
 /// The most keys the memory store holds; past it, writes get
 /// [`StoreError::Full`].
 pub const MAX_KEYS: usize = 10_000;
+/// The most WebDAV namespaces (trees) the store keeps at once.
+pub const MAX_TREES: usize = 1000;
 /// How long Redis gets to connect or answer before the store counts as down.
 const REDIS_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -173,8 +175,42 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let key = format!("teapot:{{record}}:{key}");
         match self {
-            Store::Memory(m) => m.replace(&key, expect, version, body),
-            Store::Redis(r) => r.replace(&key, expect, version, body).await,
+            Store::Memory(m) => m.replace_within(&key, expect, version, body, None),
+            Store::Redis(r) => r.replace_capped(&key, expect, version, body, r.cap).await,
+        }
+    }
+
+    /// A WebDAV namespace's tree: its version and text, if present.
+    pub async fn tree(&self, ns: &str) -> Result<Option<(u64, String)>, StoreError> {
+        let key = format!("teapot:{{dav}}:{ns}");
+        match self {
+            Store::Memory(m) => Ok(m.record(&key)),
+            Store::Redis(r) => r.record(&key).await,
+        }
+    }
+
+    /// Writes a namespace's tree if its current version is `expect`
+    /// (`None`: only if absent); at most [`MAX_TREES`] namespaces are kept.
+    pub async fn replace_tree(
+        &self,
+        ns: &str,
+        expect: Option<u64>,
+        version: u64,
+        body: &str,
+    ) -> Result<bool, StoreError> {
+        let key = format!("teapot:{{dav}}:{ns}");
+        match self {
+            Store::Memory(m) => m.replace_within(
+                &key,
+                expect,
+                version,
+                body,
+                Some(("teapot:{dav}:", MAX_TREES)),
+            ),
+            Store::Redis(r) => {
+                r.replace_capped(&key, expect, version, body, MAX_TREES as u64)
+                    .await
+            }
         }
     }
 
@@ -269,12 +305,16 @@ impl Memory {
         }
     }
 
-    fn replace(
+    /// Compare-and-set of a record; with `within` (a key prefix and a
+    /// count), a new key is refused when that many keys with the prefix
+    /// are live.
+    fn replace_within(
         &self,
         key: &str,
         expect: Option<u64>,
         version: u64,
         body: &str,
+        within: Option<(&str, usize)>,
     ) -> Result<bool, StoreError> {
         let mut map = self.lock();
         Self::room(&mut map, key, self.cap)?;
@@ -282,6 +322,16 @@ impl Memory {
             Some((Value::Record(v, _), _)) => Some(*v),
             _ => None,
         };
+        if let (None, Some((prefix, most))) = (current, within) {
+            let now = Instant::now();
+            let live = map
+                .iter()
+                .filter(|(k, (_, expires))| k.starts_with(prefix) && *expires > now)
+                .count();
+            if live >= most {
+                return Err(StoreError::Full);
+            }
+        }
         if current != expect {
             return Ok(false);
         }
@@ -558,19 +608,20 @@ impl RedisStore {
         Ok(v.zip(body))
     }
 
-    async fn replace(
+    async fn replace_capped(
         &self,
         key: &str,
         expect: Option<u64>,
         version: u64,
         body: &str,
+        cap: u64,
     ) -> Result<bool, StoreError> {
         let mut c = self.connection().await?;
         let expect = expect.map_or(String::new(), |v| v.to_string());
         let written: i64 = redis::Script::new(REPLACE)
             .key(key)
             .key(index_of(key))
-            .arg(self.cap)
+            .arg(cap)
             .arg(self.ttl.as_millis() as u64)
             .arg(expect)
             .arg(version)
@@ -655,6 +706,29 @@ mod tests {
         assert!(!s.replace("r", Some(7), 2, "stale").await.unwrap());
         assert!(s.replace("r", Some(1), 2, "two").await.unwrap());
         assert_eq!(s.record("r").await.unwrap(), Some((2, "two".to_string())));
+    }
+
+    #[tokio::test]
+    async fn trees_are_bounded_in_number() {
+        let s = Store::open("memory", Duration::from_secs(60)).unwrap();
+        for i in 0..MAX_TREES {
+            assert!(s
+                .replace_tree(&format!("n{i}"), None, 1, "{}")
+                .await
+                .unwrap());
+        }
+        assert!(matches!(
+            s.replace_tree("one-more", None, 1, "{}").await,
+            Err(StoreError::Full)
+        ));
+        assert!(
+            s.replace_tree("n1", Some(1), 2, "{}").await.unwrap(),
+            "an existing tree is still written"
+        );
+        assert!(
+            s.replace("other", None, 1, "x").await.unwrap(),
+            "other records are not"
+        );
     }
 
     #[test]

@@ -583,3 +583,113 @@ async fn a_cluster_master_stopping_and_coming_back() {
     }
     assert_eq!(r.status, 201, "served again: {}", r.text());
 }
+
+/// A WebDAV request as raw HTTP/1.1.
+fn dav_request(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> String {
+    send(method, path, headers, body)
+}
+
+#[tokio::test]
+async fn webdav_trees_are_shared_through_redis() {
+    let redis = Redis::start();
+    let a = common::server_with(|c| c.state = redis.url()).await;
+    let b = common::server_with(|c| c.state = redis.url()).await;
+    // Built through one instance…
+    let r = ask(&a, &dav_request("MKCOL", "/dav/team/box/", &[], "")).await;
+    assert_eq!(r.status, 201);
+    let r = ask(
+        &a,
+        &dav_request("PUT", "/dav/team/box/note.txt", &[], "kept in Redis"),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    let patch = r#"<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:set><D:prop><Z:colour>green</Z:colour></D:prop></D:set></D:propertyupdate>"#;
+    let r = ask(
+        &a,
+        &dav_request("PROPPATCH", "/dav/team/box/note.txt", &[], patch),
+    )
+    .await;
+    assert_eq!(r.status, 207);
+    // …read through the other.
+    let r = ask(&b, &get("/dav/team/box/note.txt")).await;
+    assert_eq!((r.status, r.text().as_str()), (200, "kept in Redis"));
+    let r = ask(
+        &b,
+        &dav_request("PROPFIND", "/dav/team/box/", &[("Depth", "1")], ""),
+    )
+    .await;
+    assert_eq!(r.status, 207);
+    assert!(r.text().contains("/dav/team/box/note.txt"), "{}", r.text());
+    assert!(r.text().contains("green"), "{}", r.text());
+    // Locked through one, refused through the other without the token.
+    let r = ask(&b, &dav_request("LOCK", "/dav/team/", &[], "")).await;
+    assert_eq!(r.status, 200);
+    let token = r
+        .header("lock-token")
+        .unwrap()
+        .trim_matches(['<', '>'])
+        .to_string();
+    let r = ask(
+        &a,
+        &dav_request("PUT", "/dav/team/box/note.txt", &[], "changed"),
+    )
+    .await;
+    assert_eq!(r.status, 423);
+    let r = ask(&a, &dav_request("LOCK", "/dav/team/", &[], "")).await;
+    assert_eq!(r.status, 423, "one lock at a time, across instances");
+    let held = format!("(<{token}>)");
+    let r = ask(
+        &a,
+        &dav_request("PUT", "/dav/team/box/note.txt", &[("If", &held)], "changed"),
+    )
+    .await;
+    assert_eq!(r.status, 204);
+    let unlock = format!("<{token}>");
+    let r = ask(
+        &a,
+        &dav_request("UNLOCK", "/dav/team/", &[("Lock-Token", &unlock)], ""),
+    )
+    .await;
+    assert_eq!(r.status, 204);
+    // Deleted through one, gone through the other.
+    let r = ask(&b, &dav_request("DELETE", "/dav/team/box/", &[], "")).await;
+    assert_eq!(r.status, 204);
+    assert_eq!(ask(&a, &get("/dav/team/box/note.txt")).await.status, 404);
+}
+
+#[tokio::test]
+async fn racing_webdav_writes_have_one_winner() {
+    let redis = Redis::start();
+    let a = common::server_with(|c| c.state = redis.url()).await;
+    let b = common::server_with(|c| c.state = redis.url()).await;
+    let servers = [&a, &b];
+    async fn all(servers: [&teapot_server::Running; 2], req: String, n: usize) -> Vec<u16> {
+        let asks = (0..n).map(|i| {
+            let server = servers[i % 2];
+            let req = req.clone();
+            async move { ask(server, &req).await.status }
+        });
+        futures_util::future::join_all(asks).await
+    }
+    // MKCOL of one path from 20 clients on two instances: one 201, and
+    // 405 for the rest (the collection exists, RFC 4918 §9.3.1).
+    let mut codes = all(servers, dav_request("MKCOL", "/dav/race/col/", &[], ""), 20).await;
+    codes.sort();
+    assert_eq!(codes[0], 201, "{codes:?}");
+    assert!(codes[1..].iter().all(|&c| c == 405), "{codes:?}");
+    // PUT of one new document: one 201 (created), 204 for the rest.
+    let mut codes = all(
+        servers,
+        dav_request("PUT", "/dav/race/doc.txt", &[], "x"),
+        20,
+    )
+    .await;
+    codes.sort();
+    assert_eq!(codes[0], 201, "{codes:?}");
+    assert!(codes[1..].iter().all(|&c| c == 204), "{codes:?}");
+    // LOCK: one lock, 423 for the rest.
+    let mut codes = all(servers, dav_request("LOCK", "/dav/race/", &[], ""), 20).await;
+    codes.sort();
+    assert_eq!(codes[0], 200, "{codes:?}");
+    assert!(codes[1..].iter().all(|&c| c == 423), "{codes:?}");
+}

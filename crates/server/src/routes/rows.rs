@@ -951,7 +951,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         path: "/dav/{ns}/{path*}",
         methods: Methods::Handler(&[Get, Put, Delete, Options]),
-        handler: run!(|app, ex, p| dav::dav(&app.dav, ex, p.get("ns"), p.get("path"))),
+        handler: run!(|app, ex, p| dav::dav(app, ex, p.get("ns"), p.get("path"))),
         kind: Kind::State,
         summary: "WebDAV in namespace ns: also PROPFIND (207, 208, 508), PROPPATCH (207 with 424), MKCOL, LOCK, UNLOCK (OpenAPI cannot list those methods).",
         query: &[],

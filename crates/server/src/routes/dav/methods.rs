@@ -44,7 +44,7 @@ pub(super) fn live_props(node: &Node, href_name: &str) -> Vec<(String, String, S
 }
 
 pub(super) async fn propfind(
-    store: &Dav,
+    app: &App,
     ex: &mut Exchange<'_>,
     target: &Target<'_>,
     body: &[u8],
@@ -85,7 +85,7 @@ pub(super) async fn propfind(
             })
     };
     let base = format!("/dav/{}", target.ns);
-    let result = store.with_tree(target.ns, |tree| {
+    let result = with_tree(app, target.ns, |tree| {
         let start = tree.resolve(&target.path)?;
         let mut out = String::new();
         let mut seen = HashSet::new();
@@ -103,7 +103,8 @@ pub(super) async fn propfind(
             &mut out,
         );
         Some((ok, out))
-    })?;
+    })
+    .await?;
     match result {
         None => Err(Problem::new(404, format!("Nothing at {} in this namespace.", target.path))),
         Some((false, _)) => Err(dav_error(508, "loop-detected", "Depth: infinity reached a binding back to an ancestor; send DAV: bind to have it reported as 208 instead.")),
@@ -221,7 +222,7 @@ pub(super) fn walk(
 }
 
 pub(super) async fn proppatch(
-    store: &Dav,
+    app: &App,
     ex: &mut Exchange<'_>,
     target: &Target<'_>,
     body: &[u8],
@@ -262,7 +263,7 @@ pub(super) async fn proppatch(
     let protected = |ns: &str| ns == DAV;
     let any_fails = instructions.iter().any(|(_, ns, _, _)| protected(ns));
     let base = format!("/dav/{}", target.ns);
-    let applied = store.with_tree(target.ns, |tree| {
+    let applied = with_tree(app, target.ns, |tree| {
         let canonical = tree.resolve(&target.path)?;
         if !any_fails {
             let props = match tree.nodes.get_mut(&canonical)? {
@@ -277,7 +278,8 @@ pub(super) async fn proppatch(
             }
         }
         Some(())
-    })?;
+    })
+    .await?;
     if applied.is_none() {
         return Err(Problem::new(
             404,
@@ -347,7 +349,7 @@ impl Refused {
 }
 
 pub(super) async fn mkcol(
-    store: &Dav,
+    app: &App,
     ex: &mut Exchange<'_>,
     target: &Target<'_>,
     body: &[u8],
@@ -355,7 +357,7 @@ pub(super) async fn mkcol(
     if !body.is_empty() {
         return Err(Problem::new(415, "MKCOL takes no body here."));
     }
-    let outcome = store.with_tree(target.ns, |tree| {
+    let outcome = with_tree(app, target.ns, |tree| {
         if tree.resolve(&target.path).is_some() {
             return Err(Refused::NotHere);
         }
@@ -372,7 +374,8 @@ pub(super) async fn mkcol(
             },
         );
         Ok(Written::Created)
-    })?;
+    })
+    .await?;
     match outcome {
         Ok(_) => sent(
             ex.respond(
@@ -390,12 +393,12 @@ pub(super) async fn mkcol(
 }
 
 pub(super) async fn put(
-    store: &Dav,
+    app: &App,
     ex: &mut Exchange<'_>,
     target: &Target<'_>,
     body: Bytes,
 ) -> Outcome {
-    let outcome = store.with_tree(target.ns, |tree| {
+    let outcome = with_tree(app, target.ns, |tree| {
         let existing = tree.resolve(&target.path);
         if let Some(p) = &existing {
             if matches!(tree.nodes.get(p), Some(Node::Collection { .. })) {
@@ -432,7 +435,8 @@ pub(super) async fn put(
                 Ok(Written::Created)
             }
         }
-    })?;
+    })
+    .await?;
     match outcome {
         Ok(Written::Created) => sent(ex.respond(Head::new(Status::CREATED), "").await),
         Ok(Written::Replaced) => sent(ex.respond(Head::new(Status::NO_CONTENT), "").await),
@@ -443,8 +447,8 @@ pub(super) async fn put(
     }
 }
 
-pub(super) async fn get(store: &Dav, ex: &mut Exchange<'_>, target: &Target<'_>) -> Outcome {
-    let found = store.with_tree(target.ns, |tree| {
+pub(super) async fn get(app: &App, ex: &mut Exchange<'_>, target: &Target<'_>) -> Outcome {
+    let found = with_tree(app, target.ns, |tree| {
         let p = tree.resolve(&target.path)?;
         match tree.nodes.get(&p)? {
             Node::File { content, .. } => Some(Ok(content.clone())),
@@ -452,7 +456,8 @@ pub(super) async fn get(store: &Dav, ex: &mut Exchange<'_>, target: &Target<'_>)
                 Some(Err(members.keys().cloned().collect::<Vec<_>>()))
             }
         }
-    })?;
+    })
+    .await?;
     match found {
         None => Err(Problem::new(
             404,
@@ -478,16 +483,18 @@ pub(super) async fn get(store: &Dav, ex: &mut Exchange<'_>, target: &Target<'_>)
     }
 }
 
-pub(super) async fn delete(store: &Dav, ex: &mut Exchange<'_>, target: &Target<'_>) -> Outcome {
-    let done = store.with_tree(target.ns, |tree| {
+pub(super) async fn delete(app: &App, ex: &mut Exchange<'_>, target: &Target<'_>) -> Outcome {
+    let done = with_tree(app, target.ns, |tree| {
         let (parent, name) = parent_of(tree, &target.path)?;
         if let Some(Node::Collection { members, .. }) = tree.nodes.get_mut(&parent) {
             members.remove(&name)?;
         }
-        // The node stays reachable through any other binding; an unbound
-        // one is simply never reached again.
+        // The node stays reachable through any other binding; what no
+        // binding reaches any more is dropped.
+        tree.collect_garbage();
         Some(())
-    })?;
+    })
+    .await?;
     match done {
         Some(()) => sent(ex.respond(Head::new(Status::NO_CONTENT), "").await),
         None => Err(Problem::new(

@@ -6,22 +6,27 @@
 //! (409 without a parent); PUT → 201/204 (507 over the quota); LOCK → 423
 //! for writes without the token.
 //!
-//! Each namespace is an in-memory tree made on first use with a `docs`
-//! collection, a second binding of it (`shared`), and a binding back to
-//! the root inside `loop`. Namespaces are bounded in number and size.
+//! Each namespace is a tree made on first use with a `docs` collection, a
+//! second binding of it (`shared`), and a binding back to the root inside
+//! `loop`. Trees live in the state store (a versioned record per
+//! namespace, written by compare-and-set), so every instance on one Redis
+//! sees the same tree and each operation is atomic across them; a tree
+//! untouched for the store's TTL starts over. Namespaces are bounded in
+//! number ([`crate::state::MAX_TREES`]) and size ([`QUOTA`] of content, [`MAX_TREE_BYTES`]
+//! in all).
 
 mod methods;
 mod tree;
 mod xml;
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use bytes::Bytes;
 use teapot_wire::{Exchange, Head, Method, Status};
 
 use super::{sent, status, Outcome};
+use crate::app::App;
 use crate::problem::Problem;
+use crate::routes::stateful::store_problem;
+use crate::state::StoreError;
 
 use methods::*;
 use tree::*;
@@ -29,16 +34,11 @@ use xml::*;
 
 /// Bytes of content one namespace may hold.
 pub const QUOTA: usize = 64 * 1024;
-/// Namespaces kept at once.
-pub const MAX_NAMESPACES: usize = 1000;
+/// Bytes one namespace's tree may take in the store (content, names and
+/// properties, as stored).
+pub const MAX_TREE_BYTES: usize = 256 * 1024;
 /// The DAV namespace.
 const DAV: &str = "DAV:";
-
-/// Every namespace of this server.
-#[derive(Debug, Default)]
-pub struct Dav {
-    trees: Mutex<HashMap<String, Tree>>,
-}
 
 /// What the client asked of one request.
 struct Target<'a> {
@@ -56,27 +56,62 @@ fn dav_error(code: u16, condition: &str, detail: &str) -> Problem {
     Problem::new(code, detail.to_string()).with("condition", serde_json::json!(condition))
 }
 
-impl Dav {
-    fn with_tree<R>(&self, ns: &str, f: impl FnOnce(&mut Tree) -> R) -> Result<R, Problem> {
-        let mut trees = self.trees.lock().unwrap_or_else(|p| p.into_inner());
-        if !trees.contains_key(ns) {
-            if trees.len() >= MAX_NAMESPACES {
+/// Runs `f` on the namespace's tree and keeps what it changed: read, apply,
+/// compare-and-set, again from the start when another request (on any
+/// instance) wrote in between. `f` may run more than once.
+async fn with_tree<R>(
+    app: &App,
+    ns: &str,
+    mut f: impl FnMut(&mut Tree) -> R,
+) -> Result<R, Problem> {
+    let seeded = Tree::seeded().to_json();
+    // A lost compare-and-set means another writer got through; 64 tries
+    // outlast that many writers on one namespace at once.
+    for attempt in 0..64 {
+        if attempt > 0 {
+            tokio::time::sleep(std::time::Duration::from_micros(fastrand::u64(0..2000))).await;
+        }
+        let stored = app
+            .state
+            .tree(ns)
+            .await
+            .map_err(|e| store_problem(app, e))?;
+        let (version, before) = match stored {
+            Some((v, text)) => (Some(v), text),
+            None => (None, seeded.clone()),
+        };
+        let mut tree = Tree::from_json(&before)
+            .ok_or_else(|| Problem::new(500, "The namespace's stored tree is unreadable."))?;
+        let out = f(&mut tree);
+        let after = tree.to_json();
+        if after == before {
+            return Ok(out);
+        }
+        if after.len() > MAX_TREE_BYTES {
+            return Err(dav_error(
+                507,
+                "quota-not-exceeded",
+                "This namespace is full (names and properties included).",
+            ));
+        }
+        let next = version.map_or(1, |v| v + 1);
+        match app.state.replace_tree(ns, version, next, &after).await {
+            Ok(true) => return Ok(out),
+            Ok(false) => continue,
+            Err(StoreError::Full) => {
                 return Err(Problem::new(
                     507,
                     "No room for another WebDAV namespace; use an existing one.",
-                ));
+                ))
             }
-            trees.insert(ns.to_string(), Tree::seeded());
+            Err(e) => return Err(store_problem(app, e)),
         }
-        let tree = trees
-            .get_mut(ns)
-            .ok_or_else(|| Problem::new(500, "the namespace vanished"))?;
-        Ok(f(tree))
     }
+    Err(Problem::new(503, "The namespace is busy; retry.").header("Retry-After", "1"))
 }
 
 /// Serves `/dav/{ns}/…`.
-pub async fn dav(store: &Dav, ex: &mut Exchange<'_>, ns: &str, rest: &str) -> Outcome {
+pub async fn dav(app: &App, ex: &mut Exchange<'_>, ns: &str, rest: &str) -> Outcome {
     let ns_ok = !ns.is_empty()
         && ns.len() <= 64
         && ns
@@ -102,7 +137,7 @@ pub async fn dav(store: &Dav, ex: &mut Exchange<'_>, ns: &str, rest: &str) -> Ou
         method,
         Method::Put | Method::Delete | Method::Mkcol | Method::Proppatch
     ) {
-        let lock = store.with_tree(ns, |t| t.lock.clone())?;
+        let lock = with_tree(app, ns, |t| t.lock.clone()).await?;
         if let Some(token) = lock {
             let held = ex
                 .request()
@@ -128,21 +163,22 @@ pub async fn dav(store: &Dav, ex: &mut Exchange<'_>, ns: &str, rest: &str) -> Ou
                 .header("MS-Author-Via", "DAV");
             sent(ex.respond(head, "").await)
         }
-        Method::Propfind => propfind(store, ex, &target, &body).await,
-        Method::Proppatch => proppatch(store, ex, &target, &body).await,
-        Method::Mkcol => mkcol(store, ex, &target, &body).await,
-        Method::Put => put(store, ex, &target, body).await,
-        Method::Get | Method::Head => get(store, ex, &target).await,
-        Method::Delete => delete(store, ex, &target).await,
+        Method::Propfind => propfind(app, ex, &target, &body).await,
+        Method::Proppatch => proppatch(app, ex, &target, &body).await,
+        Method::Mkcol => mkcol(app, ex, &target, &body).await,
+        Method::Put => put(app, ex, &target, body).await,
+        Method::Get | Method::Head => get(app, ex, &target).await,
+        Method::Delete => delete(app, ex, &target).await,
         Method::Lock => {
             let token = super::lock_token();
-            let taken = store.with_tree(ns, |t| {
+            let taken = with_tree(app, ns, |t| {
                 if t.lock.is_some() {
                     return false;
                 }
                 t.lock = Some(token.clone());
                 true
-            })?;
+            })
+            .await?;
             if !taken {
                 return Err(dav_error(
                     423,
@@ -166,13 +202,14 @@ pub async fn dav(store: &Dav, ex: &mut Exchange<'_>, ns: &str, rest: &str) -> Ou
                 .header_str("lock-token")
                 .unwrap_or("")
                 .to_string();
-            let released = store.with_tree(ns, |t| match &t.lock {
+            let released = with_tree(app, ns, |t| match &t.lock {
                 Some(tok) if given.contains(tok.as_str()) => {
                     t.lock = None;
                     true
                 }
                 _ => false,
-            })?;
+            })
+            .await?;
             if released {
                 sent(ex.respond(Head::new(Status::NO_CONTENT), "").await)
             } else {
