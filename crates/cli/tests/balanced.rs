@@ -306,11 +306,12 @@ fn three_instances_behind_nginx_behave_as_one() {
     let phase = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
     let created = Mutex::new(Vec::new());
+    let documents = Mutex::new(Vec::new());
     let served = AtomicUsize::new(0);
     std::thread::scope(|s| {
         for t in 0..4 {
-            let (stop, failures, created, served, phase) =
-                (&stop, &failures, &created, &served, &phase);
+            let (stop, failures, created, served, phase, documents) =
+                (&stop, &failures, &created, &served, &phase, &documents);
             s.spawn(move || {
                 let mut n = 0;
                 while !stop.load(Ordering::Relaxed) {
@@ -334,6 +335,20 @@ fn three_instances_behind_nginx_behave_as_one() {
                         }
                     }
                     served.fetch_add(2, Ordering::Relaxed);
+                    // Now and then a WebDAV document too (PUT: nginx may
+                    // send it again to another instance).
+                    if n % 10 == 0 {
+                        let path = format!("/dav/roll/{id}.txt");
+                        match ask(lb, "PUT", &path, &[], &id) {
+                            // 204: a resend found it already made.
+                            Ok((201 | 204, _, _)) => documents.lock().unwrap().push(path),
+                            other => {
+                                let failure = (at, format!("PUT {path}: {other:?}"));
+                                failures.lock().unwrap().push(failure);
+                            }
+                        }
+                        served.fetch_add(1, Ordering::Relaxed);
+                    }
                     // Steady, not a flood: the store's key budget is the
                     // same for every instance.
                     std::thread::sleep(Duration::from_millis(20));
@@ -385,7 +400,14 @@ fn three_instances_behind_nginx_behave_as_one() {
         "{killed:#?}"
     );
     assert!(created.len() > 50, "{}", created.len());
-    // Nothing created was lost: the items, nor the WebDAV document.
+    // Nothing created was lost: the items, nor the WebDAV documents.
+    let documents = documents.into_inner().unwrap();
+    assert!(documents.len() > 10, "{}", documents.len());
+    for path in &documents {
+        let (status, _, body) = ask(lb, "GET", path, &[], "").unwrap();
+        assert_eq!(status, 200, "{path}");
+        assert!(path.contains(&body), "{path}: {body}");
+    }
     let (status, _, body) = ask(lb, "GET", "/dav/lb/box/a.txt", &[], "").unwrap();
     assert_eq!((status, body.as_str()), (200, "kept"));
     for id in &created {
@@ -394,8 +416,9 @@ fn three_instances_behind_nginx_behave_as_one() {
     }
     eprintln!(
         "balanced: {served} requests through nginx during 3 rolling restarts and a kill, \
-         {} items created and none lost; {} POST cut by the kill",
+         {} items and {} WebDAV documents created and none lost; {} POST cut by the kill",
         created.len(),
+        documents.len(),
         killed.len()
     );
     drop(nginx);
