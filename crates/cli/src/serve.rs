@@ -216,25 +216,32 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         } else {
             "HTTP/1.1, and HTTP/2 by prior knowledge or Upgrade: h2c"
         };
+        let stop = signal();
         tracing::info!("teapot listening on {scheme}://{addr} ({protocols})");
-        teapot_server::run(listener, config, signal()).await?;
+        teapot_server::run(listener, config, stop).await?;
         tracing::info!("teapot stopped");
         Ok(())
     })
 }
 
-async fn signal() {
+/// Installs the SIGTERM and SIGINT handlers now (so that a signal that
+/// comes the moment the server says it listens is not the default,
+/// fatal one) and returns what completes on the first of them.
+fn signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
+    let handlers = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) else {
-        // Without signal handlers the server runs until killed.
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => {},
-        _ = int.recv() => {},
+    );
+    async move {
+        let (Ok(mut term), Ok(mut int)) = handlers else {
+            // Without signal handlers the server runs until killed.
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
+        }
     }
 }
 
