@@ -291,6 +291,58 @@ pub const SCENARIOS: &[Scenario] = &[
         },
     },
     Scenario {
+        name: "expect-401",
+        method: "POST",
+        asks: "after a 401 before the body, answer with credentials and send the body then",
+        section: "RFC 9110 §10.1.1, §11.6.1",
+        credentials: true,
+        expect: true,
+        repeat: false,
+        judge: |e, out| {
+            if e.is_empty() && out.exit.is_some_and(|c| c != 0) {
+                return (
+                    Verdict::NotApplicable,
+                    "refused a URL that carries credentials".into(),
+                );
+            }
+            if let Some(v) = no_request_or_timeout(e, out) {
+                return v;
+            }
+            let expects = |x: &Value| {
+                x["expect"]
+                    .as_str()
+                    .is_some_and(|v| v.to_ascii_lowercase().contains("100-continue"))
+            };
+            if !expects(&e[0]) {
+                return (
+                    Verdict::NotApplicable,
+                    "sent no Expect: 100-continue (cannot, or was not asked to)".into(),
+                );
+            }
+            if e[0]["credentials_ok"] == true {
+                return (
+                    Verdict::NotApplicable,
+                    "sent its credentials at once, so met no 401".into(),
+                );
+            }
+            match e[1..].iter().find(|x| x["credentials_ok"] == true) {
+                Some(x) if x["body_bytes"].as_u64().unwrap_or(0) > 0 => (
+                    Verdict::Pass,
+                    "answered the 401 with credentials, and sent the body then".into(),
+                ),
+                Some(_) => (
+                    Verdict::Fail,
+                    "answered the 401 with credentials but without the body".into(),
+                ),
+                None if e.len() > 3 => (Verdict::Fail, format!("asked {} times", e.len())),
+                None => (
+                    Verdict::NotApplicable,
+                    "did not answer the challenge".into(),
+                ),
+            }
+        },
+    },
+    Scenario {
         name: "redirect-301-post",
         method: "POST",
         asks: "after 301 on POST, GET without content or the same POST",
@@ -415,6 +467,70 @@ pub const SCENARIOS: &[Scenario] = &[
                     "sent Authorization to the other origin".into(),
                 ),
                 Some(_) => (Verdict::Pass, "followed without Authorization".into()),
+            }
+        },
+    },
+    Scenario {
+        name: "redirect-308-remembered",
+        method: "POST",
+        asks: "a cached 308 may be used again, with the same method and content (twice with one client)",
+        section: "RFC 9110 §15.4.9, RFC 9111 §4",
+        credentials: false,
+        expect: false,
+        repeat: true,
+        judge: |e, out| {
+            if let Some(v) = no_request_or_timeout(e, out) {
+                return v;
+            }
+            let asked = at_step(e, "").len();
+            let landed = at_step(e, "landing");
+            let first = &e[0];
+            if let Some(bad) = landed.iter().find(|l| {
+                l["method"] != first["method"] || l["body_bytes"] != first["body_bytes"]
+            }) {
+                return (
+                    Verdict::Fail,
+                    format!(
+                        "followed with {} and {} bytes",
+                        bad["method"].as_str().unwrap_or("?"),
+                        bad["body_bytes"].as_u64().unwrap_or(0)
+                    ),
+                );
+            }
+            match (asked, landed.len()) {
+                (_, 0) => (Verdict::NotApplicable, "did not follow the redirect".into()),
+                (1, n) if n >= 2 => (
+                    Verdict::Pass,
+                    "remembered the 308 and went straight on, same method and content".into(),
+                ),
+                (1, _) => (Verdict::NotApplicable, "made one request (did not repeat)".into()),
+                _ => (
+                    Verdict::NotApplicable,
+                    "asked again (keeps no redirect cache; allowed)".into(),
+                ),
+            }
+        },
+    },
+    Scenario {
+        name: "redirect-no-store",
+        method: "GET",
+        asks: "a redirect with no-store is not reused; ask again (twice with one client)",
+        section: "RFC 9111 §5.2.2.5",
+        credentials: false,
+        expect: false,
+        repeat: true,
+        judge: |e, out| {
+            if let Some(v) = no_request_or_timeout(e, out) {
+                return v;
+            }
+            match (at_step(e, "").len(), at_step(e, "landing").len()) {
+                (_, 0) => (Verdict::NotApplicable, "did not follow the redirect".into()),
+                (1, n) if n >= 2 => (
+                    Verdict::Fail,
+                    "reused a redirect it was told not to store".into(),
+                ),
+                (1, _) => (Verdict::NotApplicable, "made one request (did not repeat)".into()),
+                _ => (Verdict::Pass, "asked again".into()),
             }
         },
     },
@@ -1043,6 +1159,16 @@ mod tests {
             ("redirect-302-post", vec![post.clone(), ev("landing", "GET", 0, 1)], Some(0), "", Pass),
             ("redirect-302-post", vec![post.clone(), ev("landing", "PUT", 6, 1)], Some(0), "", Fail),
             ("redirect-303", vec![post.clone(), ev("landing", "GET", 0, 1)], Some(0), "", Pass),
+            ("expect-401", vec![expect.clone(), with(with(post.clone(), "credentials_ok", json!(true)), "expect", json!("100-continue"))], Some(0), "final", Pass),
+            ("expect-401", vec![expect.clone(), with(ev("", "POST", 0, 1), "credentials_ok", json!(true))], Some(0), "", Fail),
+            ("expect-401", vec![expect.clone()], Some(0), "", NotApplicable),
+            ("expect-401", vec![with(expect.clone(), "credentials_ok", json!(true))], Some(0), "final", NotApplicable),
+            ("redirect-308-remembered", vec![post.clone(), ev("landing", "POST", 6, 1), ev("landing", "POST", 6, 2)], Some(0), "", Pass),
+            ("redirect-308-remembered", vec![post.clone(), ev("landing", "POST", 6, 1), ev("landing", "GET", 0, 2)], Some(0), "", Fail),
+            ("redirect-308-remembered", vec![post.clone(), ev("landing", "POST", 6, 1), post.clone(), ev("landing", "POST", 6, 2)], Some(0), "", NotApplicable),
+            ("redirect-no-store", vec![get.clone(), ev("landing", "GET", 0, 1), get.clone(), ev("landing", "GET", 0, 2)], Some(0), "", Pass),
+            ("redirect-no-store", vec![get.clone(), ev("landing", "GET", 0, 1), ev("landing", "GET", 0, 2)], Some(0), "", Fail),
+            ("redirect-no-store", vec![get.clone(), ev("landing", "GET", 0, 1)], Some(0), "", NotApplicable),
             ("redirect-303", vec![post.clone(), ev("landing", "POST", 6, 1)], Some(0), "", Fail),
             ("redirect-303", vec![post.clone()], Some(0), "", NotApplicable),
             ("redirect-307", vec![post.clone(), ev("landing", "POST", 6, 1)], Some(0), "", Pass),

@@ -112,6 +112,22 @@ fn a_client_that_breaks_a_rule_fails_it() {
     let forgetful = r#"curl -sS {url}; curl -sS -H 'If-None-Match: "v1"' {url}"#;
     let (_, card) = grade(forgetful, "revalidate-304");
     assert_eq!(card[0]["verdict"], "fail", "{card:#}");
+    // A client that keeps redirects: right for a 308 it replays with the
+    // same POST, wrong when it replays it as a GET, and wrong for a
+    // redirect marked no-store.
+    let keeps = |second: &str| {
+        format!(
+            r#"loc=$(curl -sS -o /dev/null -w '%{{redirect_url}}' -d teapot {{url}});
+            curl -sS -d teapot "$loc"; curl -sS {second} "$loc""#
+        )
+    };
+    let (_, card) = grade(&keeps("-d teapot"), "redirect-308-remembered");
+    assert_eq!(card[0]["verdict"], "pass", "{card:#}");
+    let (_, card) = grade(&keeps(""), "redirect-308-remembered");
+    assert_eq!(card[0]["verdict"], "fail", "{card:#}");
+    let reuses = r#"loc=$(curl -sS -o /dev/null -w '%{redirect_url}' {url}); curl -sS "$loc"; curl -sS "$loc""#;
+    let (_, card) = grade(reuses, "redirect-no-store");
+    assert_eq!(card[0]["verdict"], "fail", "{card:#}");
     // Makes no request at all.
     let (code, card) = grade("true", "interim-102");
     assert_eq!(code, Some(1));

@@ -31,6 +31,7 @@ pub const SCENARIOS: &[&str] = &[
     "interim-102",
     "interim-103",
     "expect-417",
+    "expect-401",
     "redirect-301-post",
     "redirect-302-post",
     "redirect-303",
@@ -39,6 +40,8 @@ pub const SCENARIOS: &[&str] = &[
     "redirect-300",
     "redirect-loop",
     "redirect-cross-origin",
+    "redirect-308-remembered",
+    "redirect-no-store",
     "retry-after-429",
     "retry-after-date",
     "retry-503-post",
@@ -158,7 +161,14 @@ pub async fn scenario(
     }
     // An upload that waits for 100 Continue and is to be refused with 417
     // is answered before its body is read.
-    let refuse_expectation = name == "expect-417" && ex.request().expects_continue();
+    // (The 401 of `expect-401` goes out before the body too, unless the
+    // credentials came with the request.)
+    let unauthorized_upload = name == "expect-401"
+        && ex.request().expects_continue()
+        && ex.request().header_str("authorization").map(str::trim)
+            != Some(basic_credentials().as_str());
+    let refuse_expectation =
+        (name == "expect-417" && ex.request().expects_continue()) || unauthorized_upload;
     let body = if refuse_expectation {
         Bytes::new()
     } else {
@@ -174,7 +184,7 @@ pub async fn scenario(
     let retry_at_ms = SystemTime::from(retry_at_ms)
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    let basic = format!("Basic {}", BASE64.encode(format!("{USER}:{PASSWD}")));
+    let basic = basic_credentials();
     // Each auth scenario takes its own scheme only.
     let credentials_ok = if name == "auth-digest" {
         super::digest::valid_credentials(ex, &body, USER, PASSWD)
@@ -228,6 +238,25 @@ pub async fn scenario(
             sent(ex.respond(head, "no 100-continue here; send it again without\n").await)
         }
         ("expect-417", _) => sent(ex.respond(text(), "final\n").await),
+        ("expect-401", _) if credentials_ok => sent(ex.respond(text(), "final\n").await),
+        ("expect-401", _) => {
+            let head = plain(Status::UNAUTHORIZED).header(
+                "WWW-Authenticate",
+                "Basic realm=\"teapot grade\", charset=\"UTF-8\"",
+            );
+            sent(ex.respond(head, "who are you? (keep the body until then)\n").await)
+        }
+        ("redirect-308-remembered" | "redirect-no-store", "") => {
+            let (status, cache) = if name == "redirect-no-store" {
+                (Status::MOVED_PERMANENTLY, "no-store")
+            } else {
+                (Status::PERMANENT_REDIRECT, "max-age=3600")
+            };
+            let head = plain(status)
+                .header("Location", landing.clone())
+                .header("Cache-Control", cache);
+            sent(ex.respond(head, format!("moved: {landing}\n")).await)
+        }
         (
             "redirect-301-post" | "redirect-302-post" | "redirect-303" | "redirect-307"
             | "redirect-308" | "redirect-300" | "head-redirect",
@@ -350,6 +379,11 @@ pub async fn scenario(
         ("reset-get" | "reset-post", _) => sent(ex.fault(Fault::Reset).await),
         _ => Err(Problem::not_found(ex.request().path())),
     }
+}
+
+/// The `Authorization` value of the credentials the auth scenarios take.
+fn basic_credentials() -> String {
+    format!("Basic {}", BASE64.encode(format!("{USER}:{PASSWD}")))
 }
 
 /// At most `n` bytes of `s` (cut at a character boundary): what the
