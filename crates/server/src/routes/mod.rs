@@ -46,7 +46,9 @@ pub type Outcome = Result<(), Problem>;
 /// Routes one request: the first row of [`ROUTES`] whose template matches
 /// the path answers, after its methods are checked.
 pub async fn dispatch(app: &App, ex: &mut Exchange<'_>) -> Outcome {
-    let Some((route, params)) = table::find_in(ROUTES, ex.request().path()) else {
+    static INDEX: std::sync::OnceLock<table::Index> = std::sync::OnceLock::new();
+    let index = INDEX.get_or_init(|| table::Index::new(ROUTES));
+    let Some((route, params)) = index.find(ex.request().path()) else {
         return Err(Problem::not_found(ex.request().path()));
     };
     ex.set_label(route.kind.as_str());

@@ -389,6 +389,54 @@ pub fn route_in<'r>(routes: &'r [Route], path: &str) -> Option<&'r Route> {
     routes.iter().find(|r| r.matches(path))
 }
 
+/// The rows a path may match, by the first byte of its first segment: for
+/// each byte, the rows whose first segment is a literal starting with it or
+/// a parameter, in table order (so the first match is the one a walk of the
+/// whole table finds). A lookup is one array index.
+pub struct Index {
+    routes: &'static [Route],
+    by_byte: Vec<Box<[u16]>>,
+}
+
+impl Index {
+    /// Indexes `routes`.
+    pub fn new(routes: &'static [Route]) -> Index {
+        let first = |r: &Route| r.path[1..].split('/').next().unwrap_or("");
+        let by_byte = (0..=255u8)
+            .map(|b| {
+                (0..routes.len() as u16)
+                    .filter(|&i| {
+                        let f = first(&routes[i as usize]);
+                        f.starts_with('{') || f.as_bytes().first().copied().unwrap_or(0) == b
+                    })
+                    .collect()
+            })
+            .collect();
+        Index { routes, by_byte }
+    }
+
+    /// The row `path` matches first, with its parameters: only the rows
+    /// its first byte may match are tried.
+    pub fn find(&self, path: &str) -> Option<(&'static Route, Params)> {
+        let b = path.as_bytes().get(1).copied().unwrap_or(0);
+        let b = if b == b'/' { 0 } else { b };
+        let routes = self.routes;
+        self.by_byte[usize::from(b)].iter().find_map(|&i| {
+            let r = &routes[i as usize];
+            r.spans(path).map(|spans| {
+                (
+                    r,
+                    Params {
+                        path: path.to_owned(),
+                        template: r.path,
+                        spans,
+                    },
+                )
+            })
+        })
+    }
+}
+
 /// The row `path` matches first, with its parameters.
 pub fn find_in(routes: &'static [Route], path: &str) -> Option<(&'static Route, Params)> {
     routes.iter().find_map(|r| {
@@ -408,6 +456,46 @@ pub fn find_in(routes: &'static [Route], path: &str) -> Option<(&'static Route, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The index finds the same row as a walk of the whole table, for
+    /// every example of the table and for paths no row names.
+    #[test]
+    fn the_index_finds_what_the_walk_finds() {
+        let routes = crate::routes::ROUTES;
+        let index = Index::new(routes);
+        let mut paths: Vec<String> = routes
+            .iter()
+            .map(|r| r.example.split('?').next().unwrap_or("").to_string())
+            .collect();
+        paths.extend(
+            [
+                "/",
+                "",
+                "/418",
+                "/999",
+                "/41",
+                "/nope",
+                "/status/418",
+                "/status/",
+                "/dav/x/a/b",
+                "/grade/r/s/t",
+                "/anything/a/b/c",
+                "//",
+                "/200/extra",
+            ]
+            .map(String::from),
+        );
+        let mut found = 0;
+        for path in &paths {
+            let walked = find_in(routes, path).map(|(r, p)| (r.path, p.first().to_string()));
+            let indexed = index
+                .find(path)
+                .map(|(r, p)| (r.path, p.first().to_string()));
+            assert_eq!(indexed, walked, "{path:?}");
+            found += usize::from(walked.is_some());
+        }
+        assert!(found > 70, "{found}");
+    }
 
     fn route(path: &'static str) -> Route {
         Route {

@@ -288,12 +288,14 @@ async fn linger_close<T: Transport + ?Sized>(conn: &mut Conn<T>) {
 pub async fn close_in_stages<T: AsyncRead + AsyncWrite + Unpin + ?Sized>(io: &mut T) {
     let _ = io.shutdown().await;
     let deadline = tokio::time::Instant::now() + Duration::from_millis(500);
-    // On the heap: an array here would be part of every connection's
-    // future for as long as the connection lives.
-    let mut scratch = vec![0u8; 4096];
+    // On the heap (an array here would be part of every connection's
+    // future for as long as the connection lives), and never zeroed: what
+    // is read is thrown away.
+    let mut scratch = Vec::with_capacity(4096);
     let mut total = 0usize;
     while total < 256 * 1024 {
-        match tokio::time::timeout_at(deadline, io.read(&mut scratch)).await {
+        scratch.clear();
+        match tokio::time::timeout_at(deadline, io.read_buf(&mut scratch)).await {
             Ok(Ok(n)) if n > 0 => total += n,
             _ => break,
         }
