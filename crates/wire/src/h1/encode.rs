@@ -43,6 +43,11 @@ pub(crate) fn write_head_with(
     extra: &AnswerFields,
 ) {
     let status = head.status;
+    // Room for the whole head at once (a fresh connection's buffer is
+    // empty): the status line, Date, Connection, framing and the service's
+    // own fields fit in the constant; the handler's fields are counted.
+    let fields: usize = head.fields.iter().map(|(n, v)| n.len() + v.len() + 4).sum();
+    dst.reserve(384 + fields);
     dst.extend_from_slice(b"HTTP/1.1 ");
     let mut code = itoa::Buffer::new();
     dst.extend_from_slice(code.format(status.as_u16()).as_bytes());
