@@ -79,7 +79,8 @@ pub(super) fn generic_body(
         _ => {
             // Built by hand: this is every forced answer's body, and
             // `format!` costs more than the rest of the answer's content.
-            let mut text = String::with_capacity(5 + reason.len() + note.map_or(0, |n| n.len() + 1));
+            let mut text =
+                String::with_capacity(5 + reason.len() + note.map_or(0, |n| n.len() + 1));
             let code = status.as_u16();
             for digit in [code / 100, code / 10 % 10, code % 10] {
                 text.push(char::from(b'0' + digit as u8));
