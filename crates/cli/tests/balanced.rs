@@ -61,6 +61,8 @@ struct Nginx {
     child: Child,
     addr: String,
     dir: PathBuf,
+    /// The site file with the test's ports, every upstream in service.
+    site: String,
 }
 
 impl Nginx {
@@ -73,7 +75,7 @@ impl Nginx {
             site = site.replace(&format!("127.0.0.1:{from} "), &format!("127.0.0.1:{to} "));
         }
         assert_eq!(site.matches("server 127.0.0.1:").count(), 3, "{site}");
-        std::fs::write(dir.join("teapot.conf"), site).unwrap();
+        std::fs::write(dir.join("teapot.conf"), &site).unwrap();
         let d = dir.display();
         std::fs::write(
             dir.join("nginx.conf"),
@@ -98,7 +100,12 @@ impl Nginx {
         let addr = format!("127.0.0.1:{port}");
         for _ in 0..500 {
             if TcpStream::connect(&addr).is_ok() {
-                return Nginx { child, addr, dir };
+                return Nginx {
+                    child,
+                    addr,
+                    dir,
+                    site,
+                };
             }
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -108,6 +115,30 @@ impl Nginx {
             "nginx did not start: {}",
             std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
         );
+    }
+}
+
+impl Nginx {
+    /// Takes the instance on `port` out of the upstream (`down`, as the
+    /// site file's comment says to for a planned stop) or puts it back,
+    /// and has nginx reload: new requests go to the others at once, the
+    /// ones in flight finish.
+    fn set_down(&self, port: Option<u16>) {
+        let mut site = self.site.clone();
+        if let Some(p) = port {
+            let line = format!("server 127.0.0.1:{p} ");
+            let at = site.find(&line).expect("the instance is in the site file");
+            let end = at + site[at..].find(';').unwrap();
+            site.insert_str(end, " down");
+        }
+        std::fs::write(self.dir.join("teapot.conf"), site).unwrap();
+        let reloaded = Command::new("kill")
+            .args(["-HUP", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(reloaded.success());
+        // The new workers take over; the old ones finish what they hold.
+        std::thread::sleep(Duration::from_millis(500));
     }
 }
 
@@ -358,6 +389,10 @@ fn three_instances_behind_nginx_behave_as_one() {
         std::thread::sleep(Duration::from_millis(500));
         for (i, &port) in ports.iter().enumerate() {
             phase.store(i + 1, Ordering::Relaxed);
+            // A planned stop, as docs/DEPLOY.md says: out of the upstream
+            // first, then SIGTERM (it drains what it still has), restart,
+            // back in.
+            nginx.set_down(Some(port));
             let old = instances[i].take().unwrap();
             let begun = Instant::now();
             assert_eq!(old.terminate(), 0, "instance {i} stops cleanly");
@@ -368,7 +403,7 @@ fn three_instances_behind_nginx_behave_as_one() {
                 begun.elapsed()
             );
             instances[i] = Some(instance(port, &url));
-            std::thread::sleep(Duration::from_millis(300));
+            nginx.set_down(None);
         }
         phase.store(4, Ordering::Relaxed);
         let killed = instances[1].take().unwrap();

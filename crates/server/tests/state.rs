@@ -524,6 +524,23 @@ async fn two_instances_share_a_redis_cluster() {
     assert_eq!(r.status, 202);
     let r = ask(&b, &get(r.header("location").unwrap())).await;
     assert_eq!(r.status, 303, "the other instance knows the job");
+    // A WebDAV tree made through one is read and locked through the other.
+    let r = ask(
+        &a,
+        &dav_request("PUT", "/dav/cl/docs/c.txt", &[], "on a cluster"),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    let r = ask(&b, &get("/dav/cl/shared/c.txt")).await;
+    assert_eq!((r.status, r.text().as_str()), (200, "on a cluster"));
+    assert_eq!(
+        ask(&b, &dav_request("LOCK", "/dav/cl/", &[], ""))
+            .await
+            .status,
+        200
+    );
+    let r = ask(&a, &dav_request("PUT", "/dav/cl/docs/c.txt", &[], "no")).await;
+    assert_eq!(r.status, 423);
 }
 
 #[tokio::test]
