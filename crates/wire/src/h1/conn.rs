@@ -155,9 +155,21 @@ pub(crate) async fn serve_requests<T: Transport + 'static, S: Service>(
         let keep = run_exchange(&mut ex, service, config).await;
         observe_exchange(&ex, started, config);
         let ended_wire = ex.ended_wire();
+        let body_read = crate::exchange::wire::Wire::body_done(&wire);
         if !keep || *shutdown.borrow() {
             if !ended_wire {
-                linger_close(conn).await;
+                if body_read && nothing_pending(conn) {
+                    // The request was read to its end and nothing follows
+                    // it: a plain close cannot turn into a reset, so the
+                    // lingering read is not needed.
+                    if conn.io.is_secure() {
+                        // close_notify, so the end of the answer is not
+                        // taken for a truncation.
+                        let _ = conn.io.shutdown().await;
+                    }
+                } else {
+                    linger_close(conn).await;
+                }
             }
             break;
         }
@@ -273,6 +285,19 @@ async fn refuse_unparsed<T: Transport + ?Sized>(
     conn.wbuf.extend_from_slice(&body);
     if conn.io.write_all(&conn.wbuf).await.is_ok() && conn.io.flush().await.is_ok() {
         linger_close(conn).await;
+    }
+}
+
+/// Whether nothing more from the client waits to be read: the buffer is
+/// empty and a read now would wait (or finds the end of the stream).
+fn nothing_pending<T: Transport + ?Sized>(conn: &mut Conn<T>) -> bool {
+    use futures_util::FutureExt as _;
+    if !conn.rbuf.is_empty() {
+        return false;
+    }
+    match conn.io.read_buf(&mut conn.rbuf).now_or_never() {
+        None | Some(Ok(0)) => true,
+        Some(_) => false,
     }
 }
 
