@@ -78,6 +78,7 @@ mod tests {
             source: "RFC 9110 §8.8.3".into(),
             message: "ETag \"abc\" is not an entity-tag.".into(),
             link: None,
+            evidence: Some("ETag: abc".into()),
         };
         let log = log([("http://t/x", &f)]);
         let run = &log["runs"][0];

@@ -599,6 +599,159 @@ pub const UNASKED_CONTINUE: Rule = Rule {
     },
 };
 
+/// `Upgrade` (RFC 9110 §7.8): a list of `protocol-name ["/"
+/// protocol-version]`, each a token.
+pub const UPGRADE_SYNTAX: Rule = Rule {
+    id: "field.upgrade-syntax",
+    section: "RFC 9110 §7.8",
+    doc: "Upgrade is a list of protocols, each a token with an optional /version token.",
+    check: |cx| {
+        let Some(r) = last(cx) else { return Vec::new() };
+        r.headers_named("upgrade")
+            .filter(|v| {
+                let items: Vec<&str> = v.split(',').map(str::trim).filter(|i| !i.is_empty()).collect();
+                items.is_empty()
+                    || !items.iter().all(|p| match p.split_once('/') {
+                        Some((name, version)) => is_token(name) && is_token(version),
+                        None => is_token(p),
+                    })
+            })
+            .map(|v| {
+                finding(
+                    "field.upgrade-syntax",
+                    Severity::Must,
+                    "RFC 9110 §7.8",
+                    format!("Upgrade {v:?} is not a list of protocol[/version] tokens (e.g. websocket, h2c, HTTP/2.0)."),
+                )
+                .at_field("Upgrade", v)
+            })
+            .collect()
+    },
+};
+
+/// One `link-value` of RFC 8288 §3: `<URI-Reference>` and `;`-separated
+/// parameters, each `token [= token / quoted-string]`; `None` when it is
+/// not one. Returns the rest of the field after it (past a comma).
+fn link_value(s: &str) -> Option<&str> {
+    let s = s.trim_start().strip_prefix('<')?;
+    let end = s.find('>')?;
+    let target = &s[..end];
+    if target
+        .bytes()
+        .any(|b| b <= b' ' || b == b'<' || b == b'"' || b == 0x7f)
+    {
+        return None;
+    }
+    let mut rest = s[end + 1..].trim_start();
+    loop {
+        if rest.is_empty() {
+            return Some("");
+        }
+        if let Some(after) = rest.strip_prefix(',') {
+            return Some(after);
+        }
+        rest = rest.strip_prefix(';')?.trim_start();
+        let name_end = rest
+            .find(|c: char| !(c.is_ascii() && is_tchar(c as u8)))
+            .unwrap_or(rest.len());
+        if name_end == 0 {
+            return None;
+        }
+        rest = rest[name_end..].trim_start();
+        if let Some(value) = rest.strip_prefix('=') {
+            let value = value.trim_start();
+            if value.starts_with('"') {
+                // The quoted-string, up to its unescaped closing quote.
+                let b = value.as_bytes();
+                let mut i = 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                if i >= b.len() || !is_quoted_string(&value[..=i]) {
+                    return None;
+                }
+                rest = value[i + 1..].trim_start();
+            } else {
+                let end = value
+                    .find(|c: char| !(c.is_ascii() && is_tchar(c as u8)))
+                    .unwrap_or(value.len());
+                if end == 0 {
+                    return None;
+                }
+                rest = value[end..].trim_start();
+            }
+        }
+    }
+}
+
+/// `Link` (RFC 8288 §3): a list of `<target>; param=value` links.
+pub const LINK_SYNTAX: Rule = Rule {
+    id: "field.link-syntax",
+    section: "RFC 8288 §3",
+    doc: "Link is a list of <URI-Reference> with ;-separated parameters, each a token with a token or quoted-string value.",
+    check: |cx| {
+        let mut out = Vec::new();
+        let responses = cx.exchange.interim.iter().chain(cx.last());
+        for r in responses {
+            for v in r.headers_named("link") {
+                let mut rest = v;
+                let ok = loop {
+                    if rest.trim().is_empty() {
+                        break true;
+                    }
+                    match link_value(rest) {
+                        Some(next) => rest = next,
+                        None => break false,
+                    }
+                };
+                if !ok {
+                    out.push(
+                        finding(
+                            "field.link-syntax",
+                            Severity::Must,
+                            "RFC 8288 §3",
+                            format!("Link {v:?} is not a list of <target>; param=value links."),
+                        )
+                        .at_field("Link", v),
+                    );
+                }
+            }
+        }
+        out
+    },
+};
+
+/// An answer to a request with `Authorization` that says shared caches
+/// may keep it (`public`, `s-maxage`): they will serve it to others.
+pub const AUTHENTICATED_SHARED: Rule = Rule {
+    id: "cache.authenticated-shared",
+    section: "RFC 9111 §3.5",
+    doc: "An answer to an authenticated request marked public or s-maxage may be stored by shared caches and served to other users.",
+    check: |cx| {
+        let Some(r) = last(cx) else { return Vec::new() };
+        if cx.exchange.request.header("authorization").is_none() || !(200..300).contains(&r.status) {
+            return Vec::new();
+        }
+        let directives: Vec<String> = r
+            .headers_named("cache-control")
+            .flat_map(|v| v.split(','))
+            .map(|d| d.trim().split('=').next().unwrap_or("").to_ascii_lowercase())
+            .collect();
+        let shared = directives.iter().any(|d| d == "public" || d == "s-maxage");
+        let private = directives.iter().any(|d| d == "private" || d == "no-store");
+        if !shared || private {
+            return Vec::new();
+        }
+        vec![finding(
+            "cache.authenticated-shared",
+            Severity::Info,
+            "RFC 9111 §3.5",
+            "The request carried Authorization and the answer says public or s-maxage: shared caches may keep it and give it to other users; say private or no-store if it is one user's.",
+        )
+        .at_field("Cache-Control", r.header("cache-control").unwrap_or(""))]
+    },
+};
+
 #[cfg(test)]
 mod tests {
     use crate::lints::testing::{bare_response, exchange, ids, response, DATE};
@@ -681,6 +834,82 @@ mod tests {
             "",
             rule
         ));
+    }
+
+    #[test]
+    fn upgrade_is_a_list_of_protocols() {
+        let rule = "field.upgrade-syntax";
+        assert!(!flagged(&[("Upgrade", "websocket")], "", rule));
+        assert!(!flagged(
+            &[("Upgrade", "HTTP/2.0, SHTTP/1.3, IRC/6.9, RTA/x11")],
+            "",
+            rule
+        ));
+        assert!(flagged(&[("Upgrade", "web socket")], "", rule));
+        assert!(flagged(&[("Upgrade", "h2c/")], "", rule));
+        assert!(flagged(&[("Upgrade", ",")], "", rule));
+    }
+
+    #[test]
+    fn links_follow_rfc_8288() {
+        let rule = "field.link-syntax";
+        for good in [
+            "</static/teapot.css>; rel=preload; as=style",
+            "<https://example.com/a>; rel=\"next prev\", </b>;rel=last",
+            "<http://example.com/TheBook/chapter2>; rel=\"previous\"; title=\"previous chapter\"",
+            "</x>",
+        ] {
+            assert!(!flagged(&[("Link", good)], "", rule), "{good}");
+        }
+        for bad in [
+            "/static/teapot.css; rel=preload",
+            "</a b>; rel=x",
+            "</a>; rel=",
+            "</a>; =x",
+            "</a>; title=\"unterminated",
+            "</a> rel=x",
+        ] {
+            assert!(flagged(&[("Link", bad)], "", rule), "{bad}");
+        }
+    }
+
+    #[test]
+    fn authenticated_answers_marked_shared_are_noted() {
+        use crate::lints::testing::all_ids;
+        let rule = "cache.authenticated-shared";
+        let with = |cc: &str, auth: bool| {
+            let request: &[(&str, &str)] = if auth {
+                &[("Authorization", "Basic dTpw")]
+            } else {
+                &[]
+            };
+            all_ids(&exchange(
+                "GET",
+                request,
+                response(200, &[DATE, ("Cache-Control", cc)], "x"),
+            ))
+            .contains(&rule)
+        };
+        assert!(with("public, max-age=60", true));
+        assert!(with("s-maxage=60", true));
+        assert!(!with("private, max-age=60", true));
+        assert!(!with("public, no-store", true));
+        assert!(!with("public, max-age=60", false));
+    }
+
+    #[test]
+    fn findings_carry_the_offending_field_line() {
+        let ex = exchange(
+            "GET",
+            &[],
+            response(200, &[DATE, ("Upgrade", "web socket")], ""),
+        );
+        let cx = crate::lints::Context {
+            exchange: &ex,
+            reference: None,
+        };
+        let f = (super::UPGRADE_SYNTAX.check)(&cx);
+        assert_eq!(f[0].evidence.as_deref(), Some("Upgrade: web socket"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! findings. Rules about what a status requires read the registry's wire
 //! rules, the same data the server builds its answers from.
 
+mod cors;
 mod fields;
 mod framing;
 mod headers;
@@ -51,6 +52,18 @@ pub struct Finding {
     /// The cited section on the RFC Editor's site.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+    /// The offending bytes as received (a field line), when one is to
+    /// blame.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
+}
+
+impl Finding {
+    /// The finding, pointing at the field line `name: value`.
+    pub fn at_field(mut self, name: &str, value: &str) -> Finding {
+        self.evidence = Some(format!("{name}: {value}"));
+        self
+    }
 }
 
 /// What a rule looks at.
@@ -71,8 +84,8 @@ impl Context<'_> {
 /// A lint rule.
 pub struct Rule {
     /// A stable id, used in output and `--json`: a family (`status`,
-    /// `framing`, `syntax`, `field`, `cache`, `cookie`, `probe`) and a
-    /// name.
+    /// `framing`, `syntax`, `field`, `cache`, `cookie`, `cors`, `probe`)
+    /// and a name.
     pub id: &'static str,
     /// Where the rule is written (`RFC 9110 §8.8.3`).
     pub section: &'static str,
@@ -121,6 +134,11 @@ pub static RULES: &[Rule] = &[
     fields::DEPRECATED,
     fields::CREATED_BY_SAFE,
     fields::UNASKED_CONTINUE,
+    fields::UPGRADE_SYNTAX,
+    fields::LINK_SYNTAX,
+    fields::AUTHENTICATED_SHARED,
+    cors::ALLOW_ORIGIN_SYNTAX,
+    cors::ALLOW_CREDENTIALS,
     status::UNSOLICITED_SWITCH,
     status::CLOSES,
     status::REASON,
@@ -143,6 +161,11 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
 /// The RFC Editor's address of a section cited as `RFC 9110 §8.8.3` (the
 /// first one, when several are cited).
 pub fn section_url(section: &str) -> Option<String> {
+    // The one citation that is not an RFC: the Fetch standard's CORS
+    // response fields.
+    if section.trim().starts_with("Fetch §3.2.3") {
+        return Some("https://fetch.spec.whatwg.org/#http-responses".to_string());
+    }
     let rest = section.trim().strip_prefix("RFC ")?;
     let (number, place) = rest.split_once(" §")?;
     if !number.bytes().all(|b| b.is_ascii_digit()) {
@@ -207,6 +230,7 @@ pub(crate) fn finding(
         link: section_url(&source),
         source,
         message: message.into(),
+        evidence: None,
     }
 }
 
@@ -239,7 +263,7 @@ mod tests {
             assert!(section_url(r.section).is_some(), "{}: {}", r.id, r.section);
             let family = r.id.split('.').next().unwrap();
             assert!(
-                ["status", "framing", "syntax", "field", "cache", "cookie", "probe"]
+                ["status", "framing", "syntax", "field", "cache", "cookie", "cors", "probe"]
                     .contains(&family)
                     && r.id.contains('.'),
                 "{}",
