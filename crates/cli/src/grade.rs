@@ -174,6 +174,26 @@ fn no_request_or_timeout(events: &[Value], out: &Outcome) -> Option<(Verdict, St
     }
 }
 
+/// Whether a request sent `Expect: 100-continue`.
+fn expects_continue(event: &Value) -> bool {
+    event["expect"]
+        .as_str()
+        .is_some_and(|v| v.to_ascii_lowercase().contains("100-continue"))
+}
+
+/// The common start of a verdict where the URL carries credentials: a
+/// client that refuses such a URL (the Fetch standard says to) and made no
+/// request is not applicable; otherwise as [`no_request_or_timeout`].
+fn credentialed_start(events: &[Value], out: &Outcome) -> Option<(Verdict, String)> {
+    if events.is_empty() && out.exit.is_some_and(|c| c != 0) {
+        return Some((
+            Verdict::NotApplicable,
+            "refused a URL that carries credentials".into(),
+        ));
+    }
+    no_request_or_timeout(events, out)
+}
+
 /// A broken answer (cut short, reset): the client must report an error,
 /// and may repeat an idempotent request (a few times at most), never a
 /// POST on its own.
@@ -262,19 +282,14 @@ pub const SCENARIOS: &[Scenario] = &[
             if let Some(v) = no_request_or_timeout(e, out) {
                 return v;
             }
-            let expects = |x: &Value| {
-                x["expect"]
-                    .as_str()
-                    .is_some_and(|v| v.to_ascii_lowercase().contains("100-continue"))
-            };
-            if !expects(&e[0]) {
+            if !expects_continue(&e[0]) {
                 return (
                     Verdict::NotApplicable,
                     "sent no Expect: 100-continue (cannot, or was not asked to)".into(),
                 );
             }
             match e.get(1) {
-                Some(again) if expects(again) => (
+                Some(again) if expects_continue(again) => (
                     Verdict::Fail,
                     "sent it again with the same expectation".into(),
                 ),
@@ -299,21 +314,10 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: true,
         repeat: false,
         judge: |e, out| {
-            if e.is_empty() && out.exit.is_some_and(|c| c != 0) {
-                return (
-                    Verdict::NotApplicable,
-                    "refused a URL that carries credentials".into(),
-                );
-            }
-            if let Some(v) = no_request_or_timeout(e, out) {
+            if let Some(v) = credentialed_start(e, out) {
                 return v;
             }
-            let expects = |x: &Value| {
-                x["expect"]
-                    .as_str()
-                    .is_some_and(|v| v.to_ascii_lowercase().contains("100-continue"))
-            };
-            if !expects(&e[0]) {
+            if !expects_continue(&e[0]) {
                 return (
                     Verdict::NotApplicable,
                     "sent no Expect: 100-continue (cannot, or was not asked to)".into(),
@@ -445,13 +449,7 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: false,
         repeat: false,
         judge: |e, out| {
-            if e.is_empty() && out.exit.is_some_and(|c| c != 0) {
-                return (
-                    Verdict::NotApplicable,
-                    "refused a URL that carries credentials".into(),
-                );
-            }
-            if let Some(v) = no_request_or_timeout(e, out) {
+            if let Some(v) = credentialed_start(e, out) {
                 return v;
             }
             if !at_step(e, "").iter().any(|x| x["credentials_ok"] == true) {
@@ -681,13 +679,7 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: false,
         repeat: false,
         judge: |e, out| {
-            if e.is_empty() && out.exit.is_some_and(|c| c != 0) {
-                return (
-                    Verdict::NotApplicable,
-                    "refused a URL that carries credentials".into(),
-                );
-            }
-            if let Some(v) = no_request_or_timeout(e, out) {
+            if let Some(v) = credentialed_start(e, out) {
                 return v;
             }
             let digest = |x: &&Value| x["auth_scheme"] == "digest";

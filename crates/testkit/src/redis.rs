@@ -41,29 +41,34 @@ impl Redis {
     /// Starts it again on the same port and waits until it accepts.
     pub fn restart(&mut self) {
         self.stop();
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed (scripts/test installs it)");
-        self.child = Some(child);
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        panic!("redis-server did not start on port {}", self.port);
+        self.child = Some(redis_server(self.port, &[], None));
     }
+}
+
+/// Starts `redis-server` on a loopback port, without persistence, with
+/// `extra` arguments (in `dir`, when given), and waits until it accepts.
+fn redis_server(port: u16, extra: &[&str], dir: Option<&std::path::Path>) -> Child {
+    let mut command = Command::new("redis-server");
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
+    let port_arg = port.to_string();
+    let mut child = command
+        .args(["--port", &port_arg, "--bind", "127.0.0.1"])
+        .args(extra)
+        .args(["--save", "", "--appendonly", "no"])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("redis-server is installed (scripts/test installs it)");
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return child;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("redis-server did not start on port {port}");
 }
 
 impl Drop for Redis {
@@ -163,35 +168,16 @@ impl RedisCluster {
 
     fn start_node(&mut self, i: usize) {
         let port = self.ports[i];
-        let child = Command::new("redis-server")
-            .current_dir(&self.dir)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--cluster-enabled",
-                "yes",
-                "--cluster-config-file",
-                &format!("nodes-{port}.conf"),
-                "--cluster-node-timeout",
-                "1000",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed (scripts/test installs it)");
-        self.nodes[i] = Some(child);
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        panic!("redis-server did not start on port {port}");
+        let config = format!("nodes-{port}.conf");
+        let cluster = [
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            &config,
+            "--cluster-node-timeout",
+            "1000",
+        ];
+        self.nodes[i] = Some(redis_server(port, &cluster, Some(&self.dir)));
     }
 
     /// Waits until every node reports `cluster_state:ok`.
