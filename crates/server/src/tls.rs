@@ -94,6 +94,20 @@ impl AsyncWrite for TlsIo {
         Pin::new(&mut self.0).poll_write(cx, buf)
     }
 
+    // HTTP/2 hands a frame's head and its payload over together when the
+    // transport takes vectored writes, so they go out in one TLS record.
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.0.is_write_vectored()
+    }
+
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.0).poll_flush(cx)
     }
