@@ -134,6 +134,9 @@ async fn connect_and_talk(
     let place = format!("{host}:{port}");
     let timing = Timing {
         connect_ms,
+        started_unix_ms: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64),
         ..Timing::default()
     };
     let talk = Talk {

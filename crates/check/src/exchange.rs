@@ -129,6 +129,9 @@ pub struct Timing {
     pub first_byte_ms: f64,
     /// The final response complete.
     pub total_ms: f64,
+    /// The wall-clock time the connection was made, in milliseconds since
+    /// the Unix epoch (to compare with the server's `Date`).
+    pub started_unix_ms: u64,
 }
 
 /// The exchange.

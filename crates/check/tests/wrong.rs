@@ -135,9 +135,10 @@ async fn probes_find_what_the_server_ignores() {
             let report = run(request(&url, &[]), &probing).await.unwrap();
             let hop = &report.hops[0];
             let names: Vec<&str> = hop.probes.iter().map(|p| p.name).collect();
+            // As in `rules`: freshness notes and the fixed Date aside.
             let found: Vec<(&'static str, Severity)> = report
                 .findings()
-                .filter(|f| f.rule != "cache.heuristic-freshness")
+                .filter(|f| f.rule != "cache.heuristic-freshness" && f.rule != "field.date-skew")
                 .map(|f| (f.rule, f.severity))
                 .collect();
             (names, found)
@@ -194,13 +195,33 @@ async fn rules(
     let report: Report = run(request(&fixture.url(path), headers), &options())
         .await
         .unwrap_or_else(|e| panic!("{path}: {e}"));
-    // Heuristic freshness is noted on nearly every answer here; it has a
-    // case of its own.
+    // Heuristic freshness is noted on nearly every answer here, and every
+    // answer's Date is a fixed day (so the clock is off on all of them);
+    // each has a case of its own.
     report
         .findings()
-        .filter(|f| f.rule != "cache.heuristic-freshness")
+        .filter(|f| f.rule != "cache.heuristic-freshness" && f.rule != "field.date-skew")
         .map(|f| (f.rule, f.severity))
         .collect()
+}
+
+/// The fixtures' Date is a fixed day, not now: the checker, comparing it
+/// with its own clock, says the server's clock is off.
+#[tokio::test]
+async fn a_server_clock_that_is_off_is_flagged() {
+    let f = Fixture::start(wrong);
+    let report: Report = run(request(&f.url("/ok"), &[]), &options()).await.unwrap();
+    let skew: Vec<_> = report
+        .findings()
+        .filter(|f| f.rule == "field.date-skew")
+        .collect();
+    assert_eq!(skew.len(), 1);
+    assert_eq!(skew[0].severity, Severity::Should);
+    assert_eq!(
+        skew[0].evidence.as_deref(),
+        Some("Date: Thu, 26 Nov 2026 18:00:00 GMT")
+    );
+    assert!(skew[0].message.contains("behind"), "{}", skew[0].message);
 }
 
 #[tokio::test]

@@ -752,6 +752,50 @@ pub const AUTHENTICATED_SHARED: Rule = Rule {
     },
 };
 
+/// How far the server's `Date` may be from the checker's clock before it
+/// is worth saying.
+const SKEW_SECONDS: u64 = 60;
+
+/// A `Date` far from the time the answer was received: the server's clock
+/// is wrong, and every freshness computed from it is.
+pub const DATE_SKEW: Rule = Rule {
+    id: "field.date-skew",
+    section: "RFC 9110 §6.6.1",
+    doc: "Date is the time the answer was made; one more than a minute from the checker's clock means the server's clock is off.",
+    check: |cx| {
+        let Some(r) = last(cx) else { return Vec::new() };
+        let started = cx.exchange.timing.started_unix_ms;
+        let Some(date) = r.header("date") else { return Vec::new() };
+        let Ok(at) = httpdate::parse_http_date(date) else { return Vec::new() };
+        let Ok(at) = at.duration_since(std::time::UNIX_EPOCH) else { return Vec::new() };
+        if started == 0 {
+            return Vec::new();
+        }
+        // The answer was made between the connection and the end of the
+        // exchange; Date has whole seconds.
+        let end = started + cx.exchange.timing.total_ms as u64 + 1000;
+        let made = at.as_millis() as u64;
+        let off = if made + 1000 < started {
+            (started - made) / 1000
+        } else if made > end {
+            (made - end) / 1000
+        } else {
+            0
+        };
+        if off <= SKEW_SECONDS {
+            return Vec::new();
+        }
+        let way = if made < started { "behind" } else { "ahead of" };
+        vec![finding(
+            "field.date-skew",
+            Severity::Should,
+            "RFC 9110 §6.6.1",
+            format!("Date is {off} s {way} this checker's clock: the server's clock is off, and caches computing age and freshness from it go wrong."),
+        )
+        .at_field("Date", date)]
+    },
+};
+
 #[cfg(test)]
 mod tests {
     use crate::lints::testing::{bare_response, exchange, ids, response, DATE};
@@ -910,6 +954,19 @@ mod tests {
         };
         let f = (super::UPGRADE_SYNTAX.check)(&cx);
         assert_eq!(f[0].evidence.as_deref(), Some("Upgrade: web socket"));
+    }
+
+    #[test]
+    fn a_date_far_from_the_clock_is_flagged() {
+        let rule = "field.date-skew";
+        // The made-up exchanges start at DATE's time.
+        assert!(!flagged(&[], "", rule));
+        let at = |date: &'static str| {
+            ids(&exchange("GET", &[], response(200, &[("Date", date)], ""))).contains(&rule)
+        };
+        assert!(!at("Thu, 26 Nov 2026 18:00:30 GMT"));
+        assert!(at("Thu, 26 Nov 2026 18:05:00 GMT"), "ahead");
+        assert!(at("Thu, 26 Nov 2026 17:50:00 GMT"), "behind");
     }
 
     #[test]

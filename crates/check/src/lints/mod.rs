@@ -137,6 +137,7 @@ pub static RULES: &[Rule] = &[
     fields::UPGRADE_SYNTAX,
     fields::LINK_SYNTAX,
     fields::AUTHENTICATED_SHARED,
+    fields::DATE_SKEW,
     cors::ALLOW_ORIGIN_SYNTAX,
     cors::ALLOW_CREDENTIALS,
     status::UNSOLICITED_SWITCH,
@@ -369,7 +370,11 @@ pub(crate) mod testing {
             incomplete: None,
             stray_bytes: 0,
             reusable: true,
-            timing: Timing::default(),
+            // When DATE says the answer was made.
+            timing: Timing {
+                started_unix_ms: 1_795_716_000_000,
+                ..Timing::default()
+            },
         }
     }
 
