@@ -8,7 +8,11 @@ use predicates::prelude::*;
 use teapot_testkit::fixture::{path_of, Fixture, Reply};
 
 fn fixture(head: &str) -> Reply {
-    let date = "Date: Thu, 26 Nov 2026 18:00:00 GMT\r\nContent-Type: text/plain\r\nCache-Control: max-age=60\r\n";
+    // Now: the checker compares Date with its own clock.
+    let date = format!(
+        "Date: {}\r\nContent-Type: text/plain\r\nCache-Control: max-age=60\r\n",
+        httpdate::fmt_http_date(std::time::SystemTime::now())
+    );
     let reply = match path_of(head) {
         "/ok" => format!("HTTP/1.1 200 OK\r\n{date}Content-Length: 2\r\n\r\nok"),
         "/odd-reason" => format!("HTTP/1.1 200 Fine\r\n{date}Content-Length: 2\r\n\r\nok"),
