@@ -36,11 +36,7 @@ fn size(n: &str) -> Result<u64, Problem> {
 /// for a seed the bytes httpbin gives (Python's generator).
 pub enum RandomBytes {
     /// Unseeded: fast, and different every time.
-    Fresh {
-        rng: fastrand::Rng,
-        spare: [u8; 8],
-        spare_len: usize,
-    },
+    Fresh(fastrand::Rng),
     /// Seeded: Python's `random.seed(S)` and `randint(0, 255)`.
     Seeded(Box<Mt19937>),
 }
@@ -50,11 +46,7 @@ impl RandomBytes {
     pub fn new(seed: Option<u64>) -> RandomBytes {
         match seed {
             Some(s) => RandomBytes::Seeded(Box::new(Mt19937::python_seed(s))),
-            None => RandomBytes::Fresh {
-                rng: fastrand::Rng::new(),
-                spare: [0; 8],
-                spare_len: 0,
-            },
+            None => RandomBytes::Fresh(fastrand::Rng::new()),
         }
     }
 
@@ -62,24 +54,9 @@ impl RandomBytes {
     pub fn fill(&mut self, buf: &mut [u8]) {
         match self {
             RandomBytes::Seeded(mt) => buf.iter_mut().for_each(|b| *b = mt.byte()),
-            RandomBytes::Fresh {
-                rng,
-                spare,
-                spare_len,
-            } => {
-                let mut i = 0;
-                while i < buf.len() {
-                    if *spare_len == 0 {
-                        *spare = rng.u64(..).to_le_bytes();
-                        *spare_len = 8;
-                    }
-                    let k = (*spare_len).min(buf.len() - i);
-                    let from = 8 - *spare_len;
-                    buf[i..i + k].copy_from_slice(&spare[from..from + k]);
-                    *spare_len -= k;
-                    i += k;
-                }
-            }
+            // Eight bytes a step; unseeded bytes need no continuity from
+            // one call to the next.
+            RandomBytes::Fresh(rng) => rng.fill(buf),
         }
     }
 }
