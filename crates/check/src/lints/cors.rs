@@ -96,6 +96,86 @@ pub const ALLOW_CREDENTIALS: Rule = Rule {
     },
 };
 
+/// Methods a browser sends cross-origin without asking first.
+const SAFELISTED_METHODS: [&str; 3] = ["GET", "HEAD", "POST"];
+
+/// Request fields a browser sends without asking first (the Fetch
+/// standard's CORS-safelisted names; their values have limits this rule
+/// does not know, so a preflight that names one is taken at its word).
+const SAFELISTED_HEADERS: [&str; 5] = [
+    "accept",
+    "accept-language",
+    "content-language",
+    "content-type",
+    "range",
+];
+
+/// The answer to a preflight (`OPTIONS` with `Origin` and
+/// `Access-Control-Request-Method`): a 2xx that allows the origin, the
+/// method and the fields asked for, or the browser never sends the request.
+pub const PREFLIGHT: Rule = Rule {
+    id: "cors.preflight",
+    section: "Fetch §3.2.3",
+    doc: "A preflight's answer is a 2xx that allows the origin, the method and the request fields asked for; otherwise the browser never sends the request.",
+    check: |cx| {
+        let req = &cx.exchange.request;
+        let (Some(_), Some(method)) = (req.header("origin"), req.header("access-control-request-method")) else {
+            return Vec::new();
+        };
+        if !req.method.eq_ignore_ascii_case("OPTIONS") {
+            return Vec::new();
+        }
+        let Some(r) = cx.last() else { return Vec::new() };
+        let mut why = Vec::new();
+        if !(200..300).contains(&r.status) {
+            why.push(format!("it is a {}, not a 2xx", r.status));
+        }
+        if r.header("access-control-allow-origin").is_none() {
+            why.push("it has no Access-Control-Allow-Origin".to_string());
+        }
+        let listed = |field: &str| -> Vec<String> {
+            r.headers_named(field)
+                .flat_map(|v| v.split(','))
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .collect()
+        };
+        let credentials = r.header("access-control-allow-credentials") == Some("true");
+        let methods = listed("access-control-allow-methods");
+        let method = method.trim();
+        let method_ok = SAFELISTED_METHODS.contains(&method)
+            || methods.iter().any(|m| m == method)
+            || (!credentials && methods.iter().any(|m| m == "*"));
+        if !method_ok {
+            why.push(format!("Access-Control-Allow-Methods does not name {method}"));
+        }
+        let allowed = listed("access-control-allow-headers");
+        let missing: Vec<String> = req
+            .header("access-control-request-headers")
+            .unwrap_or("")
+            .split(',')
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty() && !SAFELISTED_HEADERS.contains(&h.as_str()))
+            .filter(|h| {
+                !allowed.iter().any(|a| a.eq_ignore_ascii_case(h))
+                    && !(!credentials && allowed.iter().any(|a| a == "*"))
+            })
+            .collect();
+        if !missing.is_empty() {
+            why.push(format!("Access-Control-Allow-Headers does not name {}", missing.join(", ")));
+        }
+        if why.is_empty() {
+            return Vec::new();
+        }
+        vec![finding(
+            "cors.preflight",
+            Severity::Must,
+            "Fetch §3.2.3",
+            format!("The preflight fails, so the browser never sends the {method}: {}.", why.join("; ")),
+        )]
+    },
+};
+
 #[cfg(test)]
 mod tests {
     use crate::lints::testing::{exchange, ids, response, DATE};
@@ -104,6 +184,62 @@ mod tests {
         let mut all = vec![DATE];
         all.extend_from_slice(headers);
         ids(&exchange("GET", request, response(200, &all, ""))).contains(&rule)
+    }
+
+    fn preflight(response_status: u16, headers: &[(&str, &str)], asks: &[(&str, &str)]) -> bool {
+        let mut request = vec![("Origin", "https://app.example")];
+        request.extend_from_slice(asks);
+        let mut all = vec![DATE];
+        all.extend_from_slice(headers);
+        ids(&exchange(
+            "OPTIONS",
+            &request,
+            response(response_status, &all, ""),
+        ))
+        .contains(&"cors.preflight")
+    }
+
+    #[test]
+    fn a_preflight_allows_what_was_asked() {
+        let put = [
+            ("Access-Control-Request-Method", "PUT"),
+            ("Access-Control-Request-Headers", "X-Token, Content-Type"),
+        ];
+        let good = [
+            ("Access-Control-Allow-Origin", "https://app.example"),
+            ("Access-Control-Allow-Methods", "GET, PUT"),
+            ("Access-Control-Allow-Headers", "x-token"),
+        ];
+        assert!(!preflight(204, &good, &put));
+        assert!(preflight(405, &good, &put), "not a 2xx");
+        assert!(preflight(204, &good[1..], &put), "no Allow-Origin");
+        assert!(
+            preflight(
+                204,
+                &[good[0], ("Access-Control-Allow-Methods", "GET"), good[2]],
+                &put
+            ),
+            "PUT not allowed"
+        );
+        assert!(preflight(204, &good[..2], &put), "X-Token not allowed");
+        let star = [
+            good[0],
+            ("Access-Control-Allow-Methods", "*"),
+            ("Access-Control-Allow-Headers", "*"),
+        ];
+        assert!(!preflight(204, &star, &put), "* without credentials");
+        let star_creds = [
+            star[0],
+            star[1],
+            star[2],
+            ("Access-Control-Allow-Credentials", "true"),
+        ];
+        assert!(
+            preflight(204, &star_creds, &put),
+            "* is literal with credentials"
+        );
+        // Not a preflight: no finding whatever the answer.
+        assert!(!preflight(405, &[], &[]));
     }
 
     #[test]

@@ -140,6 +140,7 @@ pub static RULES: &[Rule] = &[
     fields::DATE_SKEW,
     cors::ALLOW_ORIGIN_SYNTAX,
     cors::ALLOW_CREDENTIALS,
+    cors::PREFLIGHT,
     status::UNSOLICITED_SWITCH,
     status::CLOSES,
     status::REASON,
