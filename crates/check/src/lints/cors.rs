@@ -157,8 +157,9 @@ pub const PREFLIGHT: Rule = Rule {
             .map(|h| h.trim().to_ascii_lowercase())
             .filter(|h| !h.is_empty() && !SAFELISTED_HEADERS.contains(&h.as_str()))
             .filter(|h| {
-                !allowed.iter().any(|a| a.eq_ignore_ascii_case(h))
-                    && !(!credentials && allowed.iter().any(|a| a == "*"))
+                let named = allowed.iter().any(|a| a.eq_ignore_ascii_case(h));
+                let any = !credentials && allowed.iter().any(|a| a == "*");
+                !named && !any
             })
             .collect();
         if !missing.is_empty() {
