@@ -81,6 +81,16 @@ fn access_log_has_one_json_line_per_exchange() {
     assert_eq!(v["bytes"], 17);
     assert!(v["duration_us"].as_u64().is_some());
     assert_eq!(v["client"], "127.0.0.1");
+    // A request the engine refuses is logged with its client too.
+    server.request("GET /x HTTP/1.1\r\nHost: t\r\nContent-Length: nope\r\n\r\n");
+    let line = server
+        .log_line(|l| l.contains("\"refused\""))
+        .expect("an access line for the refused request");
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(
+        (v["status"].as_u64(), v["client"].as_str()),
+        (Some(400), Some("127.0.0.1"))
+    );
     assert_eq!(server.terminate(), 0);
 }
 

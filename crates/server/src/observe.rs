@@ -44,6 +44,7 @@ fn access_line(r: &Record<'_>) {
             status = reason.status(),
             reason = ?reason,
             protocol,
+            client = r.client.map(tracing::field::display),
             "refused"
         ),
         None => tracing::info!(

@@ -117,6 +117,7 @@ impl Record<'_> {
         refusal: RequestError,
         started: Instant,
         version: Option<Version>,
+        remote: Option<std::net::SocketAddr>,
     ) -> Record<'static> {
         Record {
             method: None,
@@ -128,7 +129,7 @@ impl Record<'_> {
             duration: started.elapsed(),
             ending: Ending::Refused,
             refusal: Some(refusal),
-            client: None,
+            client: remote.map(|a| a.ip()),
             label: None,
         }
     }

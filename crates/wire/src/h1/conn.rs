@@ -99,7 +99,7 @@ pub(crate) async fn serve_requests<T: Transport + 'static, S: Service>(
                 let started = Instant::now();
                 refuse_unparsed(conn, e, limits).await;
                 if let Some(o) = &config.observer {
-                    o.exchange(&Record::refused(e, started, None));
+                    o.exchange(&Record::refused(e, started, None, remote));
                 }
                 break;
             }

@@ -255,7 +255,7 @@ async fn answer<S: Service>(
         Err(e) => {
             refuse(&mut respond, e, &config.limits);
             if let Some(o) = &config.observer {
-                o.exchange(&Record::refused(e, started, Some(Version::Http2)));
+                o.exchange(&Record::refused(e, started, Some(Version::Http2), remote));
             }
             return;
         }
