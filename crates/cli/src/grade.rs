@@ -238,6 +238,21 @@ fn completes(events: &[Value], out: &Outcome, what: &str) -> (Verdict, String) {
     }
 }
 
+/// As [`completes`], saying so when the client went on to the landing.
+fn completes_or_follows(
+    events: &[Value],
+    out: &Outcome,
+    what: &str,
+    followed: &str,
+) -> (Verdict, String) {
+    match completes(events, out, what) {
+        (Verdict::Pass, _) if !at_step(events, "landing").is_empty() => {
+            (Verdict::Pass, followed.into())
+        }
+        v => v,
+    }
+}
+
 /// The scenarios, in the order they run.
 pub const SCENARIOS: &[Scenario] = &[
     Scenario {
@@ -405,14 +420,7 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: false,
         repeat: false,
         judge: |e, out| {
-            let followed = !at_step(e, "landing").is_empty();
-            match completes(e, out, "the 300") {
-                (Verdict::Pass, _) if followed => (
-                    Verdict::Pass,
-                    "followed the preferred choice in Location".into(),
-                ),
-                v => v,
-            }
+            completes_or_follows(e, out, "the 300", "followed the preferred choice in Location")
         },
     },
     Scenario {
@@ -804,14 +812,12 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: false,
         repeat: false,
         judge: |e, out| {
-            let followed = !at_step(e, "landing").is_empty();
-            match completes(e, out, "the HEAD answer") {
-                (Verdict::Pass, _) if followed => (
-                    Verdict::Pass,
-                    "followed the redirect and took both answers as complete".into(),
-                ),
-                v => v,
-            }
+            completes_or_follows(
+                e,
+                out,
+                "the HEAD answer",
+                "followed the redirect and took both answers as complete",
+            )
         },
     },
     Scenario {

@@ -157,11 +157,7 @@ impl Store {
 
     /// A versioned record: its version and body, if present.
     pub async fn record(&self, key: &str) -> Result<Option<(u64, String)>, StoreError> {
-        let key = format!("teapot:{{record}}:{key}");
-        match self {
-            Store::Memory(m) => Ok(m.record(&key)),
-            Store::Redis(r) => r.record(&key).await,
-        }
+        self.read_record(&format!("teapot:{{record}}:{key}")).await
     }
 
     /// Writes a record if its current version is `expect` (`None`: only if
@@ -174,19 +170,12 @@ impl Store {
         body: &str,
     ) -> Result<bool, StoreError> {
         let key = format!("teapot:{{record}}:{key}");
-        match self {
-            Store::Memory(m) => m.replace_within(&key, expect, version, body, None),
-            Store::Redis(r) => r.replace_capped(&key, expect, version, body, r.cap).await,
-        }
+        self.write_record(&key, expect, version, body, None).await
     }
 
     /// A WebDAV namespace's tree: its version and text, if present.
     pub async fn tree(&self, ns: &str) -> Result<Option<(u64, String)>, StoreError> {
-        let key = format!("teapot:{{dav}}:{ns}");
-        match self {
-            Store::Memory(m) => Ok(m.record(&key)),
-            Store::Redis(r) => r.record(&key).await,
-        }
+        self.read_record(&format!("teapot:{{dav}}:{ns}")).await
     }
 
     /// Writes a namespace's tree if its current version is `expect`
@@ -199,17 +188,33 @@ impl Store {
         body: &str,
     ) -> Result<bool, StoreError> {
         let key = format!("teapot:{{dav}}:{ns}");
+        let within = Some(("teapot:{dav}:", MAX_TREES));
+        self.write_record(&key, expect, version, body, within).await
+    }
+
+    async fn read_record(&self, key: &str) -> Result<Option<(u64, String)>, StoreError> {
         match self {
-            Store::Memory(m) => m.replace_within(
-                &key,
-                expect,
-                version,
-                body,
-                Some(("teapot:{dav}:", MAX_TREES)),
-            ),
+            Store::Memory(m) => Ok(m.record(key)),
+            Store::Redis(r) => r.record(key).await,
+        }
+    }
+
+    /// Compare-and-set of a record; with `within` (its namespace's key
+    /// prefix and a count), at most that many records of the namespace.
+    async fn write_record(
+        &self,
+        key: &str,
+        expect: Option<u64>,
+        version: u64,
+        body: &str,
+        within: Option<(&str, usize)>,
+    ) -> Result<bool, StoreError> {
+        match self {
+            Store::Memory(m) => m.replace_within(key, expect, version, body, within),
             Store::Redis(r) => {
-                r.replace_capped(&key, expect, version, body, MAX_TREES as u64)
-                    .await
+                // In Redis every namespace is capped on its own already.
+                let cap = within.map_or(r.cap, |(_, most)| most as u64);
+                r.replace_capped(key, expect, version, body, cap).await
             }
         }
     }

@@ -16,6 +16,11 @@ fn is_token(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(is_tchar)
 }
 
+/// How many bytes at the start of `s` are `tchar`.
+fn token_len(s: &str) -> usize {
+    s.bytes().position(|b| !is_tchar(b)).unwrap_or(s.len())
+}
+
 /// A quoted-string (RFC 9110 §5.6.4), whole.
 fn is_quoted_string(s: &str) -> bool {
     let b = s.as_bytes();
@@ -651,9 +656,7 @@ fn link_value(s: &str) -> Option<&str> {
             return Some(after);
         }
         rest = rest.strip_prefix(';')?.trim_start();
-        let name_end = rest
-            .find(|c: char| !(c.is_ascii() && is_tchar(c as u8)))
-            .unwrap_or(rest.len());
+        let name_end = token_len(rest);
         if name_end == 0 {
             return None;
         }
@@ -672,9 +675,7 @@ fn link_value(s: &str) -> Option<&str> {
                 }
                 rest = value[i + 1..].trim_start();
             } else {
-                let end = value
-                    .find(|c: char| !(c.is_ascii() && is_tchar(c as u8)))
-                    .unwrap_or(value.len());
+                let end = token_len(value);
                 if end == 0 {
                     return None;
                 }
