@@ -132,13 +132,44 @@ impl Nginx {
             site.insert_str(end, " down");
         }
         std::fs::write(self.dir.join("teapot.conf"), site).unwrap();
+        let old = self.workers();
         let reloaded = Command::new("kill")
             .args(["-HUP", &self.child.id().to_string()])
             .status()
             .unwrap();
         assert!(reloaded.success());
-        // The new workers take over; the old ones finish what they hold.
-        std::thread::sleep(Duration::from_millis(500));
+        // The reload is done when new workers run and the old ones (which
+        // still route by the old file) have finished what they held.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let now = self.workers();
+            if !now.is_empty() && now.iter().all(|w| !old.contains(w)) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nginx did not reload: {}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The worker processes of the master.
+    fn workers(&self) -> Vec<String> {
+        let out = Command::new("pgrep")
+            .args(["-P", &self.child.id().to_string()])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// What nginx logged (for a failure's message).
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("error.log")).unwrap_or_default()
     }
 }
 
@@ -424,8 +455,9 @@ fn three_instances_behind_nginx_behave_as_one() {
     let (killed, rolling): (Vec<_>, Vec<_>) = failures.iter().partition(|(at, _)| *at == 4);
     assert!(
         rolling.is_empty(),
-        "{} of {served} failed: {rolling:#?}",
-        rolling.len()
+        "{} of {served} failed: {rolling:#?}\nnginx said:\n{}",
+        rolling.len(),
+        nginx.log()
     );
     assert!(
         killed.len() <= 4

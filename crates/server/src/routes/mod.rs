@@ -46,9 +46,7 @@ pub type Outcome = Result<(), Problem>;
 /// Routes one request: the first row of [`ROUTES`] whose template matches
 /// the path answers, after its methods are checked.
 pub async fn dispatch(app: &App, ex: &mut Exchange<'_>) -> Outcome {
-    static INDEX: std::sync::OnceLock<table::Index> = std::sync::OnceLock::new();
-    let index = INDEX.get_or_init(|| table::Index::new(ROUTES));
-    let Some((route, params)) = index.find(ex.request().path()) else {
+    let Some((route, params)) = index().find(ex.request().path()) else {
         return Err(Problem::not_found(ex.request().path()));
     };
     ex.set_label(route.kind.as_str());
@@ -59,9 +57,15 @@ pub async fn dispatch(app: &App, ex: &mut Exchange<'_>) -> Outcome {
     }
 }
 
-/// The row that answers `path`, if any.
+/// The row that answers `path`, if any (found as [`dispatch`] finds it).
 pub fn route_of(path: &str) -> Option<&'static Route> {
-    table::route_in(ROUTES, path)
+    index().find(path).map(|(route, _)| route)
+}
+
+/// [`ROUTES`] indexed for lookup, made on first use.
+fn index() -> &'static table::Index {
+    static INDEX: std::sync::OnceLock<table::Index> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| table::Index::new(ROUTES))
 }
 
 /// The query's `name=value` pairs, percent-decoded.

@@ -384,11 +384,6 @@ impl Route {
     }
 }
 
-/// The row of `routes` that `path` matches first.
-pub fn route_in<'r>(routes: &'r [Route], path: &str) -> Option<&'r Route> {
-    routes.iter().find(|r| r.matches(path))
-}
-
 /// The rows a path may match, by the first byte of its first segment: for
 /// each byte, the rows whose first segment is a literal starting with it or
 /// a parameter, in table order (so the first match is the one a walk of the
