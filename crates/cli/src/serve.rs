@@ -106,6 +106,11 @@ pub struct ServeArgs {
     #[arg(long, env = "TEAPOT_TLS_SELF_SIGNED")]
     tls_self_signed: bool,
 
+    /// Also serve HTTP/3 over QUIC (needs TLS), on the UDP port of the
+    /// same number; answers over TLS advertise it with Alt-Svc.
+    #[arg(long, env = "TEAPOT_HTTP3")]
+    http3: bool,
+
     /// Which web origins may read the answers (CORS): any, off, or a
     /// comma-separated list of origins (https://app.example,…). Preflights
     /// are answered on every path unless off.
@@ -172,6 +177,9 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         }
         _ => None,
     };
+    if args.http3 && tls.is_none() {
+        bail!("--http3 needs TLS: --tls-cert and --tls-key, or --tls-self-signed");
+    }
     let scheme = if tls.is_some() { "https" } else { "http" };
     if let Some(t) = &tls {
         tracing::info!("TLS certificate SHA-256 fingerprint {}", t.fingerprint);
@@ -192,6 +200,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         state: args.state,
         state_ttl: args.state_ttl,
         tls,
+        http3: args.http3,
         cors: args.cors,
         drain: args.drain_timeout,
         trusted_proxies: args.trusted_proxy,
@@ -211,7 +220,9 @@ pub fn serve(args: ServeArgs) -> Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", args.bind))?;
         let addr = listener.local_addr()?;
-        let protocols = if scheme == "https" {
+        let protocols = if args.http3 {
+            "HTTP/1.1 and HTTP/2 by ALPN; HTTP/3 on UDP"
+        } else if scheme == "https" {
             "HTTP/1.1 and HTTP/2 by ALPN"
         } else {
             "HTTP/1.1, and HTTP/2 by prior knowledge or Upgrade: h2c"

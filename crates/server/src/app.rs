@@ -34,6 +34,8 @@ pub struct App {
     pub draining: Arc<AtomicBool>,
     /// The proxies trusted to name the client.
     pub trusted_proxies: Arc<[ipnet::IpNet]>,
+    /// The `Alt-Svc` value that advertises HTTP/3 on answers over TLS.
+    pub alt_svc: Option<bytes::Bytes>,
 }
 
 impl App {
@@ -59,6 +61,7 @@ impl App {
             cors: Arc::new(config.cors.clone()),
             draining: Arc::new(AtomicBool::new(false)),
             trusted_proxies: config.trusted_proxies.clone().into(),
+            alt_svc: None,
         })
     }
 
@@ -73,6 +76,11 @@ impl Service for App {
         if !self.trusted_proxies.is_empty() {
             if let Some(ip) = crate::forwarded::client(ex, &self.trusted_proxies) {
                 ex.set_client_ip(ip);
+            }
+        }
+        if let Some(alt_svc) = &self.alt_svc {
+            if ex.is_secure() {
+                let _ = ex.add_answer_field("Alt-Svc", alt_svc.clone());
             }
         }
         if self.cors.apply(ex).await {

@@ -81,6 +81,9 @@ pub struct Config {
     /// loopback port of its own, in plain HTTP, for the requests it makes
     /// to itself (`/try`, `/gateway`).
     pub tls: Option<tls::Tls>,
+    /// With TLS: also serve HTTP/3 over QUIC, on the UDP port of the same
+    /// number, and advertise it (`Alt-Svc`) on the answers over TLS.
+    pub http3: bool,
     /// Which origins may read the answers (CORS). Default: any.
     pub cors: cors::Cors,
 }
@@ -98,6 +101,7 @@ impl Default for Config {
             state: "memory".to_string(),
             state_ttl: Duration::from_secs(3600),
             tls: None,
+            http3: false,
             cors: cors::Cors::Any,
         }
     }

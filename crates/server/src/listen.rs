@@ -61,8 +61,24 @@ pub async fn run(
         Some(l) => l.local_addr().ok(),
         None => listener.local_addr().ok(),
     };
-    let app =
+    let mut app =
         App::new(&config, self_addr).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    // HTTP/3 on the UDP port of the same number as the TLS listener's.
+    let quic = match (&config.tls, config.http3) {
+        (Some(tls), true) => {
+            let addr = listener.local_addr()?;
+            let endpoint = quic_endpoint(tls, &config.limits, addr)?;
+            app.alt_svc = Some(format!("h3=\":{}\"; ma=86400", addr.port()).into());
+            Some(endpoint)
+        }
+        (None, true) => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "HTTP/3 needs TLS: a certificate and key, or a self-signed one",
+            ))
+        }
+        _ => None,
+    };
     let app = Arc::new(app);
     let wire = Arc::new(teapot_wire::Config {
         limits: config.limits.clone(),
@@ -96,6 +112,16 @@ pub async fn run(
             accept_loop(l, None, shared, stop).await;
         })
     });
+    let quic_task = quic.map(|endpoint| {
+        let mut stopped = stop_rx.clone();
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let stop = async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            };
+            quic_loop(endpoint, shared, stop).await;
+        })
+    });
     let acceptor = config
         .tls
         .as_ref()
@@ -121,6 +147,9 @@ pub async fn run(
     let _ = stop_tx.send(true);
     let _ = closed_tx.send(true);
     if let Some(task) = internal_task {
+        let _ = task.await;
+    }
+    if let Some(task) = quic_task {
         let _ = task.await;
     }
     if tokio::time::timeout(config.grace, done_rx.recv())
@@ -212,6 +241,56 @@ async fn accept_loop(
             }
         }
     }
+}
+
+/// A QUIC endpoint for HTTP/3 on `addr` (UDP).
+fn quic_endpoint(
+    tls: &crate::tls::Tls,
+    limits: &teapot_wire::Limits,
+    addr: SocketAddr,
+) -> io::Result<quinn::Endpoint> {
+    let crypto = quinn::crypto::rustls::QuicServerConfig::try_from(tls.quic.clone())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let mut server = quinn::ServerConfig::with_crypto(Arc::new(crypto));
+    server.transport_config(Arc::new(teapot_wire::h3::transport(limits)));
+    quinn::Endpoint::server(server, addr)
+}
+
+/// Accepts QUIC connections until `stop` completes, a permit each from
+/// the same `max_connections` as TCP; past it, a new connection is refused
+/// (QUIC's `CONNECTION_REFUSED`). Then no new connection is taken, and
+/// those open get `GOAWAY` and finish.
+async fn quic_loop(endpoint: quinn::Endpoint, shared: Shared, stop: impl Future<Output = ()>) {
+    tokio::pin!(stop);
+    loop {
+        let incoming = tokio::select! {
+            i = endpoint.accept() => match i {
+                Some(i) => i,
+                None => break,
+            },
+            _ = &mut stop => break,
+        };
+        let Ok(permit) = shared.conns.clone().try_acquire_owned() else {
+            shared.app.metrics.defended(Defense::ConnectionLimit);
+            incoming.refuse();
+            continue;
+        };
+        let Shared {
+            app,
+            wire,
+            stop,
+            done,
+            ..
+        } = shared.clone();
+        tokio::spawn(async move {
+            teapot_wire::h3::serve(incoming, &*app, &wire, stop).await;
+            drop(permit);
+            drop(done);
+        });
+    }
+    // New connections are refused; those open finish within the grace
+    // period (the endpoint lives as long as they do).
+    endpoint.set_server_config(None);
 }
 
 /// Serves one accepted connection, holding its permit to the end.

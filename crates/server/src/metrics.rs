@@ -103,8 +103,8 @@ pub struct Metrics {
     /// counting an exchange hashes no labels.
     request_slots: Vec<OnceLock<Counter>>,
     /// The `protocol_requests` series, made once so that counting hashes
-    /// nothing: HTTP/1.0, HTTP/1.1, HTTP/2, unknown.
-    protocols: [Counter; 4],
+    /// nothing: HTTP/1.0, HTTP/1.1, HTTP/2, HTTP/3, unknown.
+    protocols: [Counter; 5],
     duration: Family<KindLabel, Histogram>,
     duration_slots: Vec<OnceLock<Histogram>>,
     connections: Gauge,
@@ -189,7 +189,7 @@ impl Default for Metrics {
                 })
                 .clone()
         });
-        let protocols = ["HTTP/1.0", "HTTP/1.1", "HTTP/2", "unknown"]
+        let protocols = ["HTTP/1.0", "HTTP/1.1", "HTTP/2", "HTTP/3", "unknown"]
             .map(|protocol| protocols.get_or_create(&ProtocolLabel { protocol }).clone());
         let kinds = kind_labels().len();
         Metrics {
@@ -305,7 +305,8 @@ impl Observe for Metrics {
             Some(Version::Http10) => 0,
             Some(Version::Http11) => 1,
             Some(Version::Http2) => 2,
-            None => 3,
+            Some(Version::Http3) => 3,
+            None => 4,
         };
         self.protocols[protocol].inc();
         self.duration_slots[k]

@@ -1,6 +1,7 @@
 //! TLS with rustls (the `ring` provider): a certificate from PEM files, or
-//! one made at start-up for localhost and the bind address. ALPN offers
-//! `http/1.1` (HTTP/2 is not served yet, so `h2` is not offered).
+//! one made at start-up for localhost and the bind address. Over TCP, ALPN
+//! offers `h2` and `http/1.1`; for QUIC (HTTP/3) a second configuration of
+//! the same certificate offers `h3`, TLS 1.3 only, and no early data.
 
 use std::io;
 use std::path::Path;
@@ -22,6 +23,8 @@ use tokio_rustls::rustls::{self, ServerConfig};
 pub struct Tls {
     /// For the acceptor.
     pub config: Arc<ServerConfig>,
+    /// For QUIC: TLS 1.3, ALPN `h3`, no 0-RTT.
+    pub quic: Arc<ServerConfig>,
     /// `AB:CD:…`, of the leaf certificate.
     pub fingerprint: String,
 }
@@ -35,12 +38,21 @@ fn server_config(
         .ok_or("the certificate file holds no certificate")?
         .clone();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = ServerConfig::builder_with_provider(provider)
+    let mut config = ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(chain.clone(), key.clone_key())
+        .map_err(|e| format!("the certificate and key do not go together: {e}"))?;
+    // QUIC needs TLS 1.3; early data stays off (`max_early_data_size` 0),
+    // so no request arrives in a replayable 0-RTT flight.
+    let mut quic = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
         .map_err(|e| e.to_string())?
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .map_err(|e| format!("the certificate and key do not go together: {e}"))?;
+    quic.alpn_protocols = vec![b"h3".to_vec()];
     // HTTP/2 first, as clients that offer both expect (RFC 9113 §3.2).
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     let fingerprint = Sha256::digest(leaf.as_ref())
@@ -50,6 +62,7 @@ fn server_config(
         .join(":");
     Ok(Tls {
         config: Arc::new(config),
+        quic: Arc::new(quic),
         fingerprint,
     })
 }

@@ -29,6 +29,10 @@
 //! - [`h1::client`]: the client role: responses read as they arrive.
 //! - [`h2`]: the same exchange over HTTP/2 streams (the `h2` crate does
 //!   the framing), cleartext prior knowledge and `Upgrade: h2c`.
+//! - [`h3`]: the same exchange over QUIC streams (`quinn` and the `h3`
+//!   crate do QUIC and HTTP/3's framing).
+//! - `multiplexed`: what HTTP/2 and HTTP/3 share (request fields read by
+//!   the HTTP/1.1 parser, response heads in the `http` crate's types).
 
 #![deny(missing_docs)]
 
@@ -39,9 +43,11 @@ pub mod exchange;
 pub mod h1;
 pub mod h2;
 pub mod h2c;
+pub mod h3;
 pub mod idle;
 pub mod limits;
 pub mod message;
+mod multiplexed;
 pub mod problem;
 pub mod response;
 pub mod service;

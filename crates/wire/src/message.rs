@@ -145,6 +145,8 @@ pub enum Version {
     Http11,
     /// HTTP/2 (a request that arrived on an HTTP/2 stream)
     Http2,
+    /// HTTP/3 (a request that arrived on a QUIC stream)
+    Http3,
 }
 
 impl Version {
@@ -154,7 +156,14 @@ impl Version {
             Version::Http10 => "HTTP/1.0",
             Version::Http11 => "HTTP/1.1",
             Version::Http2 => "HTTP/2",
+            Version::Http3 => "HTTP/3",
         }
+    }
+
+    /// Whether requests share the connection as streams (HTTP/2 and
+    /// HTTP/3): no connection fields, no 101, no chunked coding.
+    pub const fn is_multiplexed(self) -> bool {
+        matches!(self, Version::Http2 | Version::Http3)
     }
 }
 
@@ -316,11 +325,11 @@ impl Request {
         &self.raw
     }
 
-    /// Marks a head read from an HTTP/2 stream: no connection semantics
-    /// (keep-alive, upgrade) apply to it.
-    /// `has_body` tells whether DATA frames follow the stream's HEADERS.
-    pub(crate) fn into_h2(mut self, has_body: bool) -> Request {
-        self.version = Version::Http2;
+    /// Marks a head read from an HTTP/2 or HTTP/3 stream: no connection
+    /// semantics (keep-alive, upgrade) apply to it. `has_body` tells
+    /// whether DATA frames may follow the stream's HEADERS.
+    pub(crate) fn into_multiplexed(mut self, version: Version, has_body: bool) -> Request {
+        self.version = version;
         self.keep_alive = true;
         self.upgrade = false;
         self.expect_continue = has_body && self.has_token("expect", "100-continue");
@@ -626,7 +635,7 @@ fn apply_semantics(req: &mut Request, limits: &Limits) -> Result<(), RequestErro
         Version::Http10 => {
             req.has_token("connection", "keep-alive") && !req.has_token("connection", "close")
         }
-        Version::Http2 => true,
+        Version::Http2 | Version::Http3 => true,
     };
     req.upgrade = req.version == Version::Http11
         && req.header("upgrade").is_some()

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use teapot_codes::Status;
 use teapot_wire::h1::encode::{write_head, ConnectionField};
 use teapot_wire::Framing;
-use teapot_wire::{Exchange, Fault, Head, Version};
+use teapot_wire::{Exchange, Fault, Head};
 
 use super::{query_pairs, sent, Outcome};
 use crate::app::App;
@@ -36,7 +36,7 @@ const GARBAGE: &[u8] =
 /// the stream; `bad-chunk` (HTTP/2 has no chunked coding) sends five bytes
 /// of an open-ended body, then `GOAWAY` with `PROTOCOL_ERROR`.
 pub async fn fault(app: &App, ex: &mut Exchange<'_>, kind: &str) -> Outcome {
-    if ex.request().version() == Version::Http2 {
+    if ex.request().version().is_multiplexed() {
         match kind {
             "truncate" => return broken_body(ex, Some(1024), &[b'x'; 100], Fault::Reset).await,
             "bad-chunk" => {

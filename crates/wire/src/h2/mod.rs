@@ -22,8 +22,8 @@
 
 mod stream;
 
+use stream::Signals;
 pub(crate) use stream::Stream;
-use stream::{to_http, Signals};
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use ::h2::server::SendResponse;
 use ::h2::{Reason, RecvStream};
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -40,7 +40,8 @@ use crate::error::RequestError;
 use crate::exchange::{observe_exchange, run_exchange, Exchange};
 use crate::idle::evicted;
 use crate::idle::{Idle, EVICTABLE_AFTER};
-use crate::message::{self, Request, Version};
+use crate::message::Version;
+use crate::multiplexed::{to_http, to_request};
 use crate::problem::problem;
 use crate::response::Framing;
 use crate::service::{wait_shutdown, Config, Defense, Record, Service, Shutdown, Transport};
@@ -250,7 +251,7 @@ async fn answer<S: Service>(
     let started = Instant::now();
     let (parts, recv) = request.into_parts();
     let has_body = !recv.is_end_stream();
-    let req = match to_request(&parts, has_body, &config.limits) {
+    let req = match to_request(&parts, has_body, Version::Http2, &config.limits) {
         Ok(req) => req,
         Err(e) => {
             refuse(&mut respond, e, &config.limits);
@@ -266,61 +267,6 @@ async fn answer<S: Service>(
     observe_exchange(&ex, started, config);
     if ex.wants_close() {
         signals.goaway.store(true, Ordering::Relaxed);
-    }
-}
-
-/// The stream's request as the HTTP/1.1 parser reads it: the same checks
-/// and limits for both protocols.
-fn to_request(
-    parts: &::http::request::Parts,
-    has_body: bool,
-    limits: &crate::limits::Limits,
-) -> Result<Request, RequestError> {
-    let mut head = BytesMut::with_capacity(512);
-    head.put_slice(parts.method.as_str().as_bytes());
-    head.put_u8(b' ');
-    let authority = parts.uri.authority().map(|a| a.as_str());
-    match (&parts.method, authority) {
-        (&::http::Method::CONNECT, Some(a)) => head.put_slice(a.as_bytes()),
-        _ => head.put_slice(
-            parts
-                .uri
-                .path_and_query()
-                .map_or("/", |p| p.as_str())
-                .as_bytes(),
-        ),
-    }
-    head.put_slice(b" HTTP/1.1\r\n");
-    if let Some(a) = authority {
-        head.put_slice(b"host: ");
-        head.put_slice(a.as_bytes());
-        head.put_slice(b"\r\n");
-    }
-    let mut cookies: Vec<&[u8]> = Vec::new();
-    for (name, value) in &parts.headers {
-        if authority.is_some() && name == ::http::header::HOST {
-            continue;
-        }
-        // Cookie crumbs are joined again for an HTTP/1.1 reader (RFC 9113
-        // §8.2.3).
-        if name == ::http::header::COOKIE {
-            cookies.push(value.as_bytes());
-            continue;
-        }
-        head.put_slice(name.as_str().as_bytes());
-        head.put_slice(b": ");
-        head.put_slice(value.as_bytes());
-        head.put_slice(b"\r\n");
-    }
-    if !cookies.is_empty() {
-        head.put_slice(b"cookie: ");
-        head.put_slice(&cookies.join(&b"; "[..]));
-        head.put_slice(b"\r\n");
-    }
-    head.put_slice(b"\r\n");
-    match message::parse_request(&mut head, limits)? {
-        Some(req) => Ok(req.into_h2(has_body)),
-        None => Err(RequestError::BadRequestLine),
     }
 }
 

@@ -25,7 +25,7 @@ use crate::response::{AnswerFields, Framing, Head};
 use crate::service::{Defense, Fault, Observe};
 
 use super::{MAX_HELD, SEND_BUFFER};
-use crate::message::connection_specific;
+use crate::multiplexed::to_http;
 
 /// What streams tell their connection.
 #[derive(Debug, Default)]
@@ -114,39 +114,6 @@ fn h2_io(e: ::h2::Error) -> io::Error {
     } else {
         io::Error::new(io::ErrorKind::BrokenPipe, e)
     }
-}
-
-pub(super) fn to_http(
-    head: &Head,
-    framing: Framing,
-    date: bool,
-) -> io::Result<::http::Response<()>> {
-    fn bad<E>(_: E) -> io::Error {
-        io::Error::new(io::ErrorKind::InvalidData, "field not valid in HTTP/2")
-    }
-    let mut resp = ::http::Response::new(());
-    *resp.status_mut() = ::http::StatusCode::from_u16(head.status.as_u16())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "status"))?;
-    let fields = resp.headers_mut();
-    if date {
-        crate::response::with_date(|d| {
-            if let Ok(v) = ::http::HeaderValue::from_bytes(d) {
-                fields.insert(::http::header::DATE, v);
-            }
-        });
-    }
-    for (name, value) in &head.fields {
-        if crate::response::engine_owned(name) || connection_specific(name) {
-            continue;
-        }
-        let name = ::http::HeaderName::from_bytes(name.as_bytes()).map_err(bad)?;
-        let value = ::http::HeaderValue::from_maybe_shared(value.clone()).map_err(bad)?;
-        fields.append(name, value);
-    }
-    if let Framing::Length(n) = framing {
-        fields.insert(::http::header::CONTENT_LENGTH, ::http::HeaderValue::from(n));
-    }
-    Ok(resp)
 }
 
 impl<'c> Stream<'c> {

@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 use teapot_codes::Status;
-use teapot_wire::{Exchange, Head, Method, Version};
+use teapot_wire::{Exchange, Head, Method};
 
 use super::*;
 use crate::conditional::{evaluate, Decision, Validators};
@@ -72,7 +72,7 @@ pub(super) async fn final_response(
     let code = status.as_u16();
     // A 426 must name the protocol to upgrade to, and `Upgrade` cannot be
     // sent on HTTP/2 (RFC 9113 §8.2.2): the client is sent to HTTP/1.1.
-    if code == 426 && ex.request().version() == Version::Http2 {
+    if code == 426 && ex.request().version().is_multiplexed() {
         return sent(ex.require_http11().await);
     }
     let location = || {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use teapot_codes::Status;
-use teapot_wire::{Exchange, Head, Method, Version};
+use teapot_wire::{Exchange, Head, Method};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
@@ -21,7 +21,7 @@ use crate::routes::{sent, Outcome};
 /// response on stream 1; any other is refused with `HTTP_1_1_REQUIRED`, so
 /// that the client asks again over HTTP/1.1.
 pub(super) async fn switch(ex: &mut Exchange<'_>, opts: &Options) -> Outcome {
-    if ex.request().version() == Version::Http2 {
+    if ex.request().version().is_multiplexed() {
         if ex.is_h2c_upgrade() {
             return final_response(ex, Status::OK, opts, false).await;
         }

@@ -1,0 +1,196 @@
+"""teapot over HTTP/3, driven by aioquic's HTTP/3 client (an implementation
+independent of the server's quinn and h3 crates).
+
+    TEAPOT_BIN=target/debug/teapot python -m pytest tests/h3
+
+Starts `teapot serve --tls-self-signed --http3` on a free loopback port and
+stops it at the end."""
+
+import asyncio
+import os
+import socket
+import subprocess
+import time
+
+import pytest
+
+from h3client import connection
+
+H3_NO_ERROR = 0x100
+H3_INTERNAL_ERROR = 0x102
+H3_VERSION_FALLBACK = 0x110
+
+
+def free_port():
+    # A port free for both TCP and UDP.
+    while True:
+        with socket.socket() as tcp, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            tcp.bind(("127.0.0.1", 0))
+            port = tcp.getsockname()[1]
+            try:
+                udp.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+
+
+@pytest.fixture(scope="module")
+def server():
+    binary = os.environ.get("TEAPOT_BIN", "target/debug/teapot")
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, "serve", "--tls-self-signed", "--http3", "--bind", f"127.0.0.1:{port}"],
+        env={**os.environ, "TEAPOT_LOG": "warn"},
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("teapot did not start")
+            time.sleep(0.1)
+    yield port
+    proc.terminate()
+    assert proc.wait(15) == 0
+
+
+def run(port, *requests, **settings):
+    """Sends each (method, path, headers, body) on one connection, one after
+    the other, and returns what came back."""
+
+    async def go():
+        out = []
+        async with connection("127.0.0.1", port, **settings) as client:
+            for method, path, headers, body in requests:
+                out.append(await client.request(method, f"127.0.0.1:{port}", path, headers, body))
+        return out
+
+    return asyncio.run(go())
+
+
+def get(port, path, headers=()):
+    return run(port, ("GET", path, list(headers), b""))[0]
+
+
+def test_final_answer_with_alt_svc(server):
+    ex = get(server, "/418")
+    assert ex.status == 418
+    assert ex.body == b"418 I'm a teapot\n"
+    assert ex.final["content-length"] == str(len(ex.body))
+    assert ex.final["alt-svc"] == f'h3=":{server}"; ma=86400'
+
+
+def test_103_early_hints_come_first_with_their_link(server):
+    ex = get(server, "/103")
+    assert [h[":status"] for h in ex.heads] == [103, 200]
+    assert "rel=preload" in ex.heads[0]["link"]
+    assert "date" not in ex.heads[0]
+
+
+def test_two_102_before_the_final_answer(server):
+    ex = get(server, "/102?count=2")
+    assert [h[":status"] for h in ex.heads] == [102, 102, 200]
+
+
+@pytest.mark.parametrize("code", [204, 304])
+def test_no_content(server, code):
+    ex = get(server, f"/{code}")
+    assert ex.status == code
+    assert ex.body == b""
+    assert "content-length" not in ex.final or ex.final["content-length"] == "0"
+
+
+def test_405_names_the_allowed_methods(server):
+    ex = get(server, "/405")
+    assert ex.status == 405
+    assert "POST" in ex.final["allow"]
+
+
+def test_post_is_echoed(server):
+    body = b"hello over QUIC " * 1000
+    ex = run(server, ("POST", "/anything", [("content-type", "text/plain")], body))[0]
+    assert ex.status == 200
+    import json
+
+    echoed = json.loads(ex.body)
+    assert echoed["data"] == body.decode()
+    assert echoed["method"] == "POST"
+    assert echoed["url"].startswith("https://")
+
+
+def test_reset_fault_is_a_stream_reset(server):
+    reset, after = run(server, ("GET", "/fault/reset", [], b""), ("GET", "/200", [], b""))
+    assert reset.reset == H3_INTERNAL_ERROR
+    assert reset.final is None
+    # Only the stream was reset: the connection goes on.
+    assert after.status == 200
+
+
+def test_close_fault_closes_the_connection(server):
+    ex = get(server, "/fault/close")
+    assert ex.closed == H3_NO_ERROR
+
+
+@pytest.mark.parametrize("path", ["/101", "/426"])
+def test_http11_only_answers_send_the_client_back(server, path):
+    ex = get(server, path, [("upgrade", "websocket")])
+    assert ex.reset == H3_VERSION_FALLBACK
+    assert ex.heads == []
+
+
+def test_trailers_as_a_trailing_headers_frame(server):
+    ex = get(server, "/trailers?Server-Timing=db;dur=1", [("te", "trailers")])
+    assert ex.status == 200
+    assert ex.final["trailers"] == {"server-timing": "db;dur=1"}
+
+
+def test_limits_as_on_http2(server):
+    # Within what the server advertises but over its own limits: its 431
+    # and 414 with problem details; a body over --max-body: 413.
+    fields = [(f"x-big{i}", "a" * 1000) for i in range(20)]
+    big_head, long_uri, big_body = run(
+        server,
+        ("GET", "/200", fields, b""),
+        ("GET", "/" + "a" * 9000, [], b""),
+        ("POST", "/anything", [], b"x" * (11 * 1024 * 1024)),
+    )
+    assert big_head.status == 431
+    assert big_head.final["content-type"] == "application/problem+json"
+    assert long_uri.status == 414
+    assert big_body.status == 413
+
+
+def test_more_streams_than_allowed_wait_their_turn(server):
+    async def go():
+        async with connection("127.0.0.1", server) as client:
+            return await asyncio.gather(
+                *[client.request("GET", f"127.0.0.1:{server}", "/delay/0.2") for _ in range(300)]
+            )
+
+    statuses = {ex.status for ex in asyncio.run(go())}
+    assert statuses == {200}
+    # The server is still up.
+    assert get(server, "/200").status == 200
+
+
+def test_a_small_window_gets_the_whole_answer_beside_others(server):
+    # A tiny initial window: the large answer goes as the client opens it,
+    # whole, while other streams and other connections are answered.
+    async def go():
+        async with connection("127.0.0.1", server, max_stream_data=1024, max_data=4096) as slow:
+            large = asyncio.ensure_future(
+                slow.request("GET", f"127.0.0.1:{server}", "/bytes/90000?seed=7", timeout=60)
+            )
+            beside = await slow.request("GET", f"127.0.0.1:{server}", "/200")
+            async with connection("127.0.0.1", server) as other:
+                elsewhere = await other.request("GET", f"127.0.0.1:{server}", "/bytes/90000?seed=7")
+            large = await large
+            return beside.status, elsewhere, large
+
+    beside, elsewhere, large = asyncio.run(go())
+    assert beside == 200
+    assert large.status == 200 and len(large.body) == 90000
+    assert large.body == elsewhere.body
