@@ -194,3 +194,21 @@ def test_a_small_window_gets_the_whole_answer_beside_others(server):
     assert beside == 200
     assert large.status == 200 and len(large.body) == 90000
     assert large.body == elsewhere.body
+
+
+def test_metrics_count_http3_exchanges(server):
+    def count(body):
+        for line in body.decode().splitlines():
+            if line.startswith('teapot_protocol_requests_total{protocol="HTTP/3"}'):
+                return int(float(line.split()[-1]))
+        raise AssertionError("no HTTP/3 series")
+
+    before, _, _, after = run(
+        server,
+        ("GET", "/metrics", [], b""),
+        ("GET", "/200", [], b""),
+        ("GET", "/404", [], b""),
+        ("GET", "/metrics", [], b""),
+    )
+    # The first /metrics itself, and the two between.
+    assert count(after.body) - count(before.body) == 3

@@ -35,6 +35,8 @@ pub enum Http {
     Http2,
     /// `--http2-prior-knowledge`: HTTP/2 from the first byte.
     Http2Only,
+    /// `--http3-only`: HTTP/3 over QUIC (`https://` only).
+    Http3,
 }
 
 /// One request to send.
@@ -69,9 +71,9 @@ pub(crate) fn ms_between(since: Instant, at: Instant) -> f64 {
 /// Sends `req` and records the exchange. Fails only when no exchange could
 /// be had at all (bad URL, DNS, connect); everything after that is data.
 ///
-/// A server that resets an HTTP/2 stream with `HTTP_1_1_REQUIRED` is asked
-/// again over HTTP/1.1 on a new connection, as curl does; the exchange's
-/// notes say so.
+/// A server that resets an HTTP/2 stream with `HTTP_1_1_REQUIRED` (or an
+/// HTTP/3 stream with `H3_VERSION_FALLBACK`) is asked again over HTTP/1.1
+/// on a new connection, as curl does; the exchange's notes say so.
 pub async fn exchange(
     req: &Request,
     timeout: Duration,
@@ -86,10 +88,12 @@ pub async fn exchange(
                 h2::Outcome::Done(ex) => *ex,
                 h2::Outcome::Http11Required => unreachable!("HTTP/1.1 has no stream reset"),
             };
-            ex.notes.insert(
-                0,
-                "The server reset the HTTP/2 stream with HTTP_1_1_REQUIRED; the request was made again over HTTP/1.1.".into(),
-            );
+            let note = if req.http == Http::Http3 {
+                "The server reset the HTTP/3 stream with H3_VERSION_FALLBACK; the request was made again over HTTP/1.1."
+            } else {
+                "The server reset the HTTP/2 stream with HTTP_1_1_REQUIRED; the request was made again over HTTP/1.1."
+            };
+            ex.notes.insert(0, note.into());
             Ok(ex)
         }
     }
@@ -109,6 +113,12 @@ async fn connect_and_talk(
             )))
         }
     };
+    if req.http == Http::Http3 && !tls {
+        return Err(CheckError::Usage(format!(
+            "{}: HTTP/3 needs an https URL",
+            req.url
+        )));
+    }
     let host = req
         .url
         .host_str()
@@ -117,11 +127,14 @@ async fn connect_and_talk(
         .url
         .port_or_known_default()
         .unwrap_or(if tls { 443 } else { 80 });
-    let started = Instant::now();
     let host_for_connect = host
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_string();
+    if req.http == Http::Http3 {
+        return crate::h3::talk(req, &host_for_connect, port, timeout, settle_for).await;
+    }
+    let started = Instant::now();
     let stream = tokio::time::timeout(
         timeout,
         TcpStream::connect((host_for_connect.as_str(), port)),
@@ -150,13 +163,14 @@ async fn connect_and_talk(
         return match req.http {
             Http::Http2Only => talk.h2(stream, timing, None).await,
             Http::Http2 => talk.h2c(stream, timing).await,
-            Http::Http1 | Http::Default => talk.h1(stream, timing).await.map(done),
+            Http::Http1 | Http::Default | Http::Http3 => talk.h1(stream, timing).await.map(done),
         };
     }
     let alpn = match req.http {
         Http::Http1 => Alpn::Http1,
         Http::Default | Http::Http2 => Alpn::Both,
         Http::Http2Only => Alpn::Http2,
+        Http::Http3 => Alpn::Http3,
     };
     let connector = tokio_rustls::TlsConnector::from(crate::tls::client_config(req.insecure, alpn));
     let name = crate::tls::server_name(&host_for_connect)?;
@@ -361,7 +375,7 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
     Ok((ex, None))
 }
 
-fn build(req: &Request) -> SentRequest {
+pub(crate) fn build(req: &Request) -> SentRequest {
     let mut target = req.url.path().to_string();
     if let Some(q) = req.url.query() {
         target.push('?');

@@ -220,10 +220,10 @@ enum Answer {
 }
 
 /// The content of the final response as it arrived.
-struct BodyRead {
-    data: Vec<u8>,
-    bytes: usize,
-    error: Option<String>,
+pub(crate) struct BodyRead {
+    pub(crate) data: Vec<u8>,
+    pub(crate) bytes: usize,
+    pub(crate) error: Option<String>,
 }
 
 async fn read_answer(response: &mut h2::client::ResponseFuture) -> Result<Answer, String> {
@@ -300,7 +300,7 @@ fn reset_or(
 }
 
 /// Records the content: how it was delimited, and whether it all came.
-fn fill(
+pub(crate) fn fill(
     response: &mut Response,
     body: BodyRead,
     head_request: bool,

@@ -17,6 +17,7 @@
 pub mod client;
 pub mod exchange;
 mod h2;
+mod h3;
 pub mod lints;
 pub mod probes;
 pub mod sarif;

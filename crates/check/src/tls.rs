@@ -1,6 +1,7 @@
 //! The TLS client: rustls with the `ring` provider, the Mozilla roots of
-//! `webpki-roots`, ALPN `h2` and/or `http/1.1`; or, with `-k`, a verifier that accepts
-//! any certificate (and still checks handshake signatures).
+//! `webpki-roots`, ALPN `h2` and/or `http/1.1` (or `h3` and TLS 1.3 only,
+//! for QUIC); or, with `-k`, a verifier that accepts any certificate (and
+//! still checks handshake signatures).
 
 use std::sync::{Arc, OnceLock};
 
@@ -26,6 +27,8 @@ pub enum Alpn {
     Both,
     /// `h2` only.
     Http2,
+    /// `h3`, for QUIC: TLS 1.3 only.
+    Http3,
 }
 
 impl Alpn {
@@ -34,6 +37,7 @@ impl Alpn {
             Alpn::Http1 => vec![b"http/1.1".to_vec()],
             Alpn::Both => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
             Alpn::Http2 => vec![b"h2".to_vec()],
+            Alpn::Http3 => vec![b"h3".to_vec()],
         }
     }
 }
@@ -41,16 +45,20 @@ impl Alpn {
 /// The client configuration; `insecure` accepts any certificate. Each
 /// combination is built once and shared.
 pub fn client_config(insecure: bool, alpn: Alpn) -> Arc<ClientConfig> {
-    static CONFIGS: [OnceLock<Arc<ClientConfig>>; 6] = [const { OnceLock::new() }; 6];
-    let slot = &CONFIGS[usize::from(insecure) * 3 + alpn as usize];
+    static CONFIGS: [OnceLock<Arc<ClientConfig>>; 8] = [const { OnceLock::new() }; 8];
+    let slot = &CONFIGS[usize::from(insecure) * 4 + alpn as usize];
     slot.get_or_init(|| build(insecure, alpn)).clone()
 }
 
 fn build(insecure: bool, alpn: Alpn) -> Arc<ClientConfig> {
     let provider = Arc::new(ring::default_provider());
-    let builder = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .expect("the ring provider supports the default versions");
+    let builder = ClientConfig::builder_with_provider(provider.clone());
+    let builder = if alpn == Alpn::Http3 {
+        builder.with_protocol_versions(&[&tokio_rustls::rustls::version::TLS13])
+    } else {
+        builder.with_safe_default_protocol_versions()
+    }
+    .expect("the ring provider supports TLS 1.2 and 1.3");
     let mut config = if insecure {
         builder
             .dangerous()

@@ -81,6 +81,11 @@ pub struct CheckArgs {
     #[arg(long = "http2-prior-knowledge", group = "http")]
     http2_prior_knowledge: bool,
 
+    /// Speak HTTP/3 over QUIC (https only; UDP to the URL's port). A
+    /// stream reset with H3_VERSION_FALLBACK is asked again over HTTP/1.1.
+    #[arg(long = "http3", alias = "http3-only", group = "http")]
+    http3: bool,
+
     /// Follow redirects, showing each hop and whether the method changed.
     #[arg(short = 'L', long = "location")]
     follow: bool,
@@ -140,6 +145,8 @@ fn http_of(args: &CheckArgs) -> Http {
         Http::Http2
     } else if args.http2_prior_knowledge {
         Http::Http2Only
+    } else if args.http3 {
+        Http::Http3
     } else {
         Http::Default
     }
@@ -455,10 +462,10 @@ fn write_report(out: &mut impl Write, report: &Report, style: Style) -> Result<(
 fn write_exchange(out: &mut impl Write, ex: &Exchange, style: Style) -> Result<()> {
     // After an h2c upgrade the request itself went out as HTTP/1.1.
     let upgraded = ex.interim.iter().any(|r| r.status == 101);
-    let version = if ex.protocol == "HTTP/2" && !upgraded {
-        "HTTP/2"
-    } else {
-        "HTTP/1.1"
+    let version = match ex.protocol.as_str() {
+        "HTTP/2" if !upgraded => "HTTP/2",
+        "HTTP/3" => "HTTP/3",
+        _ => "HTTP/1.1",
     };
     writeln!(
         out,

@@ -144,7 +144,7 @@ impl Default for Metrics {
         );
         registry.register(
             "protocol_requests",
-            "Exchanges by the protocol of the request (HTTP/1.0, HTTP/1.1, HTTP/2)",
+            "Exchanges by the protocol of the request (HTTP/1.0, HTTP/1.1, HTTP/2, HTTP/3)",
             protocols.clone(),
         );
         registry.register(

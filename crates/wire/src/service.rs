@@ -178,6 +178,9 @@ pub enum Defense {
     IdleEvicted,
     /// A connection turned away (503) at the connection limit.
     ConnectionLimit,
+    /// HTTP/3: a response reset because the client opened no flow-control
+    /// window for it in time.
+    H3StalledReader,
 }
 
 impl Defense {
@@ -188,7 +191,7 @@ impl Defense {
 
     /// Every kind, in the order of their declaration, for making label
     /// sets up front.
-    pub const ALL: [Defense; 8] = [
+    pub const ALL: [Defense; 9] = [
         Defense::ResetFlood,
         Defense::ProtocolError,
         Defense::RefusedStream,
@@ -197,6 +200,7 @@ impl Defense {
         Defense::GoawayTimeout,
         Defense::IdleEvicted,
         Defense::ConnectionLimit,
+        Defense::H3StalledReader,
     ];
 
     /// A short name, for labels and logs.
@@ -210,6 +214,7 @@ impl Defense {
             Defense::GoawayTimeout => "h2_goaway_timeout",
             Defense::IdleEvicted => "idle_evicted",
             Defense::ConnectionLimit => "connection_limit",
+            Defense::H3StalledReader => "h3_stalled_reader",
         }
     }
 }
@@ -257,7 +262,8 @@ mod tests {
                 | Defense::HeldBytes
                 | Defense::GoawayTimeout
                 | Defense::IdleEvicted
-                | Defense::ConnectionLimit => {}
+                | Defense::ConnectionLimit
+                | Defense::H3StalledReader => {}
             }
         }
     }

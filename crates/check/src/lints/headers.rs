@@ -69,10 +69,10 @@ pub const REQUIRED: Rule = Rule {
             if matches!(r.status, 201 | 300) && rule.name == "Location" {
                 continue;
             }
-            // HTTP/2 carries no connection-specific fields (RFC 9113
-            // §8.2.2): the connection's end is a GOAWAY, the upgrade offer
-            // has no place.
-            if r.version == "HTTP/2" && matches!(rule.name, "Connection" | "Upgrade") {
+            // HTTP/2 and HTTP/3 carry no connection-specific fields (RFC
+            // 9113 §8.2.2, RFC 9114 §4.2): the connection's end is a GOAWAY,
+            // the upgrade offer has no place.
+            if !r.version.starts_with("HTTP/1") && matches!(rule.name, "Connection" | "Upgrade") {
                 continue;
             }
             let present = match (rule.name, r.status) {

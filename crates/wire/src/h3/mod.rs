@@ -13,7 +13,11 @@
 //! - faults become `RESET_STREAM` or `CONNECTION_CLOSE` with HTTP/3 codes;
 //! - limits: field section size, concurrent streams and receive windows
 //!   (QUIC's own flow control, set in [`transport`]), body size, body-read
-//!   and idle timeouts, a stalled reader;
+//!   timeout, a stalled reader;
+//! - idleness as on HTTP/2: a connection without streams for the
+//!   keep-alive timeout, or idle when the server needs room, gets `GOAWAY`
+//!   and is closed; while streams are open the server sends QUIC pings, so
+//!   that a long answer (`/delay`) does not look idle to QUIC;
 //! - shutdown: `GOAWAY`, streams in flight finish, then the connection
 //!   closes.
 //!
@@ -34,11 +38,12 @@ use h3::server::RequestResolver;
 
 use crate::error::RequestError;
 use crate::exchange::{observe_exchange, run_exchange, Exchange};
+use crate::idle::{evicted, Idle, EVICTABLE_AFTER};
 use crate::message::Version;
 use crate::multiplexed::{to_http, to_request};
 use crate::problem::problem;
 use crate::response::Framing;
-use crate::service::{wait_shutdown, Config, Record, Service, Shutdown};
+use crate::service::{wait_shutdown, Config, Defense, Record, Service, Shutdown};
 
 use stream::{Signals, Stream};
 
@@ -60,21 +65,33 @@ const CONNECTION_WINDOW: u32 = 1024 * 1024;
 /// Response bytes one connection may have sent and not yet acknowledged.
 const SEND_WINDOW: u64 = 1024 * 1024;
 
-/// How long a connection that was sent `GOAWAY` may take to close once no
-/// stream is left; then it is closed whatever the peer does.
+/// The longest a connection that was sent `GOAWAY` is kept once no stream
+/// is left, for the client to acknowledge the last answers.
 const GOAWAY_WAIT: Duration = Duration::from_secs(5);
 
+/// How long to wait, after the last answer of a connection that was sent
+/// `GOAWAY`, before closing it: closing discards data not yet
+/// acknowledged, so a few round trips (a probe timeout's worth) for the
+/// client's acknowledgements to come back, unless it closes first.
+fn linger(quic: &quinn::Connection) -> Duration {
+    (quic.rtt() * 3 + Duration::from_millis(30)).min(GOAWAY_WAIT)
+}
+
 /// The QUIC transport settings HTTP/3 is served with: the stream cap and
-/// windows above, and the keep-alive timeout as QUIC's idle timeout (an
-/// idle connection ends silently, RFC 9000 §10.1).
+/// windows above; QUIC's idle timeout (a peer that went away, silently,
+/// RFC 9000 §10.1) is the longer of the keep-alive and request timeouts,
+/// and the server pings at a third of it, so a live peer never reaches it:
+/// idle connections are ended by the connection's task, as on HTTP/2.
 pub fn transport(limits: &crate::limits::Limits) -> quinn::TransportConfig {
+    let idle = limits.keep_alive_timeout.max(limits.request_timeout);
     let mut t = quinn::TransportConfig::default();
     t.max_concurrent_bidi_streams(MAX_STREAMS.into())
         .max_concurrent_uni_streams(MAX_UNI_STREAMS.into())
         .stream_receive_window(STREAM_WINDOW.into())
         .receive_window(CONNECTION_WINDOW.into())
         .send_window(SEND_WINDOW)
-        .max_idle_timeout(limits.keep_alive_timeout.try_into().ok());
+        .max_idle_timeout(idle.try_into().ok())
+        .keep_alive_interval(Some(idle / 3));
     t
 }
 
@@ -148,13 +165,20 @@ async fn serve_connection<S: Service>(
     // No new requests: GOAWAY was sent (or received), or the connection
     // failed; streams in flight still finish.
     let mut closing = false;
+    // When the connection last had no stream, and its registration as idle
+    // (made after EVICTABLE_AFTER of that) for a server that needs room.
+    let mut idle_since = tokio::time::Instant::now();
+    let mut registered: Option<Idle<'_>> = None;
+    let evictable = config.idle.is_some();
     loop {
         if closing && streams.is_empty() {
             break;
         }
+        let idle = streams.is_empty();
         tokio::select! {
             accepted = conn.accept(), if !closing => match accepted {
                 Ok(Some(resolver)) => {
+                    registered = None;
                     streams.push(answer(resolver, remote, service, config, &signals));
                 }
                 Ok(None) => closing = true,
@@ -163,7 +187,22 @@ async fn serve_connection<S: Service>(
                     closing = true;
                 }
             },
-            Some(()) = streams.next(), if !streams.is_empty() => {}
+            Some(()) = streams.next(), if !streams.is_empty() => {
+                idle_since = tokio::time::Instant::now();
+            }
+            _ = tokio::time::sleep_until(idle_since + limits.keep_alive_timeout), if idle && !closing => {
+                let _ = conn.shutdown(0).await;
+                closing = true;
+            }
+            _ = tokio::time::sleep_until(idle_since + EVICTABLE_AFTER), if idle && !closing && evictable && registered.is_none() => {
+                registered = config.idle.as_ref().map(|set| set.register());
+            }
+            _ = evicted(&registered), if idle && !closing && registered.is_some() => {
+                signals.defended(Defense::IdleEvicted);
+                registered = None;
+                let _ = conn.shutdown(0).await;
+                closing = true;
+            }
             _ = wait_shutdown(&mut shutdown), if !closing => {
                 let _ = conn.shutdown(0).await;
                 closing = true;
@@ -178,9 +217,9 @@ async fn serve_connection<S: Service>(
             closing = true;
         }
     }
-    // Every answer has been handed to QUIC; the client closes once it has
-    // them all (or the idle timeout does).
-    let _ = tokio::time::timeout(GOAWAY_WAIT.min(limits.request_timeout), quic.closed()).await;
+    // Every answer has been handed to QUIC: once the client has had time
+    // to acknowledge them (or has closed), the connection ends.
+    let _ = tokio::time::timeout(linger(&quic), quic.closed()).await;
     quic.close(
         Code::H3_NO_ERROR.value().try_into().unwrap_or_default(),
         b"",

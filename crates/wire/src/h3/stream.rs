@@ -56,7 +56,7 @@ pub(crate) struct Signals {
 }
 
 impl Signals {
-    fn defended(&self, defense: Defense) {
+    pub(super) fn defended(&self, defense: Defense) {
         if let Some(o) = &self.observer {
             o.defended(defense);
         }
@@ -391,7 +391,7 @@ impl Wire for Stream {
                 self.send = Some(send);
                 if let Err(e) = outcome {
                     if e.kind() == io::ErrorKind::TimedOut {
-                        self.signals.defended(Defense::StalledReader);
+                        self.signals.defended(Defense::H3StalledReader);
                     }
                     self.staged.clear();
                     self.ended = true;
