@@ -17,6 +17,7 @@ import pytest
 from h3client import connection
 
 H3_NO_ERROR = 0x100
+H3_GENERAL_PROTOCOL_ERROR = 0x101
 H3_INTERNAL_ERROR = 0x102
 H3_VERSION_FALLBACK = 0x110
 
@@ -127,6 +128,29 @@ def test_reset_fault_is_a_stream_reset(server):
     assert reset.final is None
     # Only the stream was reset: the connection goes on.
     assert after.status == 200
+
+
+def test_truncate_fault_delivers_what_it_sent_then_resets(server):
+    # QUIC drops what a reset stream has not delivered: the server lets the
+    # head and the 100 bytes arrive before it resets.
+    ex = get(server, "/fault/truncate")
+    assert ex.status == 200
+    assert ex.final["content-length"] == "1024"
+    assert ex.body == b"x" * 100
+    assert ex.reset == H3_INTERNAL_ERROR
+
+
+def test_bad_chunk_fault_ends_the_connection_as_broken(server):
+    async def go():
+        async with connection("127.0.0.1", server) as client:
+            ex = await client.request("GET", f"127.0.0.1:{server}", "/fault/bad-chunk")
+            await asyncio.wait_for(client.wait_closed(), 5)
+            return ex, client._quic._close_event
+
+    ex, closed = asyncio.run(go())
+    assert ex.status == 200
+    assert ex.body == b"hello"
+    assert closed.error_code == H3_GENERAL_PROTOCOL_ERROR
 
 
 def test_close_fault_closes_the_connection(server):

@@ -73,7 +73,7 @@ const GOAWAY_WAIT: Duration = Duration::from_secs(5);
 /// `GOAWAY`, before closing it: closing discards data not yet
 /// acknowledged, so a few round trips (a probe timeout's worth) for the
 /// client's acknowledgements to come back, unless it closes first.
-fn linger(quic: &quinn::Connection) -> Duration {
+pub(crate) fn linger(quic: &quinn::Connection) -> Duration {
     (quic.rtt() * 3 + Duration::from_millis(30)).min(GOAWAY_WAIT)
 }
 
@@ -157,10 +157,7 @@ async fn serve_connection<S: Service>(
         }
         Err(_) => return,
     };
-    let signals = Arc::new(Signals {
-        observer: config.observer.clone(),
-        ..Signals::default()
-    });
+    let signals = Arc::new(Signals::new(config.observer.clone()));
     let mut streams = FuturesUnordered::new();
     // No new requests: GOAWAY was sent (or received), or the connection
     // failed; streams in flight still finish.
@@ -179,7 +176,7 @@ async fn serve_connection<S: Service>(
             accepted = conn.accept(), if !closing => match accepted {
                 Ok(Some(resolver)) => {
                     registered = None;
-                    streams.push(answer(resolver, remote, service, config, &signals));
+                    streams.push(answer(resolver, quic.clone(), remote, service, config, &signals));
                 }
                 Ok(None) => closing = true,
                 Err(e) => {
@@ -209,6 +206,8 @@ async fn serve_connection<S: Service>(
             }
         }
         if let Some(code) = signals.abort() {
+            // What the stream sent before its fault arrives first.
+            tokio::time::sleep(linger(&quic)).await;
             quic.close(code, b"");
             return;
         }
@@ -230,6 +229,7 @@ async fn serve_connection<S: Service>(
 /// then the exchange.
 async fn answer<S: Service>(
     resolver: RequestResolver<h3_quinn::Connection, Bytes>,
+    quic: quinn::Connection,
     remote: Option<SocketAddr>,
     service: &S,
     config: &Config,
@@ -256,7 +256,7 @@ async fn answer<S: Service>(
     // Whether DATA frames follow is not known before reading; a body is
     // possible, which only matters to `Expect: 100-continue`.
     let (send, recv) = stream.split();
-    let mut stream = Stream::new(send, recv, signals.clone());
+    let mut stream = Stream::new(send, recv, signals.clone(), quic);
     let req = match to_request(&parts, true, Version::Http3, limits) {
         Ok(req) => req,
         Err(e) => {

@@ -9,7 +9,9 @@
 //! operation gets at most the stall time to make progress; content goes in
 //! pieces of at most [`PIECE`] bytes, so that holds for large bodies too.
 //! A reset is an operation like the others, so content staged before a
-//! fault goes before the fault.
+//! fault goes before the fault. QUIC drops what a reset stream has not yet
+//! delivered, so a reset that follows content waits a few round trips for
+//! it to arrive (see [`super::linger`]).
 
 use std::future::Future;
 use std::io;
@@ -52,10 +54,21 @@ pub(crate) struct Signals {
     /// (plus one; zero for none).
     pub(super) abort: AtomicU64,
     /// Told about the bounds enforced.
-    pub(super) observer: Option<Arc<dyn Observe>>,
+    observer: Option<Arc<dyn Observe>>,
+    /// Sending halves of streams whose fault closes the connection: kept
+    /// open until it is closed, since dropping one would end its stream
+    /// as if the answer were whole.
+    parked: std::sync::Mutex<Vec<SendHalf>>,
 }
 
 impl Signals {
+    pub(super) fn new(observer: Option<Arc<dyn Observe>>) -> Signals {
+        Signals {
+            observer,
+            ..Signals::default()
+        }
+    }
+
     pub(super) fn defended(&self, defense: Defense) {
         if let Some(o) = &self.observer {
             o.defended(defense);
@@ -77,7 +90,9 @@ enum Op {
     Data(Bytes),
     Trailers(::http::HeaderMap),
     Finish,
-    Reset(Code),
+    /// Reset the stream, after waiting this long for what went before it
+    /// to be delivered.
+    Reset(Code, Duration),
 }
 
 /// The sending half at work on staged operations; it comes back with the
@@ -93,7 +108,8 @@ fn h3_io(e: StreamError) -> io::Error {
 async fn fly(mut send: SendHalf, ops: Vec<Op>, stall: Duration) -> (SendHalf, io::Result<()>) {
     for op in ops {
         let step = match op {
-            Op::Reset(code) => {
+            Op::Reset(code, wait) => {
+                tokio::time::sleep(wait).await;
                 send.stop_stream(code);
                 return (send, Ok(()));
             }
@@ -122,6 +138,12 @@ pub(crate) struct Stream {
     staged: Vec<Op>,
     recv: RecvHalf,
     signals: Arc<Signals>,
+    quic: quinn::Connection,
+    /// Something was staged for the client (a head, content).
+    sent: bool,
+    /// The connection closes after this stream: its sending half goes to
+    /// [`Signals::parked`] when it is dropped.
+    park: bool,
     trailers: Vec<(String, Bytes)>,
     /// The body has ended (after its trailers, if any).
     done: bool,
@@ -135,13 +157,21 @@ pub(crate) struct Stream {
 }
 
 impl Stream {
-    pub(super) fn new(send: SendHalf, recv: RecvHalf, signals: Arc<Signals>) -> Stream {
+    pub(super) fn new(
+        send: SendHalf,
+        recv: RecvHalf,
+        signals: Arc<Signals>,
+        quic: quinn::Connection,
+    ) -> Stream {
         Stream {
             send: Some(send),
             flight: None,
             staged: Vec::new(),
             recv,
             signals,
+            quic,
+            sent: false,
+            park: false,
             trailers: Vec::new(),
             done: false,
             reading_trailers: false,
@@ -166,32 +196,41 @@ impl Stream {
         let _ = std::future::poll_fn(|cx| self.poll_flush(cx, stall)).await;
     }
 
-    /// Resets the sending half: now when nothing is staged or on its way,
-    /// else after what is.
+    /// Resets the sending half: now when nothing was sent, else after what
+    /// was (staged, on its way, or handed to QUIC) has had time to arrive.
+    /// When no flush follows, dropping the stream carries it out.
     fn reset(&mut self, code: Code) {
         self.ended = true;
-        if self.flight.is_none() && self.staged.is_empty() {
+        if !self.sent && self.flight.is_none() && self.staged.is_empty() {
             if let Some(send) = &mut self.send {
                 send.stop_stream(code);
                 return;
             }
         }
-        self.staged.push(Op::Reset(code));
+        let wait = if self.sent {
+            super::linger(&self.quic)
+        } else {
+            Duration::ZERO
+        };
+        self.staged.push(Op::Reset(code, wait));
     }
 
-    /// Has the connection closed with this error code, once this stream's
-    /// answer has gone (the connection's task closes it).
+    /// Has the connection closed with this error code, once what this
+    /// stream sent has gone (the connection's task closes it); the stream
+    /// itself stays open until then.
     fn abort(&mut self, code: Code) {
         self.signals
             .abort
             .store(code.value() + 1, Ordering::Relaxed);
-        self.reset(code);
+        self.ended = true;
+        self.park = true;
     }
 
     fn stage(&mut self, op: Op) -> io::Result<()> {
         if self.ended {
             return Err(misuse("the response has ended"));
         }
+        self.sent = true;
         self.staged.push(op);
         Ok(())
     }
@@ -203,6 +242,12 @@ impl Drop for Stream {
     /// still goes, on a task of its own (dropping the sending half would
     /// end the stream as if the response were whole).
     fn drop(&mut self) {
+        if self.park && self.flight.is_none() && self.staged.is_empty() {
+            if let (Some(send), Ok(mut parked)) = (self.send.take(), self.signals.parked.lock()) {
+                parked.push(send);
+            }
+            return;
+        }
         if !self.ended {
             self.reset(Code::H3_REQUEST_CANCELLED);
         }
