@@ -155,15 +155,27 @@ pub async fn run(request: &Request, first: &Exchange, options: &Options) -> Vec<
                             "RFC 9110 §8.4",
                             format!("The content says Content-Encoding: {coding} but does not decode as such."),
                         )),
-                        Ok(_) if !p.has_token("vary", "accept-encoding") && !p.has_token("vary", "*") => {
-                            findings.push(finding(
-                                "probe.coding",
-                                Severity::Should,
-                                "RFC 9110 §12.5.5",
-                                format!("The answer is {coding}-coded when asked and not otherwise, but has no Vary: Accept-Encoding; a cache may give the coded copy to a client that cannot decode it."),
-                            ))
+                        Ok(_) => {
+                            if !p.has_token("vary", "accept-encoding") && !p.has_token("vary", "*") {
+                                findings.push(finding(
+                                    "probe.coding",
+                                    Severity::Should,
+                                    "RFC 9110 §12.5.5",
+                                    format!("The answer is {coding}-coded when asked and not otherwise, but has no Vary: Accept-Encoding; a cache may give the coded copy to a client that cannot decode it."),
+                                ));
+                            }
+                            if p.body_bytes > r.body_bytes {
+                                findings.push(finding(
+                                    "probe.coding",
+                                    Severity::Info,
+                                    "RFC 9110 §8.4.1",
+                                    format!(
+                                        "The {coding}-coded content ({} bytes) is larger than the plain one ({} bytes): coding costs more than it saves here.",
+                                        p.body_bytes, r.body_bytes
+                                    ),
+                                ));
+                            }
                         }
-                        _ => {}
                     }
                 }
             }

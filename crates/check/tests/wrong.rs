@@ -53,7 +53,7 @@ fn wrong(head: &str) -> Reply {
         "/lm-iso" => bytes(format!("HTTP/1.1 200 OK\r\n{d}Last-Modified: 2026-11-26T18:00:00Z\r\nContent-Length: 2\r\n\r\nok")),
         "/vary-star" => bytes(format!("HTTP/1.1 200 OK\r\n{d}Vary: *\r\nContent-Length: 2\r\n\r\nok")),
         "/no-type" => bytes("HTTP/1.1 200 OK\r\nDate: Thu, 26 Nov 2026 18:00:00 GMT\r\nContent-Length: 2\r\n\r\nok".into()),
-        "/probe-bad" | "/probe-good" | "/probe-broken-gzip" => probed(head),
+        "/probe-bad" | "/probe-good" | "/probe-broken-gzip" | "/probe-small" => probed(head),
         "/cached" => {
             if head.to_ascii_lowercase().contains("if-none-match") {
                 bytes(format!("HTTP/1.1 304 Not Modified\r\n{d}\r\n"))
@@ -68,12 +68,18 @@ fn wrong(head: &str) -> Reply {
 /// A resource for the probes: `/probe-good` honours conditions, ranges,
 /// compression and HEAD; `/probe-bad` ignores them all (and sends gzip
 /// without Vary, and another Content-Type to HEAD); `/probe-broken-gzip`
-/// says gzip and is not.
+/// says gzip and is not; `/probe-small` is good, but its content is too
+/// short to shrink when compressed.
 fn probed(head: &str) -> Reply {
     let lower = head.to_ascii_lowercase();
-    let good = lower.contains("/probe-good");
+    let small = lower.contains("/probe-small");
+    let good = lower.contains("/probe-good") || small;
     let is_head = lower.starts_with("head ");
-    let body = "hello, world";
+    let body = if small {
+        "hello, world".to_string()
+    } else {
+        "hello, world. ".repeat(20)
+    };
     let d = "Date: Thu, 26 Nov 2026 18:00:00 GMT\r\n";
     let base = format!("{d}ETag: \"v1\"\r\nAccept-Ranges: bytes\r\n");
     let mut out = Vec::new();
@@ -81,12 +87,15 @@ fn probed(head: &str) -> Reply {
         out.extend_from_slice(
             format!("HTTP/1.1 304 Not Modified\r\n{d}ETag: \"v1\"\r\n\r\n").as_bytes(),
         );
-    } else if good && lower.contains("range: bytes=0-") {
-        let part = &body[..=6];
-        out.extend_from_slice(format!("HTTP/1.1 206 Partial Content\r\n{base}Content-Type: text/plain\r\nContent-Range: bytes 0-6/{}\r\nContent-Length: 7\r\n\r\n{part}", body.len()).as_bytes());
-    } else if lower.contains("accept-encoding: gzip") && !lower.contains("/probe-good")
-        || (good && lower.contains("accept-encoding: gzip"))
+    } else if let Some(last) = lower
+        .split("range: bytes=0-")
+        .nth(1)
+        .filter(|_| good)
+        .and_then(|rest| rest.split("\r\n").next()?.parse::<usize>().ok())
     {
+        let part = &body[..=last];
+        out.extend_from_slice(format!("HTTP/1.1 206 Partial Content\r\n{base}Content-Type: text/plain\r\nContent-Range: bytes 0-{last}/{}\r\nContent-Length: {}\r\n\r\n{part}", body.len(), part.len()).as_bytes());
+    } else if lower.contains("accept-encoding: gzip") {
         let coded = if lower.contains("/probe-broken-gzip") {
             b"not gzip at all".to_vec()
         } else {
@@ -160,6 +169,9 @@ async fn probes_find_what_the_server_ignores() {
     );
     let (_, found) = probe_rules("/probe-broken-gzip").await;
     assert!(found.contains(&("probe.coding", Must)), "{found:?}");
+    // Correct, but larger coded than plain: noted, no more.
+    let (_, found) = probe_rules("/probe-small").await;
+    assert_eq!(found, [("probe.coding", Info)]);
 }
 
 fn request(url: &str, headers: &[(&str, &str)]) -> Request {
