@@ -311,6 +311,51 @@ fn all_against_teapot_serve_is_clean() {
 }
 
 #[test]
+fn all_codes_are_clean_over_http3() {
+    let server = Serve::start(&["--tls-self-signed", "--http3"], &[]);
+    let base = format!("https://{}", server.addr);
+    let out = check()
+        .args(["--all", "--json", "-k", "--http3", &base])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let lines = v.as_array().unwrap();
+    assert_eq!(lines.len(), 63);
+    for line in lines {
+        let must: Vec<_> = line["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["severity"] == "MUST")
+            .collect();
+        assert!(must.is_empty(), "{line}");
+    }
+    let by_code = |code: u64| lines.iter().find(|l| l["code"] == code).unwrap();
+    assert_eq!(by_code(103)["interim"], serde_json::json!([103]));
+    assert_eq!(by_code(418)["protocol"], "HTTP/3");
+    // 426 cannot be said over HTTP/3: asked again over HTTP/1.1.
+    assert_eq!(by_code(426)["status"], 426);
+    assert_eq!(by_code(426)["protocol"], "HTTP/1.1");
+    // One exchange, shown.
+    check()
+        .args(["-k", "--http3", &format!("{base}/102?count=2&interval=5")])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("> GET /102?count=2&interval=5 HTTP/3"))
+        .stdout(predicate::str::contains("< HTTP/3 102"))
+        .stdout(predicate::str::contains("< HTTP/3 200"));
+    // An http:// URL cannot be asked over HTTP/3.
+    cannot_check(
+        &["--http3", &format!("http://{}/200", server.addr)],
+        "HTTP/3 needs an https URL",
+    );
+    assert_eq!(server.terminate(), 0);
+}
+
+#[test]
 fn all_codes_are_clean_over_cleartext_http2() {
     let server = Serve::start(&[], &[]);
     let base = format!("http://{}", server.addr);

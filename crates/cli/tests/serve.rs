@@ -50,6 +50,34 @@ fn bad_flags_are_usage_errors() {
 }
 
 #[test]
+fn http3_needs_tls_and_its_udp_port() {
+    let out = Command::new(assert_cmd::cargo::cargo_bin("teapot"))
+        .args(["serve", "--http3", "--bind", "127.0.0.1:0"])
+        .env("TEAPOT_LOG", "off")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("error: --http3 needs TLS"), "{err}");
+    assert_eq!(err.lines().count(), 1);
+    // The TCP port is free, the UDP port of the same number is not.
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = udp.local_addr().unwrap().to_string();
+    let out = Command::new(assert_cmd::cargo::cargo_bin("teapot"))
+        .args(["serve", "--http3", "--tls-self-signed", "--bind", &addr])
+        .env("TEAPOT_LOG", "off")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with(&format!("error: cannot listen for HTTP/3 on UDP {addr}")),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1);
+}
+
+#[test]
 fn a_busy_port_is_a_one_line_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();

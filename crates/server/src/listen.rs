@@ -253,7 +253,12 @@ fn quic_endpoint(
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let mut server = quinn::ServerConfig::with_crypto(Arc::new(crypto));
     server.transport_config(Arc::new(teapot_wire::h3::transport(limits)));
-    quinn::Endpoint::server(server, addr)
+    quinn::Endpoint::server(server, addr).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("cannot listen for HTTP/3 on UDP {addr}: {e}"),
+        )
+    })
 }
 
 /// Accepts QUIC connections until `stop` completes, a permit each from
