@@ -101,9 +101,11 @@ class Client(QuicConnectionProtocol):
         return await asyncio.wait_for(done, timeout)
 
 
-def connection(host, port, **settings):
+def connection(host, port, tickets=None, **settings):
     """An async context manager: a client connected over HTTP/3. The
-    server's self-signed certificate is not verified."""
+    server's self-signed certificate is not verified; session tickets the
+    server sends are appended to `tickets` when given."""
     config = QuicConfiguration(is_client=True, alpn_protocols=H3_ALPN, **settings)
     config.verify_mode = ssl.CERT_NONE
-    return connect(host, port, configuration=config, create_protocol=Client)
+    handler = tickets.append if tickets is not None else None
+    return connect(host, port, configuration=config, create_protocol=Client, session_ticket_handler=handler)

@@ -236,3 +236,25 @@ def test_metrics_count_http3_exchanges(server):
     )
     # The first /metrics itself, and the two between.
     assert count(after.body) - count(before.body) == 3
+
+
+def test_no_early_data_is_offered_or_accepted(server):
+    # 0-RTT requests can be replayed (RFC 9114 §10.9, RFC 8470): the
+    # server's session tickets resume TLS but allow no early data.
+    tickets = []
+
+    async def go(**settings):
+        async with connection("127.0.0.1", server, **settings) as client:
+            ex = await client.request("POST", f"127.0.0.1:{server}", "/anything", [], b"once")
+            await asyncio.sleep(0.2)
+            tls = client._quic.tls
+            return ex, tls.session_resumed, tls.early_data_accepted
+
+    first, _, _ = asyncio.run(go(tickets=tickets))
+    assert first.status == 200
+    assert tickets, "no session ticket"
+    assert all(not t.max_early_data_size for t in tickets)
+    again, resumed, early = asyncio.run(go(session_ticket=tickets[-1]))
+    assert again.status == 200
+    assert resumed is True
+    assert early is False
