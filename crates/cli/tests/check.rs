@@ -344,7 +344,9 @@ fn all_codes_are_clean_over_http3() {
         .args(["-k", "--http3", &format!("{base}/102?count=2&interval=5")])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("> GET /102?count=2&interval=5 HTTP/3"))
+        .stdout(predicate::str::contains(
+            "> GET /102?count=2&interval=5 HTTP/3",
+        ))
         .stdout(predicate::str::contains("< HTTP/3 102"))
         .stdout(predicate::str::contains("< HTTP/3 200"));
     // An http:// URL cannot be asked over HTTP/3.

@@ -45,6 +45,10 @@ const ROOM_WAIT: Duration = Duration::from_millis(500);
 /// Connections over the limit dealt with at once.
 const MAX_OVERFLOW: usize = 256;
 
+/// QUIC connection attempts that may wait for the accept loop at once;
+/// past this, quinn refuses new ones itself.
+const QUIC_MAX_INCOMING: usize = 1024;
+
 /// Serves `listener` until `shutdown` completes, then drains. With TLS
 /// configured, the listener speaks TLS, and a second, plain listener on a
 /// loopback port of its own takes the requests the server makes to itself.
@@ -252,7 +256,14 @@ fn quic_endpoint(
     let crypto = quinn::crypto::rustls::QuicServerConfig::try_from(tls.quic.clone())
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let mut server = quinn::ServerConfig::with_crypto(Arc::new(crypto));
-    server.transport_config(Arc::new(teapot_wire::h3::transport(limits)));
+    server
+        .transport_config(Arc::new(teapot_wire::h3::transport(limits)))
+        // Connection attempts waiting for the accept loop (which takes or
+        // refuses each at once): at most these many, holding at most this
+        // much of what their clients sent meanwhile.
+        .max_incoming(QUIC_MAX_INCOMING)
+        .incoming_buffer_size(64 * 1024)
+        .incoming_buffer_size_total(16 * 1024 * 1024);
     quinn::Endpoint::server(server, addr).map_err(|e| {
         io::Error::new(
             e.kind(),

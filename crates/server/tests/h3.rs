@@ -19,6 +19,13 @@ type Send = h3::client::SendRequest<h3_quinn::OpenStreams, Bytes>;
 /// A QUIC connection to `addr` with these receive windows, and its HTTP/3
 /// request sender. The connection's driver runs on a task of its own.
 async fn connect(addr: SocketAddr, stream_window: u32) -> (quinn::Connection, Send) {
+    try_connect(addr, stream_window).await.unwrap()
+}
+
+async fn try_connect(
+    addr: SocketAddr,
+    stream_window: u32,
+) -> Result<(quinn::Connection, Send), quinn::ConnectionError> {
     let tls = teapot_check::tls::client_config(true, Alpn::Http3);
     let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls).unwrap();
     let mut config = quinn::ClientConfig::new(Arc::new(crypto));
@@ -29,14 +36,14 @@ async fn connect(addr: SocketAddr, stream_window: u32) -> (quinn::Connection, Se
     config.transport_config(Arc::new(transport));
     let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
     endpoint.set_default_client_config(config);
-    let quic = endpoint.connect(addr, "localhost").unwrap().await.unwrap();
+    let quic = endpoint.connect(addr, "localhost").unwrap().await?;
     let (mut driver, send) = h3::client::new(h3_quinn::Connection::new(quic.clone()))
         .await
         .unwrap();
     tokio::spawn(async move {
         std::future::poll_fn(|cx| driver.poll_close(cx)).await;
     });
-    (quic, send)
+    Ok((quic, send))
 }
 
 fn get(path: &str) -> http::Request<()> {
@@ -70,13 +77,51 @@ async fn sample(server: &teapot_server::Running, name: &str) -> f64 {
 }
 
 async fn h3_server(keep_alive: Duration) -> teapot_server::Running {
+    h3_server_with(|c| c.limits.keep_alive_timeout = keep_alive).await
+}
+
+async fn h3_server_with(f: impl FnOnce(&mut teapot_server::Config)) -> teapot_server::Running {
     let made = teapot_server::tls::self_signed(vec!["localhost".into()]).unwrap();
     common::server_with(|c| {
         c.tls = Some(made);
         c.http3 = true;
-        c.limits.keep_alive_timeout = keep_alive;
+        f(c);
     })
     .await
+}
+
+/// QUIC connections count against `--max-connections` as TCP ones do:
+/// past it a new one is refused (`CONNECTION_REFUSED`), and once one
+/// closes there is room again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_connection_limit_a_quic_connection_is_refused() {
+    let server = h3_server_with(|c| c.max_connections = 2).await;
+    let (first, mut send) = connect(server.addr(), 64 * 1024).await;
+    let (_second, _send2) = connect(server.addr(), 64 * 1024).await;
+    assert_eq!(fetch(&mut send, "/200").await.0, 200);
+    match try_connect(server.addr(), 64 * 1024).await {
+        Err(quinn::ConnectionError::ConnectionClosed(close)) => {
+            assert_eq!(
+                close.error_code,
+                quinn::TransportErrorCode::CONNECTION_REFUSED
+            );
+        }
+        Err(other) => panic!("refused with {other:?}"),
+        Ok(_) => panic!("a third connection was taken"),
+    }
+    first.close(0u32.into(), b"");
+    drop(send);
+    let mut room = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if let Ok((_, mut send)) = try_connect(server.addr(), 64 * 1024).await {
+            assert_eq!(fetch(&mut send, "/418").await.0, 418);
+            room = true;
+            break;
+        }
+    }
+    assert!(room, "no room after a connection closed");
+    server.shutdown().await;
 }
 
 /// A client that stops reading: the answer goes as far as its window

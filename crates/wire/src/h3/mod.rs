@@ -78,7 +78,7 @@ pub(crate) fn linger(quic: &quinn::Connection) -> Duration {
 }
 
 /// The QUIC transport settings HTTP/3 is served with: the stream cap and
-/// windows above; QUIC's idle timeout (a peer that went away, silently,
+/// windows above, no datagrams; QUIC's idle timeout (a peer that went away, silently,
 /// RFC 9000 §10.1) is the longer of the keep-alive and request timeouts,
 /// and the server pings at a third of it, so a live peer never reaches it:
 /// idle connections are ended by the connection's task, as on HTTP/2.
@@ -91,7 +91,9 @@ pub fn transport(limits: &crate::limits::Limits) -> quinn::TransportConfig {
         .receive_window(CONNECTION_WINDOW.into())
         .send_window(SEND_WINDOW)
         .max_idle_timeout(idle.try_into().ok())
-        .keep_alive_interval(Some(idle / 3));
+        .keep_alive_interval(Some(idle / 3))
+        // HTTP/3 here uses no datagrams: none are taken, so none are held.
+        .datagram_receive_buffer_size(None);
     t
 }
 
