@@ -84,6 +84,33 @@ class Client(QuicConnectionProtocol):
                 self.open.pop(e.stream_id)
                 done.set_result(ex)
 
+    async def expect_continue(self, authority, path, body, timeout=10):
+        """A POST with `Expect: 100-continue`: the body goes only after an
+        interim 100 arrives (or a final answer, then it does not go)."""
+        sid = self._quic.get_next_available_stream_id()
+        fields = [
+            (b":method", b"POST"),
+            (b":scheme", b"https"),
+            (b":authority", authority.encode()),
+            (b":path", path.encode()),
+            (b"expect", b"100-continue"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        self.h3.send_headers(sid, fields, end_stream=False)
+        done = asyncio.get_running_loop().create_future()
+        ex = Exchange()
+        self.open[sid] = (ex, done)
+        self.transmit()
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not ex.heads and not done.done():
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("no answer to the Expect")
+            await asyncio.sleep(0.01)
+        if ex.heads and ex.heads[0][":status"] == 100:
+            self.h3.send_data(sid, body, end_stream=True)
+            self.transmit()
+        return await asyncio.wait_for(done, timeout)
+
     async def request(self, method, authority, path, headers=(), body=b"", timeout=10):
         sid = self._quic.get_next_available_stream_id()
         fields = [

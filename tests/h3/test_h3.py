@@ -104,6 +104,18 @@ def test_no_content(server, code):
     assert "content-length" not in ex.final or ex.final["content-length"] == "0"
 
 
+def test_expect_100_continue_is_answered_before_the_body(server):
+    async def go():
+        async with connection("127.0.0.1", server) as client:
+            return await client.expect_continue(f"127.0.0.1:{server}", "/anything", b"after the 100")
+
+    ex = asyncio.run(go())
+    assert [h[":status"] for h in ex.heads] == [100, 200]
+    import json
+
+    assert json.loads(ex.body)["data"] == "after the 100"
+
+
 def test_405_names_the_allowed_methods(server):
     ex = get(server, "/405")
     assert ex.status == 405
