@@ -322,17 +322,7 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
             .map_err(|e| CheckError::Connect(format!("sending the body: {e}")))?;
     }
 
-    let mut ex = Exchange {
-        request: sent,
-        protocol: "HTTP/1.1".into(),
-        notes: Vec::new(),
-        interim: Vec::new(),
-        final_response: None,
-        incomplete: None,
-        stray_bytes: 0,
-        reusable: false,
-        timing,
-    };
+    let mut ex = Exchange::begun(sent, "HTTP/1.1", timing);
     let limits = Limits {
         max_body: MAX_BODY,
         max_header_bytes: 64 * 1024,

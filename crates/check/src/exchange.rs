@@ -158,3 +158,21 @@ pub struct Exchange {
     /// Timings.
     pub timing: Timing,
 }
+
+impl Exchange {
+    /// An exchange that has sent `request` over `protocol` and has had
+    /// nothing back yet.
+    pub(crate) fn begun(request: SentRequest, protocol: &str, timing: Timing) -> Exchange {
+        Exchange {
+            request,
+            protocol: protocol.into(),
+            notes: Vec::new(),
+            interim: Vec::new(),
+            final_response: None,
+            incomplete: None,
+            stray_bytes: 0,
+            reusable: false,
+            timing,
+        }
+    }
+}

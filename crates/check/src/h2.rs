@@ -44,9 +44,15 @@ pub(crate) fn sent(base: SentRequest) -> SentRequest {
     SentRequest { headers, ..base }
 }
 
-fn record(status: http::StatusCode, fields: &http::HeaderMap) -> Response {
+/// A response head received on a stream (HTTP/2 or HTTP/3: no reason
+/// phrase, no raw head).
+pub(crate) fn record(
+    version: &str,
+    status: http::StatusCode,
+    fields: &http::HeaderMap,
+) -> Response {
     Response {
-        version: "HTTP/2".into(),
+        version: version.into(),
         status: status.as_u16(),
         reason: String::new(),
         headers: fields
@@ -117,17 +123,8 @@ where
         })?;
     tokio::pin!(connection);
     let mut closed = false;
-    let mut ex = Exchange {
-        request: sent_request,
-        protocol: "HTTP/2".into(),
-        notes: Vec::new(),
-        interim: upgraded.into_iter().collect(),
-        final_response: None,
-        incomplete: None,
-        stray_bytes: 0,
-        reusable: false,
-        timing,
-    };
+    let mut ex = Exchange::begun(sent_request, "HTTP/2", timing);
+    ex.interim.extend(upgraded);
     let mut request = http::Request::builder()
         .method(req.method.as_str())
         .uri(req.url.as_str());
@@ -234,7 +231,7 @@ async fn read_answer(response: &mut h2::client::ResponseFuture) -> Result<Answer
             match poll_fn(|cx| response.poll_informational(cx)).await {
                 Some(Ok(r)) => {
                     first_byte.get_or_insert_with(Instant::now);
-                    interim.push(record(r.status(), r.headers()));
+                    interim.push(record("HTTP/2", r.status(), r.headers()));
                 }
                 Some(Err(e)) => return reset_or(e, interim, first_byte),
                 None => break,
@@ -246,7 +243,7 @@ async fn read_answer(response: &mut h2::client::ResponseFuture) -> Result<Answer
         };
         first_byte.get_or_insert_with(Instant::now);
         let (parts, mut recv) = r.into_parts();
-        let head = record(parts.status, &parts.headers);
+        let head = record("HTTP/2", parts.status, &parts.headers);
         let mut body = BodyRead {
             data: Vec::new(),
             bytes: 0,

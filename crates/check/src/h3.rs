@@ -11,33 +11,10 @@ use bytes::{Buf, Bytes};
 use h3::error::{Code, StreamError};
 
 use crate::client::{ms, ms_between, Request, MAX_BODY};
-use crate::exchange::{Exchange, Framing, Response, Timing};
-use crate::h2::{fill, BodyRead, Outcome};
+use crate::exchange::{Exchange, Response, Timing};
+use crate::h2::{fill, record, BodyRead, Outcome};
 use crate::tls::Alpn;
 use crate::CheckError;
-
-fn record(status: http::StatusCode, fields: &http::HeaderMap) -> Response {
-    Response {
-        version: "HTTP/3".into(),
-        status: status.as_u16(),
-        reason: String::new(),
-        headers: fields
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-        framing: Framing::None,
-        body: Vec::new(),
-        body_bytes: 0,
-        truncated: false,
-        bad_chunking: false,
-        raw_head: Vec::new(),
-    }
-}
 
 /// Why a stream ended without its answer, in words, with the code's name.
 fn stream_error(e: &StreamError) -> String {
@@ -106,17 +83,7 @@ pub(crate) async fn talk(
     let driving = tokio::spawn(async move {
         std::future::poll_fn(|cx| driver.poll_close(cx)).await;
     });
-    let mut ex = Exchange {
-        request: crate::h2::sent(crate::client::build(req)),
-        protocol: "HTTP/3".into(),
-        notes: Vec::new(),
-        interim: Vec::new(),
-        final_response: None,
-        incomplete: None,
-        stray_bytes: 0,
-        reusable: false,
-        timing,
-    };
+    let mut ex = Exchange::begun(crate::h2::sent(crate::client::build(req)), "HTTP/3", timing);
     let mut request = http::Request::builder()
         .method(req.method.as_str())
         .uri(req.url.as_str());
@@ -201,11 +168,11 @@ async fn read_answer(
         match stream.recv_response().await {
             Ok(r) if r.status().is_informational() => {
                 first_byte.get_or_insert_with(Instant::now);
-                interim.push(record(r.status(), r.headers()));
+                interim.push(record("HTTP/3", r.status(), r.headers()));
             }
             Ok(r) => {
                 first_byte.get_or_insert_with(Instant::now);
-                break record(r.status(), r.headers());
+                break record("HTTP/3", r.status(), r.headers());
             }
             Err(StreamError::RemoteTerminate { code, .. }) if interim.is_empty() => {
                 return Ok(Answer::Reset(code));

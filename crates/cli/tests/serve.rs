@@ -49,50 +49,43 @@ fn bad_flags_are_usage_errors() {
     }
 }
 
-#[test]
-fn http3_needs_tls_and_its_udp_port() {
+/// The one-line error of `teapot serve` with these arguments (exit 2).
+fn serve_error(args: &[&str]) -> String {
     let out = Command::new(assert_cmd::cargo::cargo_bin("teapot"))
-        .args(["serve", "--http3", "--bind", "127.0.0.1:0"])
+        .arg("serve")
+        .args(args)
         .env("TEAPOT_LOG", "off")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    err
+}
+
+#[test]
+fn http3_needs_tls_and_its_udp_port() {
+    let err = serve_error(&["--http3", "--bind", "127.0.0.1:0"]);
     assert!(err.starts_with("error: --http3 needs TLS"), "{err}");
-    assert_eq!(err.lines().count(), 1);
     // The TCP port is free, the UDP port of the same number is not.
     let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let addr = udp.local_addr().unwrap().to_string();
-    let out = Command::new(assert_cmd::cargo::cargo_bin("teapot"))
-        .args(["serve", "--http3", "--tls-self-signed", "--bind", &addr])
-        .env("TEAPOT_LOG", "off")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = serve_error(&["--http3", "--tls-self-signed", "--bind", &addr]);
     assert!(
         err.starts_with(&format!("error: cannot listen for HTTP/3 on UDP {addr}")),
         "{err}"
     );
-    assert_eq!(err.lines().count(), 1);
 }
 
 #[test]
 fn a_busy_port_is_a_one_line_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let out = Command::new(assert_cmd::cargo::cargo_bin("teapot"))
-        .args(["serve", "--bind", &addr])
-        .env("TEAPOT_LOG", "off")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = serve_error(&["--bind", &addr]);
     assert!(
         err.starts_with(&format!("error: cannot listen on {addr}")),
         "{err}"
     );
-    assert_eq!(err.lines().count(), 1);
 }
 
 #[test]

@@ -5,11 +5,13 @@
 
 use std::io;
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::error::RequestError;
+use crate::exchange::misuse;
+use crate::message::BodyKind;
 use crate::message::{self, connection_specific, Request, Version};
-use crate::response::{Framing, Head};
+use crate::response::{AnswerFields, Framing, Head};
 
 /// The stream's request as the HTTP/1.1 parser reads it: the same checks
 /// and limits for both protocols.
@@ -104,4 +106,51 @@ pub(crate) fn to_http(
         fields.insert(::http::header::CONTENT_LENGTH, ::http::HeaderValue::from(n));
     }
     Ok(resp)
+}
+
+/// A final head with the fields the service adds to every answer.
+pub(crate) fn final_head(
+    head: &Head,
+    extra: &AnswerFields,
+    framing: Framing,
+) -> io::Result<::http::Response<()>> {
+    let mut resp = to_http(head, framing, true)?;
+    extra.each_for(head, |name, value| {
+        if let (Ok(n), Ok(v)) = (
+            ::http::HeaderName::from_bytes(name.as_bytes()),
+            ::http::HeaderValue::from_bytes(value),
+        ) {
+            resp.headers_mut().append(n, v);
+        }
+    });
+    Ok(resp)
+}
+
+/// Trailer fields for a trailing HEADERS frame (already checked by the
+/// exchange; a name or value the `http` crate refuses is a misuse).
+pub(crate) fn trailer_map(trailers: &[(String, Bytes)]) -> io::Result<::http::HeaderMap> {
+    let mut map = ::http::HeaderMap::new();
+    for (name, value) in trailers {
+        let name = ::http::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| misuse("a trailer field name not valid on a stream"))?;
+        let value = ::http::HeaderValue::from_maybe_shared(value.clone())
+            .map_err(|_| misuse("a trailer field value not valid on a stream"))?;
+        map.append(name, value);
+    }
+    Ok(map)
+}
+
+/// Trailer fields received, as the exchange keeps them.
+pub(crate) fn trailer_list(map: &::http::HeaderMap) -> Vec<(String, Bytes)> {
+    map.iter()
+        .map(|(n, v)| (n.as_str().to_owned(), Bytes::copy_from_slice(v.as_bytes())))
+        .collect()
+}
+
+/// Body bytes still to come, when the request declared its length.
+pub(crate) fn body_remaining(req: &Request, read: u64) -> Option<u64> {
+    match req.body_kind() {
+        BodyKind::Length(n) => Some(n.saturating_sub(read)),
+        _ => None,
+    }
 }

@@ -20,12 +20,12 @@ use crate::error::{BodyError, RequestError};
 use crate::exchange::wire::{Deadline, Wire};
 use crate::exchange::{misuse, Upgraded};
 use crate::limits::Limits;
-use crate::message::{BodyKind, Request};
+use crate::message::Request;
 use crate::response::{AnswerFields, Framing, Head};
 use crate::service::{Defense, Fault, Observe};
 
 use super::{MAX_HELD, SEND_BUFFER};
-use crate::multiplexed::to_http;
+use crate::multiplexed::{body_remaining, final_head, to_http, trailer_list, trailer_map};
 
 /// What streams tell their connection.
 #[derive(Debug, Default)]
@@ -211,10 +211,7 @@ impl Wire for Stream<'_> {
     }
 
     fn body_remaining(&self, req: &Request) -> Option<u64> {
-        match req.body_kind() {
-            BodyKind::Length(n) => Some(n.saturating_sub(self.body_read)),
-            _ => None,
-        }
+        body_remaining(req, self.body_read)
     }
 
     fn stage_continue(&mut self) -> io::Result<bool> {
@@ -241,10 +238,7 @@ impl Wire for Stream<'_> {
                     Poll::Pending => None,
                 };
                 if let Some(map) = trailers {
-                    self.trailers = map
-                        .iter()
-                        .map(|(n, v)| (n.as_str().to_owned(), Bytes::copy_from_slice(v.as_bytes())))
-                        .collect();
+                    self.trailers = trailer_list(&map);
                 }
                 self.reading.stop();
                 self.reading_trailers = false;
@@ -301,15 +295,7 @@ impl Wire for Stream<'_> {
         _close: bool,
         _req: &Request,
     ) -> io::Result<()> {
-        let mut resp = to_http(head, framing, true)?;
-        extra.each_for(head, |name, value| {
-            if let (Ok(n), Ok(v)) = (
-                ::http::HeaderName::from_bytes(name.as_bytes()),
-                ::http::HeaderValue::from_bytes(value),
-            ) {
-                resp.headers_mut().append(n, v);
-            }
-        });
+        let resp = final_head(head, extra, framing)?;
         let send = self.respond.send_response(resp, end).map_err(h2_io)?;
         self.send = Some(send);
         Ok(())
@@ -329,14 +315,7 @@ impl Wire for Stream<'_> {
             return self.stage_data(Bytes::new(), Framing::Chunked, true);
         }
         // A trailing HEADERS frame ends the stream (RFC 9113 §8.1).
-        let mut map = ::http::HeaderMap::new();
-        for (name, value) in trailers {
-            let name = ::http::HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| misuse("a trailer field name not valid in HTTP/2"))?;
-            let value = ::http::HeaderValue::from_maybe_shared(value.clone())
-                .map_err(|_| misuse("a trailer field value not valid in HTTP/2"))?;
-            map.append(name, value);
-        }
+        let map = trailer_map(trailers)?;
         self.sender()?.send_trailers(map).map_err(h2_io)
     }
 

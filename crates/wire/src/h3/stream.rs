@@ -30,8 +30,8 @@ use crate::error::{BodyError, RequestError};
 use crate::exchange::wire::{Deadline, Wire};
 use crate::exchange::{misuse, Upgraded};
 use crate::limits::Limits;
-use crate::message::{BodyKind, Request};
-use crate::multiplexed::to_http;
+use crate::message::Request;
+use crate::multiplexed::{body_remaining, final_head, to_http, trailer_list, trailer_map};
 use crate::response::{AnswerFields, Framing, Head};
 use crate::service::{Defense, Fault, Observe};
 
@@ -286,10 +286,7 @@ impl Wire for Stream {
     }
 
     fn body_remaining(&self, req: &Request) -> Option<u64> {
-        match req.body_kind() {
-            BodyKind::Length(n) => Some(n.saturating_sub(self.body_read)),
-            _ => None,
-        }
+        body_remaining(req, self.body_read)
     }
 
     fn stage_continue(&mut self) -> io::Result<bool> {
@@ -316,10 +313,7 @@ impl Wire for Stream {
                     Poll::Pending => None,
                 };
                 if let Some(map) = trailers {
-                    self.trailers = map
-                        .iter()
-                        .map(|(n, v)| (n.as_str().to_owned(), Bytes::copy_from_slice(v.as_bytes())))
-                        .collect();
+                    self.trailers = trailer_list(&map);
                 }
                 self.reading.stop();
                 self.reading_trailers = false;
@@ -377,15 +371,7 @@ impl Wire for Stream {
         _close: bool,
         _req: &Request,
     ) -> io::Result<()> {
-        let mut resp = to_http(head, framing, true)?;
-        extra.each_for(head, |name, value| {
-            if let (Ok(n), Ok(v)) = (
-                ::http::HeaderName::from_bytes(name.as_bytes()),
-                ::http::HeaderValue::from_bytes(value),
-            ) {
-                resp.headers_mut().append(n, v);
-            }
-        });
+        let resp = final_head(head, extra, framing)?;
         self.stage(Op::Head(resp))?;
         self.final_staged = true;
         if end {
@@ -413,15 +399,7 @@ impl Wire for Stream {
     fn stage_end(&mut self, trailers: &[(String, Bytes)]) -> io::Result<()> {
         if !trailers.is_empty() {
             // A trailing HEADERS frame (RFC 9114 §4.1).
-            let mut map = ::http::HeaderMap::new();
-            for (name, value) in trailers {
-                let name = ::http::HeaderName::from_bytes(name.as_bytes())
-                    .map_err(|_| misuse("a trailer field name not valid in HTTP/3"))?;
-                let value = ::http::HeaderValue::from_maybe_shared(value.clone())
-                    .map_err(|_| misuse("a trailer field value not valid in HTTP/3"))?;
-                map.append(name, value);
-            }
-            self.stage(Op::Trailers(map))?;
+            self.stage(Op::Trailers(trailer_map(trailers)?))?;
         }
         self.stage(Op::Finish)?;
         self.ended = true;
