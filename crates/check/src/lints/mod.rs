@@ -3,6 +3,8 @@
 //! findings. Rules about what a status requires read the registry's wire
 //! rules, the same data the server builds its answers from.
 
+#[cfg(test)]
+mod cases;
 mod cors;
 mod fields;
 mod framing;

@@ -1,0 +1,495 @@
+//! Every rule against two made-up exchanges: one that breaks it and one
+//! that does not, differing in what the rule reads. The table must name
+//! every rule but the probes' (which need a server to ask again, and are
+//! held to the same in `tests/wrong.rs`), so a rule added without its
+//! cases fails here.
+
+use super::testing::{bare_response, exchange, response, DATE};
+use super::{lint, Context, RULES};
+use crate::exchange::{Exchange, Framing, Response};
+
+/// An exchange, with the unconditional 200 a 304 is compared with.
+type Made = (Exchange, Option<Response>);
+
+fn get(r: Response) -> Made {
+    (exchange("GET", &[], r), None)
+}
+
+fn with_request(method: &str, headers: &[(&str, &str)], r: Response) -> Made {
+    (exchange(method, headers, r), None)
+}
+
+fn ok(headers: &[(&str, &str)]) -> Response {
+    let mut all = vec![DATE, ("Cache-Control", "max-age=60")];
+    all.extend_from_slice(headers);
+    response(200, &all, "ok")
+}
+
+fn raw(head: &str) -> Made {
+    let mut r = ok(&[]);
+    r.raw_head = head.as_bytes().to_vec();
+    get(r)
+}
+
+fn rules_broken(made: &Made) -> Vec<&'static str> {
+    let cx = Context {
+        exchange: &made.0,
+        reference: made.1.as_ref(),
+    };
+    lint(&cx).iter().map(|f| f.rule).collect()
+}
+
+/// (rule, an exchange that breaks it, one that does not)
+fn cases() -> Vec<(&'static str, Made, Made)> {
+    let interim_only = {
+        let mut ex = exchange("GET", &[], ok(&[]));
+        ex.final_response = None;
+        ex.interim.push(response(102, &[], ""));
+        ex.incomplete = Some("closed".into());
+        (ex, None)
+    };
+    let interim_then_final = {
+        let mut ex = exchange("GET", &[], ok(&[]));
+        ex.interim.push(response(102, &[], ""));
+        (ex, None)
+    };
+    let stray = {
+        let mut m = get(ok(&[]));
+        m.0.stray_bytes = 5;
+        m
+    };
+    let short = {
+        let mut r = ok(&[("Content-Length", "10")]);
+        r.truncated = true;
+        get(r)
+    };
+    let bad_chunks = {
+        let mut r = ok(&[("Transfer-Encoding", "chunked")]);
+        r.framing = Framing::Chunked;
+        r.bad_chunking = true;
+        get(r)
+    };
+    let chunks = {
+        let mut r = ok(&[("Transfer-Encoding", "chunked")]);
+        r.framing = Framing::Chunked;
+        get(r)
+    };
+    let stored = ok(&[("ETag", "\"v1\""), ("Vary", "Accept")]);
+    let not_modified = |headers: &[(&str, &str)]| -> Made {
+        let mut all = vec![DATE];
+        all.extend_from_slice(headers);
+        (
+            exchange(
+                "GET",
+                &[("If-None-Match", "\"v1\"")],
+                bare_response(304, &all, ""),
+            ),
+            Some(stored.clone()),
+        )
+    };
+    let closing = |reusable: bool, connection: &str| -> Made {
+        let mut r = response(408, &[DATE, ("Connection", connection)], "slow");
+        r.reason = "Request Timeout".into();
+        let mut ex = exchange("GET", &[], r);
+        ex.reusable = reusable;
+        (ex, None)
+    };
+    let skewed = |date: &str| -> Made {
+        get(response(
+            200,
+            &[("Date", date), ("Cache-Control", "max-age=60")],
+            "ok",
+        ))
+    };
+    let preflight = |allow: &str| -> Made {
+        with_request(
+            "OPTIONS",
+            &[
+                ("Origin", "https://a.example"),
+                ("Access-Control-Request-Method", "PUT"),
+            ],
+            bare_response(
+                204,
+                &[
+                    DATE,
+                    ("Access-Control-Allow-Origin", "https://a.example"),
+                    ("Access-Control-Allow-Methods", allow),
+                ],
+                "",
+            ),
+        )
+    };
+    let switched = |offer: &[(&str, &str)]| -> Made {
+        let r = bare_response(
+            101,
+            &[("Connection", "upgrade"), ("Upgrade", "websocket")],
+            "",
+        );
+        let mut ex = exchange("GET", offer, r);
+        ex.reusable = false;
+        (ex, None)
+    };
+    let reason = |phrase: &str| -> Made {
+        let mut r = ok(&[]);
+        r.reason = phrase.into();
+        get(r)
+    };
+    let unasked_100 = |expect: &[(&str, &str)]| -> Made {
+        let mut ex = exchange("POST", expect, ok(&[]));
+        ex.interim.push(response(100, &[], ""));
+        (ex, None)
+    };
+    let status = |code: u16| -> Made { get(response(code, &[DATE], "x")) };
+    vec![
+        ("status.final-response", interim_only, interim_then_final),
+        ("status.range", status(600), status(200)),
+        (
+            "framing.no-content-fields",
+            get(bare_response(204, &[DATE, ("Content-Length", "0")], "")),
+            get(bare_response(204, &[DATE], "")),
+        ),
+        ("framing.stray-content", stray, get(ok(&[]))),
+        ("framing.length-mismatch", short, get(ok(&[]))),
+        (
+            "framing.length-and-transfer-encoding",
+            get(ok(&[
+                ("Content-Length", "2"),
+                ("Transfer-Encoding", "chunked"),
+            ])),
+            chunks.clone(),
+        ),
+        ("framing.invalid", bad_chunks, chunks),
+        (
+            "framing.content-length-syntax",
+            get(ok(&[("Content-Length", "2, 2")])),
+            get(ok(&[("Content-Length", "2")])),
+        ),
+        (
+            "framing.205-empty",
+            get(response(205, &[DATE], "hello")),
+            get(bare_response(205, &[DATE, ("Content-Length", "0")], "")),
+        ),
+        (
+            "framing.unrequested-transfer-coding",
+            get(ok(&[("Transfer-Encoding", "gzip, chunked")])),
+            with_request(
+                "GET",
+                &[("TE", "gzip")],
+                ok(&[("Transfer-Encoding", "gzip, chunked")]),
+            ),
+        ),
+        (
+            "syntax.bare-lf",
+            raw("HTTP/1.1 200 OK\nDate: x\r\n\r\n"),
+            raw("HTTP/1.1 200 OK\r\nDate: x\r\n\r\n"),
+        ),
+        (
+            "syntax.obs-fold",
+            raw("HTTP/1.1 200 OK\r\nX-A: one\r\n two\r\n\r\n"),
+            raw("HTTP/1.1 200 OK\r\nX-A: one two\r\n\r\n"),
+        ),
+        (
+            "syntax.space-before-colon",
+            raw("HTTP/1.1 200 OK\r\nX-A : one\r\n\r\n"),
+            raw("HTTP/1.1 200 OK\r\nX-A: one\r\n\r\n"),
+        ),
+        (
+            "field.date",
+            get(response(200, &[("Cache-Control", "max-age=60")], "ok")),
+            get(ok(&[])),
+        ),
+        (
+            "status.required-field",
+            get(response(405, &[DATE], "no")),
+            get(response(405, &[DATE, ("Allow", "GET")], "no")),
+        ),
+        (
+            "status.405-allow",
+            with_request(
+                "DELETE",
+                &[],
+                response(405, &[DATE, ("Allow", "GET, DELETE")], "no"),
+            ),
+            with_request(
+                "DELETE",
+                &[],
+                response(405, &[DATE, ("Allow", "GET")], "no"),
+            ),
+        ),
+        (
+            "status.206-content-range",
+            with_request(
+                "GET",
+                &[("Range", "bytes=0-1")],
+                response(206, &[DATE, ("Content-Range", "bytes 0-4/10")], "ok"),
+            ),
+            with_request(
+                "GET",
+                &[("Range", "bytes=0-1")],
+                response(206, &[DATE, ("Content-Range", "bytes 0-1/10")], "ok"),
+            ),
+        ),
+        (
+            "status.416-content-range",
+            with_request(
+                "GET",
+                &[("Range", "bytes=50-")],
+                response(416, &[DATE, ("Content-Range", "bytes 0-1/10")], "no"),
+            ),
+            with_request(
+                "GET",
+                &[("Range", "bytes=50-")],
+                response(416, &[DATE, ("Content-Range", "bytes */10")], "no"),
+            ),
+        ),
+        (
+            "field.retry-after",
+            get(response(503, &[DATE, ("Retry-After", "soon")], "later")),
+            get(response(503, &[DATE, ("Retry-After", "120")], "later")),
+        ),
+        (
+            "status.304-validators",
+            not_modified(&[("ETag", "\"v1\"")]),
+            not_modified(&[
+                ("ETag", "\"v1\""),
+                ("Vary", "Accept"),
+                ("Cache-Control", "max-age=60"),
+            ]),
+        ),
+        (
+            "field.etag",
+            get(ok(&[("ETag", "abc")])),
+            get(ok(&[("ETag", "\"abc\"")])),
+        ),
+        (
+            "field.last-modified",
+            get(ok(&[("Last-Modified", "2026-11-26T18:00:00Z")])),
+            get(ok(&[("Last-Modified", "Thu, 26 Nov 2026 17:00:00 GMT")])),
+        ),
+        (
+            "cache.expires",
+            get(response(200, &[DATE, ("Expires", "0")], "ok")),
+            get(response(
+                200,
+                &[DATE, ("Expires", "Thu, 26 Nov 2026 19:00:00 GMT")],
+                "ok",
+            )),
+        ),
+        (
+            "cache.cache-control-syntax",
+            get(response(
+                200,
+                &[DATE, ("Cache-Control", "max-age=abc")],
+                "ok",
+            )),
+            get(ok(&[])),
+        ),
+        (
+            "cache.vary-star",
+            get(ok(&[("Vary", "*")])),
+            get(ok(&[("Vary", "Accept")])),
+        ),
+        (
+            "cache.heuristic-freshness",
+            get(response(200, &[DATE], "ok")),
+            get(ok(&[])),
+        ),
+        (
+            "cache.age",
+            get(ok(&[("Age", "abc")])),
+            get(ok(&[("Age", "5")])),
+        ),
+        (
+            "field.content-type",
+            get(bare_response(
+                200,
+                &[DATE, ("Cache-Control", "max-age=60")],
+                "ok",
+            )),
+            get(ok(&[])),
+        ),
+        (
+            "field.accept-ranges",
+            get(ok(&[("Accept-Ranges", "bytes=")])),
+            get(ok(&[("Accept-Ranges", "bytes")])),
+        ),
+        (
+            "cookie.set-cookie-syntax",
+            get(ok(&[("Set-Cookie", "no equals sign")])),
+            get(ok(&[("Set-Cookie", "id=1; Path=/; HttpOnly")])),
+        ),
+        (
+            "status.unasked",
+            get(response(
+                206,
+                &[DATE, ("Content-Range", "bytes 0-1/10")],
+                "ok",
+            )),
+            with_request(
+                "GET",
+                &[("Range", "bytes=0-1")],
+                response(206, &[DATE, ("Content-Range", "bytes 0-1/10")], "ok"),
+            ),
+        ),
+        (
+            "field.allow",
+            get(response(405, &[DATE, ("Allow", "GET;POST")], "no")),
+            get(response(405, &[DATE, ("Allow", "GET, POST")], "no")),
+        ),
+        (
+            "field.location",
+            get(response(302, &[DATE, ("Location", "/a b")], "moved")),
+            get(response(302, &[DATE, ("Location", "/a%20b")], "moved")),
+        ),
+        (
+            "field.challenge",
+            get(response(
+                401,
+                &[DATE, ("WWW-Authenticate", "=realm")],
+                "who",
+            )),
+            get(response(
+                401,
+                &[DATE, ("WWW-Authenticate", "Basic realm=\"t\"")],
+                "who",
+            )),
+        ),
+        (
+            "status.deprecated",
+            get(response(
+                305,
+                &[DATE, ("Location", "http://proxy/")],
+                "use it",
+            )),
+            get(response(
+                307,
+                &[DATE, ("Location", "http://proxy/")],
+                "moved",
+            )),
+        ),
+        (
+            "status.201-safe-method",
+            with_request(
+                "GET",
+                &[],
+                response(201, &[DATE, ("Location", "/new")], "made"),
+            ),
+            with_request(
+                "POST",
+                &[],
+                response(201, &[DATE, ("Location", "/new")], "made"),
+            ),
+        ),
+        (
+            "status.unasked-100",
+            unasked_100(&[]),
+            unasked_100(&[("Expect", "100-continue")]),
+        ),
+        (
+            "field.upgrade-syntax",
+            get(response(
+                426,
+                &[DATE, ("Connection", "upgrade"), ("Upgrade", "web socket")],
+                "up",
+            )),
+            get(response(
+                426,
+                &[DATE, ("Connection", "upgrade"), ("Upgrade", "websocket")],
+                "up",
+            )),
+        ),
+        (
+            "field.link-syntax",
+            get(ok(&[("Link", "/style.css; rel=preload")])),
+            get(ok(&[("Link", "</style.css>; rel=preload")])),
+        ),
+        (
+            "cache.authenticated-shared",
+            with_request(
+                "GET",
+                &[("Authorization", "Basic dTpw")],
+                ok(&[("Cache-Control", "public")]),
+            ),
+            with_request(
+                "GET",
+                &[("Authorization", "Basic dTpw")],
+                ok(&[("Cache-Control", "private")]),
+            ),
+        ),
+        (
+            "field.date-skew",
+            skewed("Thu, 26 Nov 2026 17:00:00 GMT"),
+            skewed("Thu, 26 Nov 2026 18:00:00 GMT"),
+        ),
+        (
+            "cors.allow-origin-syntax",
+            with_request(
+                "GET",
+                &[("Origin", "https://a.example")],
+                ok(&[("Access-Control-Allow-Origin", "https://a.example/")]),
+            ),
+            with_request(
+                "GET",
+                &[("Origin", "https://a.example")],
+                ok(&[("Access-Control-Allow-Origin", "https://a.example")]),
+            ),
+        ),
+        (
+            "cors.allow-credentials",
+            with_request(
+                "GET",
+                &[("Origin", "https://a.example")],
+                ok(&[
+                    ("Access-Control-Allow-Origin", "*"),
+                    ("Access-Control-Allow-Credentials", "true"),
+                ]),
+            ),
+            with_request(
+                "GET",
+                &[("Origin", "https://a.example")],
+                ok(&[
+                    ("Access-Control-Allow-Origin", "https://a.example"),
+                    ("Access-Control-Allow-Credentials", "true"),
+                ]),
+            ),
+        ),
+        ("cors.preflight", preflight("GET"), preflight("GET, PUT")),
+        (
+            "status.unsolicited-switch",
+            switched(&[]),
+            switched(&[("Connection", "upgrade"), ("Upgrade", "websocket")]),
+        ),
+        (
+            "status.closes",
+            closing(true, "keep-alive"),
+            closing(false, "close"),
+        ),
+        ("status.reason-phrase", reason("Fine"), reason("OK")),
+    ]
+}
+
+#[test]
+fn every_rule_has_a_broken_and_a_clean_case() {
+    let cases = cases();
+    let mut missing: Vec<&str> = RULES
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| !id.starts_with("probe."))
+        .filter(|id| !cases.iter().any(|(rule, _, _)| rule == id))
+        .collect();
+    missing.sort_unstable();
+    assert!(missing.is_empty(), "rules without cases: {missing:?}");
+    for (rule, broken, clean) in &cases {
+        assert!(RULES.iter().any(|r| r.id == *rule), "{rule} is not a rule");
+        let found = rules_broken(broken);
+        assert!(
+            found.contains(rule),
+            "{rule}: the broken case gives {found:?}"
+        );
+        let found = rules_broken(clean);
+        assert!(
+            !found.contains(rule),
+            "{rule}: the clean case gives {found:?}"
+        );
+    }
+}
