@@ -377,7 +377,9 @@ fn write_findings(
         writeln!(out, "  {sev:<6} {}  {}", f.rule, style.dim(&f.source))?;
         writeln!(out, "         {}", f.message)?;
         if let Some(e) = &f.evidence {
-            writeln!(out, "         {}", style.dim(&format!("> {e}")))?;
+            for line in e.lines() {
+                writeln!(out, "         {}", style.dim(&format!("> {line}")))?;
+            }
         }
     }
     Ok(())

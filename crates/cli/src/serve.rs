@@ -216,7 +216,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
     }
     let runtime = runtime.build().context("starting the runtime")?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.bind)
+        let listener = teapot_server::bind(args.bind, args.http3)
             .await
             .with_context(|| format!("cannot listen on {}", args.bind))?;
         let addr = listener.local_addr()?;

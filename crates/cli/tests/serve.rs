@@ -67,9 +67,15 @@ fn serve_error(args: &[&str]) -> String {
 fn http3_needs_tls_and_its_udp_port() {
     let err = serve_error(&["--http3", "--bind", "127.0.0.1:0"]);
     assert!(err.starts_with("error: --http3 needs TLS"), "{err}");
-    // The TCP port is free, the UDP port of the same number is not.
-    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let addr = udp.local_addr().unwrap().to_string();
+    // The TCP port is free, the UDP port of the same number is not: a port
+    // free for both, whose TCP side is then let go.
+    let (_udp, addr) = loop {
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = tcp.local_addr().unwrap();
+        if let Ok(udp) = std::net::UdpSocket::bind(addr) {
+            break (udp, addr.to_string());
+        }
+    };
     let err = serve_error(&["--http3", "--tls-self-signed", "--bind", &addr]);
     assert!(
         err.starts_with(&format!("error: cannot listen for HTTP/3 on UDP {addr}")),

@@ -44,7 +44,7 @@ pub mod tls;
 use std::time::Duration;
 
 pub use app::App;
-pub use listen::{run, spawn, Running};
+pub use listen::{bind, run, spawn, Running};
 pub use teapot_wire::Limits;
 
 /// Server settings: the engine's limits plus what the application needs.

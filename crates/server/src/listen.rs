@@ -412,9 +412,24 @@ impl Running {
     }
 }
 
+/// Binds a TCP listener on `addr`. With `udp_too` and port 0, the port is
+/// one whose UDP side is free as well (for HTTP/3 on the same number),
+/// trying a few.
+pub async fn bind(addr: SocketAddr, udp_too: bool) -> io::Result<TcpListener> {
+    let mut tries = if udp_too && addr.port() == 0 { 16 } else { 1 };
+    loop {
+        let listener = TcpListener::bind(addr).await?;
+        tries -= 1;
+        if tries == 0 || std::net::UdpSocket::bind(listener.local_addr()?).is_ok() {
+            return Ok(listener);
+        }
+    }
+}
+
 /// Starts a server on `127.0.0.1:0` in the current runtime.
 pub async fn spawn(config: Config) -> io::Result<Running> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let wants_udp = config.tls.is_some() && config.http3;
+    let listener = bind(SocketAddr::from(([127, 0, 0, 1], 0)), wants_udp).await?;
     let addr = listener.local_addr()?;
     let scheme = if config.tls.is_some() {
         "https"

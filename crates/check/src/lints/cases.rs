@@ -5,7 +5,7 @@
 //! cases fails here.
 
 use super::testing::{bare_response, exchange, response, DATE};
-use super::{lint, Context, RULES};
+use super::{fields_read, lint, Context, Finding, RULES};
 use crate::exchange::{Exchange, Framing, Response};
 
 /// An exchange, with the unconditional 200 a 304 is compared with.
@@ -31,12 +31,16 @@ fn raw(head: &str) -> Made {
     get(r)
 }
 
-fn rules_broken(made: &Made) -> Vec<&'static str> {
+fn findings(made: &Made) -> Vec<Finding> {
     let cx = Context {
         exchange: &made.0,
         reference: made.1.as_ref(),
     };
-    lint(&cx).iter().map(|f| f.rule).collect()
+    lint(&cx)
+}
+
+fn rules_broken(made: &Made) -> Vec<&'static str> {
+    findings(made).iter().map(|f| f.rule).collect()
 }
 
 /// (rule, an exchange that breaks it, one that does not)
@@ -486,6 +490,30 @@ fn every_rule_has_a_broken_and_a_clean_case() {
             found.contains(rule),
             "{rule}: the broken case gives {found:?}"
         );
+        // A rule that reads fields shows the lines it read, when the
+        // answer has them.
+        let last = broken.0.final_response.as_ref();
+        let shown: Vec<&str> = fields_read(rule)
+            .iter()
+            .copied()
+            .filter(|name| *name == ":status" || last.is_some_and(|r| r.header(name).is_some()))
+            .collect();
+        if !shown.is_empty() {
+            for f in findings(broken).iter().filter(|f| f.rule == *rule) {
+                let evidence = f
+                    .evidence
+                    .as_deref()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                assert!(
+                    shown.iter().any(|name| match *name {
+                        ":status" => evidence.contains(&last.map_or(0, |r| r.status).to_string()),
+                        name => evidence.contains(&name.to_ascii_lowercase()),
+                    }),
+                    "{rule}: the evidence {evidence:?} shows none of {shown:?}"
+                );
+            }
+        }
         let found = rules_broken(clean);
         assert!(
             !found.contains(rule),

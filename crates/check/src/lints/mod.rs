@@ -152,9 +152,86 @@ pub static RULES: &[Rule] = &[
     crate::probes::HEAD,
 ];
 
-/// Runs every rule.
+/// Runs every rule. A finding that names no evidence of its own gets the
+/// lines of the fields its rule reads, as received (or the status line,
+/// for the rules about it).
 pub fn lint(cx: &Context<'_>) -> Vec<Finding> {
-    RULES.iter().flat_map(|r| (r.check)(cx)).collect()
+    let mut findings: Vec<Finding> = RULES.iter().flat_map(|r| (r.check)(cx)).collect();
+    if let Some(r) = cx.last() {
+        for f in findings.iter_mut().filter(|f| f.evidence.is_none()) {
+            f.evidence = evidence(f.rule, r);
+        }
+    }
+    findings
+}
+
+/// The fields each rule reads, for its evidence; `:status` stands for the
+/// status line. Rules about what is missing or about the whole exchange
+/// have none.
+fn fields_read(rule: &str) -> &'static [&'static str] {
+    match rule {
+        "status.range"
+        | "status.reason-phrase"
+        | "status.deprecated"
+        | "status.unasked"
+        | "status.201-safe-method" => &[":status"],
+        "framing.no-content-fields" => &["Content-Length", "Transfer-Encoding"],
+        "framing.length-mismatch" | "framing.content-length-syntax" => &["Content-Length"],
+        "framing.length-and-transfer-encoding" => &["Content-Length", "Transfer-Encoding"],
+        "framing.unrequested-transfer-coding" | "framing.invalid" => &["Transfer-Encoding"],
+        "status.405-allow" | "field.allow" => &["Allow"],
+        "status.206-content-range" | "status.416-content-range" => &["Content-Range"],
+        "field.retry-after" => &["Retry-After"],
+        "field.etag" => &["ETag"],
+        "field.last-modified" => &["Last-Modified", "Date"],
+        "cache.expires" => &["Expires"],
+        "cache.cache-control-syntax" | "cache.authenticated-shared" => &["Cache-Control"],
+        "cache.vary-star" => &["Vary"],
+        "cache.age" => &["Age"],
+        "field.content-type" => &["Content-Type"],
+        "field.accept-ranges" => &["Accept-Ranges"],
+        "cookie.set-cookie-syntax" => &["Set-Cookie"],
+        "field.location" => &["Location"],
+        "field.challenge" => &["WWW-Authenticate", "Proxy-Authenticate"],
+        "field.upgrade-syntax" | "status.unsolicited-switch" => &["Upgrade"],
+        "field.link-syntax" => &["Link"],
+        "field.date-skew" => &["Date"],
+        "cors.allow-origin-syntax" => &["Access-Control-Allow-Origin"],
+        "cors.allow-credentials" => &[
+            "Access-Control-Allow-Credentials",
+            "Access-Control-Allow-Origin",
+        ],
+        "cors.preflight" => &[
+            "Access-Control-Allow-Origin",
+            "Access-Control-Allow-Methods",
+            "Access-Control-Allow-Headers",
+        ],
+        "status.closes" => &["Connection"],
+        _ => &[],
+    }
+}
+
+/// The lines of the fields `rule` reads, one per line, as received.
+fn evidence(rule: &str, r: &Response) -> Option<String> {
+    let mut lines = Vec::new();
+    for name in fields_read(rule) {
+        if *name == ":status" {
+            lines.push(
+                format!("{} {} {}", r.version, r.status, r.reason)
+                    .trim_end()
+                    .to_string(),
+            );
+            continue;
+        }
+        for (n, v) in r
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            lines.push(format!("{n}: {v}"));
+        }
+    }
+    (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
 /// The rule with this id.
