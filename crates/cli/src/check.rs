@@ -168,6 +168,14 @@ pub fn check(out: &mut impl Write, args: CheckArgs, style: Style) -> Result<u8> 
         if let Some(url) = lints::section_url(r.section) {
             writeln!(out, "  {url}")?;
         }
+        if let Some((bad, good)) = lints::examples::example(r.id) {
+            for (title, text) in [("Breaks it:", bad), ("Keeps it:", good)] {
+                writeln!(out, "\n  {title}")?;
+                for line in text.lines() {
+                    writeln!(out, "    {line}")?;
+                }
+            }
+        }
         return Ok(0);
     }
     let (mut allow, mut deny) = read_config(args.config.as_deref())?;

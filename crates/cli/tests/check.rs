@@ -101,7 +101,11 @@ fn rules_are_listed_explained_allowed_and_denied() {
         .args(["--explain", "field.etag"])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("entity-tag"));
+        .stdout(predicate::str::contains("entity-tag"))
+        .stdout(predicate::str::contains("Breaks it:\n    > GET /"))
+        .stdout(predicate::str::contains("< ETag: abc"))
+        .stdout(predicate::str::contains("Keeps it:"))
+        .stdout(predicate::str::contains("< ETag: \"abc\""));
     check()
         .args(["--explain", "no.such.rule"])
         .assert()

@@ -3,9 +3,8 @@
 //! findings. Rules about what a status requires read the registry's wire
 //! rules, the same data the server builds its answers from.
 
-#[cfg(test)]
-mod cases;
 mod cors;
+pub mod examples;
 mod fields;
 mod framing;
 mod headers;
@@ -395,71 +394,9 @@ mod tests {
 pub(crate) mod testing {
     //! Exchanges made up for rule tests.
 
-    use crate::exchange::{Exchange, Framing, Response, SentRequest, Timing};
+    use crate::exchange::Exchange;
 
-    /// A response; with content and no `Content-Type` of its own, it gets
-    /// `text/plain` (rules other than `field.content-type` are the point).
-    pub fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
-        let mut r = bare_response(status, headers, body);
-        if !body.is_empty() && r.header("content-type").is_none() {
-            r.headers.push(("Content-Type".into(), "text/plain".into()));
-        }
-        r
-    }
-
-    /// A response with exactly these fields.
-    pub fn bare_response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
-        Response {
-            version: "HTTP/1.1".into(),
-            status,
-            reason: teapot_codes::Status::from_u16(status)
-                .map_or(String::new(), |s| s.reason().to_string()),
-            headers: headers
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
-            framing: if body.is_empty() {
-                Framing::None
-            } else {
-                Framing::ContentLength
-            },
-            body: body.as_bytes().to_vec(),
-            body_bytes: body.len(),
-            truncated: false,
-            bad_chunking: false,
-            raw_head: Vec::new(),
-        }
-    }
-
-    pub fn exchange(method: &str, request_headers: &[(&str, &str)], last: Response) -> Exchange {
-        Exchange {
-            request: SentRequest {
-                method: method.into(),
-                url: "http://test/".into(),
-                target: "/".into(),
-                headers: request_headers
-                    .iter()
-                    .map(|(n, v)| (n.to_string(), v.to_string()))
-                    .collect(),
-                body_bytes: 0,
-            },
-            protocol: last.version.clone(),
-            notes: Vec::new(),
-            interim: Vec::new(),
-            final_response: Some(last),
-            incomplete: None,
-            stray_bytes: 0,
-            reusable: true,
-            // When DATE says the answer was made.
-            timing: Timing {
-                started_unix_ms: 1_795_716_000_000,
-                ..Timing::default()
-            },
-        }
-    }
-
-    pub const DATE: (&str, &str) = ("Date", "Thu, 26 Nov 2026 18:00:00 GMT");
-
+    pub(crate) use super::examples::{bare_response, exchange, response, DATE};
     /// The rules an exchange breaks, the note on heuristic freshness
     /// aside (nearly every made-up 200 here would get it).
     pub fn ids(ex: &Exchange) -> Vec<&'static str> {

@@ -1,15 +1,16 @@
-//! Every rule against two made-up exchanges: one that breaks it and one
-//! that does not, differing in what the rule reads. The table must name
-//! every rule but the probes' (which need a server to ask again, and are
-//! held to the same in `tests/wrong.rs`), so a rule added without its
-//! cases fails here.
+//! An example of every rule: two made-up exchanges, one that breaks it and
+//! one that does not, differing in what the rule reads. `teapot check
+//! --explain RULE` shows them; a test runs the rules on both and holds the
+//! table to naming every rule but the probes' (which need a server to ask
+//! again; theirs are written out, and held to the same in
+//! `tests/wrong.rs`), so a rule added without its example fails.
 
-use super::testing::{bare_response, exchange, response, DATE};
-use super::{fields_read, lint, Context, Finding, RULES};
-use crate::exchange::{Exchange, Framing, Response};
+use std::fmt::Write as _;
+
+use crate::exchange::{Exchange, Framing, Response, SentRequest, Timing};
 
 /// An exchange, with the unconditional 200 a 304 is compared with.
-type Made = (Exchange, Option<Response>);
+pub(crate) type Made = (Exchange, Option<Response>);
 
 fn get(r: Response) -> Made {
     (exchange("GET", &[], r), None)
@@ -31,20 +32,8 @@ fn raw(head: &str) -> Made {
     get(r)
 }
 
-fn findings(made: &Made) -> Vec<Finding> {
-    let cx = Context {
-        exchange: &made.0,
-        reference: made.1.as_ref(),
-    };
-    lint(&cx)
-}
-
-fn rules_broken(made: &Made) -> Vec<&'static str> {
-    findings(made).iter().map(|f| f.rule).collect()
-}
-
 /// (rule, an exchange that breaks it, one that does not)
-fn cases() -> Vec<(&'static str, Made, Made)> {
+pub(crate) fn cases() -> Vec<(&'static str, Made, Made)> {
     let interim_only = {
         let mut ex = exchange("GET", &[], ok(&[]));
         ex.final_response = None;
@@ -472,52 +461,245 @@ fn cases() -> Vec<(&'static str, Made, Made)> {
     ]
 }
 
-#[test]
-fn every_rule_has_a_broken_and_a_clean_case() {
-    let cases = cases();
-    let mut missing: Vec<&str> = RULES
-        .iter()
-        .map(|r| r.id)
-        .filter(|id| !id.starts_with("probe."))
-        .filter(|id| !cases.iter().any(|(rule, _, _)| rule == id))
-        .collect();
-    missing.sort_unstable();
-    assert!(missing.is_empty(), "rules without cases: {missing:?}");
-    for (rule, broken, clean) in &cases {
-        assert!(RULES.iter().any(|r| r.id == *rule), "{rule} is not a rule");
-        let found = rules_broken(broken);
-        assert!(
-            found.contains(rule),
-            "{rule}: the broken case gives {found:?}"
+/// What the probes' examples look like (they ask the server again, so
+/// they are not made up here).
+const PROBES: &[(&str, &str, &str)] = &[
+    (
+        "probe.conditional",
+        "< 200 with ETag: \"v1\"\n> GET with If-None-Match: \"v1\"\n< 200 again, with the whole content",
+        "< 200 with ETag: \"v1\"\n> GET with If-None-Match: \"v1\"\n< 304 Not Modified, ETag: \"v1\"",
+    ),
+    (
+        "probe.range",
+        "< 200 with Accept-Ranges: bytes\n> GET with Range: bytes=0-9\n< 200 with the whole content",
+        "< 200 with Accept-Ranges: bytes\n> GET with Range: bytes=0-9\n< 206, Content-Range: bytes 0-9/…, those ten bytes",
+    ),
+    (
+        "probe.coding",
+        "> GET with Accept-Encoding: gzip\n< 200, Content-Encoding: gzip, no Vary",
+        "> GET with Accept-Encoding: gzip\n< 200, Content-Encoding: gzip, Vary: Accept-Encoding, content that decodes",
+    ),
+    (
+        "probe.head",
+        "< GET: 200, Content-Type: text/plain\n< HEAD: 200, Content-Type: text/html",
+        "< GET and HEAD: 200, the same fields; HEAD without content",
+    ),
+];
+
+/// The example of a rule, as text: what breaks it, then what does not.
+pub fn example(rule: &str) -> Option<(String, String)> {
+    if let Some((_, bad, good)) = PROBES.iter().find(|(id, _, _)| *id == rule) {
+        return Some(((*bad).to_string(), (*good).to_string()));
+    }
+    let (_, broken, clean) = cases().into_iter().find(|(id, _, _)| *id == rule)?;
+    Some((render(rule, &broken), render(rule, &clean)))
+}
+
+/// An exchange as the example shows it: the request, every response head
+/// (or, for the rules about the raw head, its bytes), and what happened
+/// to the content and the connection.
+fn render(rule: &str, made: &Made) -> String {
+    let (ex, reference) = made;
+    let mut out = String::new();
+    if let Some(full) = reference {
+        let _ = writeln!(
+            out,
+            "(the unconditional answer: {} with {})",
+            full.status,
+            fields(full)
         );
-        // A rule that reads fields shows the lines it read, when the
-        // answer has them.
-        let last = broken.0.final_response.as_ref();
-        let shown: Vec<&str> = fields_read(rule)
-            .iter()
-            .copied()
-            .filter(|name| *name == ":status" || last.is_some_and(|r| r.header(name).is_some()))
-            .collect();
-        if !shown.is_empty() {
-            for f in findings(broken).iter().filter(|f| f.rule == *rule) {
-                let evidence = f
-                    .evidence
-                    .as_deref()
-                    .unwrap_or_default()
-                    .to_ascii_lowercase();
-                assert!(
-                    shown.iter().any(|name| match *name {
-                        ":status" => evidence.contains(&last.map_or(0, |r| r.status).to_string()),
-                        name => evidence.contains(&name.to_ascii_lowercase()),
-                    }),
-                    "{rule}: the evidence {evidence:?} shows none of {shown:?}"
-                );
+    }
+    let _ = write!(out, "> {} {}", ex.request.method, ex.request.target);
+    for (n, v) in &ex.request.headers {
+        let _ = write!(out, "\n> {n}: {v}");
+    }
+    for r in &ex.interim {
+        let _ = write!(out, "\n< {} {}", r.status, r.reason);
+    }
+    match &ex.final_response {
+        Some(r) if !r.raw_head.is_empty() && rule.starts_with("syntax.") => {
+            let _ = write!(out, "\n< {:?}", String::from_utf8_lossy(&r.raw_head));
+        }
+        Some(r) => {
+            let _ = write!(out, "\n< {} {} {}", r.version, r.status, r.reason);
+            for (n, v) in &r.headers {
+                let _ = write!(out, "\n< {n}: {v}");
+            }
+            if r.body_bytes > 0 {
+                let _ = write!(out, "\n< ({} bytes of content)", r.body_bytes);
+            }
+            if r.truncated {
+                let _ = write!(out, "\n< (the content ends before its length)");
+            }
+            if r.bad_chunking {
+                let _ = write!(out, "\n< (the chunked framing is broken)");
             }
         }
-        let found = rules_broken(clean);
-        assert!(
-            !found.contains(rule),
-            "{rule}: the clean case gives {found:?}"
+        None => {
+            let _ = write!(out, "\n< (no final response)");
+        }
+    }
+    if ex.stray_bytes > 0 {
+        let _ = write!(
+            out,
+            "\n< ({} more bytes after the end of the response)",
+            ex.stray_bytes
         );
+    }
+    if !ex.reusable {
+        let _ = write!(out, "\n(the connection closes)");
+    }
+    out
+}
+
+fn fields(r: &Response) -> String {
+    r.headers
+        .iter()
+        .map(|(n, v)| format!("{n}: {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A response; with content and no `Content-Type` of its own, it gets
+/// `text/plain` (rules other than `field.content-type` are the point).
+pub(crate) fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
+    let mut r = bare_response(status, headers, body);
+    if !body.is_empty() && r.header("content-type").is_none() {
+        r.headers.push(("Content-Type".into(), "text/plain".into()));
+    }
+    r
+}
+
+/// A response with exactly these fields.
+pub(crate) fn bare_response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
+    Response {
+        version: "HTTP/1.1".into(),
+        status,
+        reason: teapot_codes::Status::from_u16(status)
+            .map_or(String::new(), |s| s.reason().to_string()),
+        headers: headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect(),
+        framing: if body.is_empty() {
+            Framing::None
+        } else {
+            Framing::ContentLength
+        },
+        body: body.as_bytes().to_vec(),
+        body_bytes: body.len(),
+        truncated: false,
+        bad_chunking: false,
+        raw_head: Vec::new(),
+    }
+}
+
+/// An exchange: `method` with `request_headers`, answered with `last`.
+pub(crate) fn exchange(method: &str, request_headers: &[(&str, &str)], last: Response) -> Exchange {
+    Exchange {
+        request: SentRequest {
+            method: method.into(),
+            url: "http://test/".into(),
+            target: "/".into(),
+            headers: request_headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body_bytes: 0,
+        },
+        protocol: last.version.clone(),
+        notes: Vec::new(),
+        interim: Vec::new(),
+        final_response: Some(last),
+        incomplete: None,
+        stray_bytes: 0,
+        reusable: true,
+        // When DATE says the answer was made.
+        timing: Timing {
+            started_unix_ms: 1_795_716_000_000,
+            ..Timing::default()
+        },
+    }
+}
+
+/// The Date of the made-up answers; the exchanges start at that time.
+pub(crate) const DATE: (&str, &str) = ("Date", "Thu, 26 Nov 2026 18:00:00 GMT");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lints::{fields_read, lint, Context, Finding, RULES};
+
+    fn findings(made: &Made) -> Vec<Finding> {
+        let cx = Context {
+            exchange: &made.0,
+            reference: made.1.as_ref(),
+        };
+        lint(&cx)
+    }
+
+    fn rules_broken(made: &Made) -> Vec<&'static str> {
+        findings(made).iter().map(|f| f.rule).collect()
+    }
+
+    #[test]
+    fn every_rule_has_a_broken_and_a_clean_case() {
+        let cases = cases();
+        let mut missing: Vec<&str> = RULES
+            .iter()
+            .map(|r| r.id)
+            .filter(|id| !id.starts_with("probe."))
+            .filter(|id| !cases.iter().any(|(rule, _, _)| rule == id))
+            .collect();
+        missing.sort_unstable();
+        assert!(missing.is_empty(), "rules without cases: {missing:?}");
+        for (rule, broken, clean) in &cases {
+            assert!(RULES.iter().any(|r| r.id == *rule), "{rule} is not a rule");
+            let found = rules_broken(broken);
+            assert!(
+                found.contains(rule),
+                "{rule}: the broken case gives {found:?}"
+            );
+            // A rule that reads fields shows the lines it read, when the
+            // answer has them.
+            let last = broken.0.final_response.as_ref();
+            let shown: Vec<&str> = fields_read(rule)
+                .iter()
+                .copied()
+                .filter(|name| *name == ":status" || last.is_some_and(|r| r.header(name).is_some()))
+                .collect();
+            if !shown.is_empty() {
+                for f in findings(broken).iter().filter(|f| f.rule == *rule) {
+                    let evidence = f
+                        .evidence
+                        .as_deref()
+                        .unwrap_or_default()
+                        .to_ascii_lowercase();
+                    assert!(
+                        shown.iter().any(|name| match *name {
+                            ":status" =>
+                                evidence.contains(&last.map_or(0, |r| r.status).to_string()),
+                            name => evidence.contains(&name.to_ascii_lowercase()),
+                        }),
+                        "{rule}: the evidence {evidence:?} shows none of {shown:?}"
+                    );
+                }
+            }
+            let found = rules_broken(clean);
+            assert!(
+                !found.contains(rule),
+                "{rule}: the clean case gives {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_rule_has_an_example_to_show() {
+        for r in RULES {
+            let (bad, good) = example(r.id).unwrap_or_else(|| panic!("{}: no example", r.id));
+            assert!(!bad.is_empty() && bad != good, "{}", r.id);
+        }
+        let (bad, _) = example("field.etag").unwrap();
+        assert!(bad.contains("< ETag: abc"), "{bad}");
     }
 }
