@@ -253,6 +253,57 @@ fn completes_or_follows(
     }
 }
 
+/// The content `resume-206` serves whole (the server cuts its 200 after
+/// the first 32 bytes).
+const RESUMABLE: &str = "the first half of the content--and the second half of it: final\n";
+
+/// `resume-206`: a client may give up on the cut answer (saying so) or
+/// resume it; one that resumes must ask with `Range` and hand over the 64
+/// bytes, joined rightly.
+fn resume(events: &[Value], out: &Outcome) -> (Verdict, String) {
+    if let Some(v) = no_request_or_timeout(events, out) {
+        return v;
+    }
+    let Some(ranged) = events.iter().find(|e| e["range"].is_string()) else {
+        return match out.exit {
+            Some(0) => (
+                Verdict::Fail,
+                "returned the cut content as a success".into(),
+            ),
+            code => (
+                Verdict::NotApplicable,
+                format!(
+                    "did not resume; reported the cut (exit {})",
+                    code.unwrap_or(-1)
+                ),
+            ),
+        };
+    };
+    let asked = ranged["range"].as_str().unwrap_or_default();
+    let validated = if ranged["if_range"].is_string() {
+        " and If-Range"
+    } else {
+        ""
+    };
+    match out.exit {
+        Some(0) if out.stdout == RESUMABLE => (
+            Verdict::Pass,
+            format!("resumed with Range: {asked}{validated}, and joined the parts"),
+        ),
+        Some(0) => (
+            Verdict::Fail,
+            format!("resumed with Range: {asked}, but joined the parts wrongly"),
+        ),
+        code => (
+            Verdict::Fail,
+            format!(
+                "resumed with Range: {asked}, then failed (exit {})",
+                code.unwrap_or(-1)
+            ),
+        ),
+    }
+}
+
 /// The scenarios, in the order they run.
 pub const SCENARIOS: &[Scenario] = &[
     Scenario {
@@ -769,6 +820,16 @@ pub const SCENARIOS: &[Scenario] = &[
         },
     },
     Scenario {
+        name: "resume-206",
+        method: "GET",
+        asks: "content cut short is an error; resuming, ask for the rest with Range and join the 206 to what came",
+        section: "RFC 9110 §14.2, §15.3.7",
+        credentials: false,
+        expect: false,
+        repeat: false,
+        judge: resume,
+    },
+    Scenario {
         name: "no-content-204",
         method: "GET",
         asks: "a 204 ends at its head; do not wait for content",
@@ -1218,6 +1279,10 @@ mod tests {
             ("close-delimited", vec![get.clone()], Some(0), "all of it, ended by close: final\n", Pass),
             ("close-delimited", vec![get.clone()], Some(0), "all of it", Fail),
             ("close-delimited", vec![get.clone()], Some(56), "", Fail),
+            ("resume-206", vec![get.clone(), with(get.clone(), "range", json!("bytes=32-"))], Some(0), RESUMABLE, Pass),
+            ("resume-206", vec![get.clone()], Some(18), "", NotApplicable),
+            ("resume-206", vec![get.clone()], Some(0), "the first half of the content--a", Fail),
+            ("resume-206", vec![get.clone(), with(get.clone(), "range", json!("bytes=0-"))], Some(0), "the first half of the content--athe first half", Fail),
             ("no-content-204", vec![get.clone()], Some(0), "", Pass),
             ("no-content-204", vec![get.clone()], None, "", Fail),
             ("no-content-then", vec![on(1, "", "GET", 0, 0), on(1, "", "GET", 0, 1)], Some(0), "final\n", Pass),

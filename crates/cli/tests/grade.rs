@@ -135,6 +135,24 @@ fn a_client_that_breaks_a_rule_fails_it() {
 }
 
 #[test]
+fn a_cut_download_is_resumed_rightly_or_wrongly() {
+    // curl resumes into the file it has (`-C -` asks `Range: bytes=32-`).
+    let resumes = r#"f=$(mktemp); curl -sS -o "$f" {url}; curl -sS -C - -o "$f" {url}; cat "$f"; rm -f "$f""#;
+    let (_, card) = grade(resumes, "resume-206");
+    assert_eq!(card[0]["verdict"], "pass", "{card:#}");
+    assert_eq!(
+        card[0]["did"],
+        "resumed with Range: bytes=32-, and joined the parts"
+    );
+    // Gives up, saying so.
+    let (_, card) = grade("curl -sS {url}", "resume-206");
+    assert_eq!(card[0]["verdict"], "not_applicable", "{card:#}");
+    // Puts a whole new copy after what it had.
+    let (_, card) = grade("curl -s {url}; curl -sS -r 0- {url}", "resume-206");
+    assert_eq!(card[0]["verdict"], "fail", "{card:#}");
+}
+
+#[test]
 fn an_unknown_scenario_is_a_usage_error() {
     Command::cargo_bin("teapot")
         .unwrap()

@@ -15,6 +15,7 @@ use teapot_wire::{Exchange, Fault, Head, Status};
 use super::{check_name, reply_json, sent, Outcome};
 use crate::app::App;
 use crate::problem::Problem;
+use crate::ranges::{self, Ranges};
 use crate::routes::stateful::store_problem;
 
 /// The most requests recorded for one scenario of a run (each event keeps
@@ -53,6 +54,7 @@ pub const SCENARIOS: &[&str] = &[
     "truncated",
     "truncated-chunked",
     "close-delimited",
+    "resume-206",
     "no-content-204",
     "no-content-then",
     "head-redirect",
@@ -204,6 +206,8 @@ pub async fn scenario(
             .map(|s| short(s, 16).to_ascii_lowercase()),
         "expect": req.header_str("expect").map(|e| short(e, 32)),
         "if_none_match": req.header_str("if-none-match").map(|e| short(e, 32)),
+        "range": req.header_str("range").map(|e| short(e, 32)),
+        "if_range": req.header_str("if-range").map(|e| short(e, 32)),
         "retry_at_ms": retry_at_ms,
         "credentials_ok": credentials_ok,
         // The client's port: a new one is a new connection.
@@ -343,6 +347,7 @@ pub async fn scenario(
         ("truncated", _) => raw(ex, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 64\r\n\r\nonly part of it\n").await,
         ("truncated-chunked", _) => raw(ex, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nonly part of it\n\r\n").await,
         ("close-delimited", _) => raw(ex, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nall of it, ended by close: final\n").await,
+        ("resume-206", _) => resume(ex).await,
         ("no-content-204", _) => sent(ex.respond(Head::new(Status::NO_CONTENT), "").await),
         ("no-content-then", _) if first => {
             sent(ex.respond(Head::new(Status::NO_CONTENT), "").await)
@@ -402,6 +407,54 @@ async fn raw(ex: &mut Exchange<'_>, answer: &'static str) -> Outcome {
         ex.fault(Fault::Raw(Bytes::from_static(answer.as_bytes())))
             .await,
     )
+}
+
+/// What `resume-206` serves: 64 bytes, under one strong validator.
+const RESUMABLE: &[u8; 64] = b"the first half of the content--and the second half of it: final\n";
+
+/// `resume-206`: asked without `Range`, the 200 (which offers ranges and
+/// names its ETag) breaks off after 32 of its 64 bytes, every time; a
+/// range of it (with an `If-Range` that matches, or none) gets its 206,
+/// one that cannot be served a 416, and a stale `If-Range` the whole 200.
+async fn resume(ex: &mut Exchange<'_>) -> Outcome {
+    let len = RESUMABLE.len() as u64;
+    let fresh = ex
+        .request()
+        .header_str("if-range")
+        .is_none_or(|v| v.trim() == "\"r1\"");
+    let asked = ex
+        .request()
+        .header_str("range")
+        .map(|r| ranges::parse(r, len));
+    let head = |status| {
+        Head::new(status)
+            .header("Content-Type", "text/plain; charset=utf-8")
+            .header("Accept-Ranges", "bytes")
+            .header("ETag", "\"r1\"")
+    };
+    match asked {
+        Some(Ranges::Partial(parts)) if fresh && parts.len() == 1 => {
+            let (start, end) = parts[0];
+            let head = head(Status::PARTIAL_CONTENT)
+                .header("Content-Range", format!("bytes {start}-{end}/{len}"));
+            let slice = &RESUMABLE[start as usize..=end as usize];
+            sent(ex.respond(head, Bytes::copy_from_slice(slice)).await)
+        }
+        Some(Ranges::Unsatisfiable) if fresh => {
+            let head = head(Status::RANGE_NOT_SATISFIABLE)
+                .header("Content-Range", format!("bytes */{len}"));
+            sent(ex.respond(head, "").await)
+        }
+        Some(_) => sent(ex.respond(head(Status::OK), &RESUMABLE[..]).await),
+        None => {
+            let mut cut = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nAccept-Ranges: bytes\r\nETag: \"r1\"\r\nContent-Length: {len}\r\n\r\n"
+            )
+            .into_bytes();
+            cut.extend_from_slice(&RESUMABLE[..32]);
+            sent(ex.fault(Fault::Raw(Bytes::from(cut))).await)
+        }
+    }
 }
 
 /// This server under its other loopback name (`localhost` and
