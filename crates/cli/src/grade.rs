@@ -304,6 +304,51 @@ fn resume(events: &[Value], out: &Outcome) -> (Verdict, String) {
     }
 }
 
+/// `http11-required`: over HTTP/2 or HTTP/3 the stream is refused as one
+/// only HTTP/1.1 can answer; the client asks again over HTTP/1.1 (a client
+/// that spoke HTTP/1.1 from the start is not concerned).
+fn falls_back(events: &[Value], out: &Outcome) -> (Verdict, String) {
+    if let Some(v) = no_request_or_timeout(events, out) {
+        return v;
+    }
+    let streams = events
+        .iter()
+        .filter(|e| {
+            e["version"]
+                .as_str()
+                .is_some_and(|v| !v.starts_with("HTTP/1"))
+        })
+        .count();
+    let http1 = events.len() - streams;
+    match (streams, http1, out.exit) {
+        (0, _, _) => (
+            Verdict::NotApplicable,
+            "spoke HTTP/1.1 from the start".into(),
+        ),
+        (n, _, _) if n > 1 => (
+            Verdict::Fail,
+            format!("asked {n} times over a multiplexed protocol"),
+        ),
+        (_, 0, code) => (
+            Verdict::Fail,
+            format!(
+                "did not fall back to HTTP/1.1 (exit {})",
+                code.unwrap_or(-1)
+            ),
+        ),
+        (_, _, Some(0)) if out.stdout.contains("final") => {
+            (Verdict::Pass, "asked again over HTTP/1.1".into())
+        }
+        (_, _, code) => (
+            Verdict::Fail,
+            format!(
+                "fell back to HTTP/1.1, then failed (exit {})",
+                code.unwrap_or(-1)
+            ),
+        ),
+    }
+}
+
 /// The scenarios, in the order they run.
 pub const SCENARIOS: &[Scenario] = &[
     Scenario {
@@ -951,6 +996,16 @@ pub const SCENARIOS: &[Scenario] = &[
         judge: |e, out| completes(e, out, "the 426"),
     },
     Scenario {
+        name: "http11-required",
+        method: "GET",
+        asks: "an HTTP/2 stream reset with HTTP_1_1_REQUIRED (HTTP/3: H3_VERSION_FALLBACK) is asked again over HTTP/1.1",
+        section: "RFC 9113 §7, RFC 9114 §8.1",
+        credentials: false,
+        expect: false,
+        repeat: false,
+        judge: falls_back,
+    },
+    Scenario {
         name: "reset-get",
         method: "GET",
         asks: "a connection reset before an answer is an error",
@@ -1299,6 +1354,9 @@ mod tests {
             ("upgrade-426", vec![get.clone(); 4], Some(0), "", Fail),
             ("head-redirect", vec![head.clone(), ev("landing", "HEAD", 0, 1)], Some(0), "", Pass),
             ("head-redirect", vec![head.clone()], None, "", Fail),
+            ("http11-required", vec![with(get.clone(), "version", json!("HTTP/2")), with(get.clone(), "version", json!("HTTP/1.1"))], Some(0), "final\n", Pass),
+            ("http11-required", vec![with(get.clone(), "version", json!("HTTP/2"))], Some(1), "", Fail),
+            ("http11-required", vec![with(get.clone(), "version", json!("HTTP/1.1"))], Some(0), "final\n", NotApplicable),
             ("reset-get", vec![get.clone()], Some(56), "", Pass),
             ("reset-get", vec![get.clone(), get.clone()], Some(56), "", Pass),
             ("reset-get", vec![get.clone()], Some(0), "", Fail),

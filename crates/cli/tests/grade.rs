@@ -137,7 +137,8 @@ fn a_client_that_breaks_a_rule_fails_it() {
 #[test]
 fn a_cut_download_is_resumed_rightly_or_wrongly() {
     // curl resumes into the file it has (`-C -` asks `Range: bytes=32-`).
-    let resumes = r#"f=$(mktemp); curl -sS -o "$f" {url}; curl -sS -C - -o "$f" {url}; cat "$f"; rm -f "$f""#;
+    let resumes =
+        r#"f=$(mktemp); curl -sS -o "$f" {url}; curl -sS -C - -o "$f" {url}; cat "$f"; rm -f "$f""#;
     let (_, card) = grade(resumes, "resume-206");
     assert_eq!(card[0]["verdict"], "pass", "{card:#}");
     assert_eq!(
@@ -150,6 +151,21 @@ fn a_cut_download_is_resumed_rightly_or_wrongly() {
     // Puts a whole new copy after what it had.
     let (_, card) = grade("curl -s {url}; curl -sS -r 0- {url}", "resume-206");
     assert_eq!(card[0]["verdict"], "fail", "{card:#}");
+}
+
+#[test]
+fn a_stream_refused_for_http11_is_asked_again_over_it() {
+    // curl by prior knowledge downgrades to HTTP/1.1 and asks again.
+    let (_, card) = grade("curl -sS --http2-prior-knowledge {url}", "http11-required");
+    assert_eq!(card[0]["verdict"], "pass", "{card:#}");
+    // Over HTTP/1.1 from the start the scenario does not apply.
+    let (_, card) = grade("curl -sS {url}", "http11-required");
+    assert_eq!(card[0]["verdict"], "not_applicable", "{card:#}");
+    // Node's HTTP/2 client reports the reset and stops there.
+    let node = r#"node -e "const u=new URL(process.argv[1]); const s=require('http2').connect(u.origin); const r=s.request({':path':u.pathname}); r.on('data',d=>process.stdout.write(d)); r.on('end',()=>s.close()); r.on('error',()=>process.exit(3))" {url}"#;
+    let (_, card) = grade(node, "http11-required");
+    assert_eq!(card[0]["verdict"], "fail", "{card:#}");
+    assert_eq!(card[0]["did"], "did not fall back to HTTP/1.1 (exit 3)");
 }
 
 #[test]

@@ -61,6 +61,7 @@ pub const SCENARIOS: &[&str] = &[
     "no-store",
     "revalidate-304",
     "upgrade-426",
+    "http11-required",
     "reset-get",
     "reset-post",
 ];
@@ -207,6 +208,7 @@ pub async fn scenario(
         "expect": req.header_str("expect").map(|e| short(e, 32)),
         "if_none_match": req.header_str("if-none-match").map(|e| short(e, 32)),
         "range": req.header_str("range").map(|e| short(e, 32)),
+        "version": req.version().as_str(),
         "if_range": req.header_str("if-range").map(|e| short(e, 32)),
         "retry_at_ms": retry_at_ms,
         "credentials_ok": credentials_ok,
@@ -381,6 +383,10 @@ pub async fn scenario(
                 .header("Connection", "Upgrade");
             sent(ex.respond(head, "this resource is reached over WebSocket\n").await)
         }
+        ("http11-required", _) if ex.request().version().is_multiplexed() => {
+            sent(ex.require_http11().await)
+        }
+        ("http11-required", _) => sent(ex.respond(text(), "final\n").await),
         ("reset-get" | "reset-post", _) => sent(ex.fault(Fault::Reset).await),
         _ => Err(Problem::not_found(ex.request().path())),
     }
