@@ -116,8 +116,10 @@ pub async fn run(
             accept_loop(l, None, shared, stop).await;
         })
     });
+    // QUIC connections are taken for as long as TCP ones: through a drain,
+    // until the main listener closes.
     let quic_task = quic.map(|endpoint| {
-        let mut stopped = stop_rx.clone();
+        let mut stopped = closed_rx.clone();
         let shared = shared.clone();
         tokio::spawn(async move {
             let stop = async move {

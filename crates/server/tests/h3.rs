@@ -213,3 +213,28 @@ async fn shutdown_lets_a_request_in_flight_finish() {
     let closed = tokio::time::timeout(Duration::from_secs(5), quic.closed()).await;
     assert!(closed.is_ok(), "the connection stayed open");
 }
+
+/// While the server drains, a QUIC connection made then is still served
+/// its first request, as a TCP one is; then it gets GOAWAY and closes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_made_while_draining_is_served_once() {
+    let server = h3_server_with(|c| c.drain = Duration::from_millis(1500)).await;
+    let addr = server.addr();
+    let stopping = tokio::spawn(server.shutdown());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (quic, mut send) = connect(addr, 64 * 1024).await;
+    assert_eq!(fetch(&mut send, "/200").await, (200, b"200 OK\n".to_vec()));
+    let second = async {
+        let mut stream = send.send_request(get("/200")).await?;
+        stream.finish().await?;
+        stream.recv_response().await
+    }
+    .await;
+    assert!(
+        second.is_err(),
+        "a second request was answered while draining"
+    );
+    let closed = tokio::time::timeout(Duration::from_secs(5), quic.closed()).await;
+    assert!(closed.is_ok(), "the connection stayed open");
+    stopping.await.unwrap();
+}

@@ -169,6 +169,9 @@ async fn serve_connection<S: Service>(
     let mut idle_since = tokio::time::Instant::now();
     let mut registered: Option<Idle<'_>> = None;
     let evictable = config.idle.is_some();
+    // A connection that arrives while the server drains is served one
+    // request before its GOAWAY (`Config::drain_new`), as on HTTP/1.1.
+    let mut first_pending = config.drain_new && *shutdown.borrow();
     loop {
         if closing && streams.is_empty() {
             break;
@@ -178,6 +181,7 @@ async fn serve_connection<S: Service>(
             accepted = conn.accept(), if !closing => match accepted {
                 Ok(Some(resolver)) => {
                     registered = None;
+                    first_pending = false;
                     streams.push(answer(resolver, quic.clone(), remote, service, config, &signals));
                 }
                 Ok(None) => closing = true,
@@ -202,7 +206,7 @@ async fn serve_connection<S: Service>(
                 let _ = conn.shutdown(0).await;
                 closing = true;
             }
-            _ = wait_shutdown(&mut shutdown), if !closing => {
+            _ = wait_shutdown(&mut shutdown), if !closing && !first_pending => {
                 let _ = conn.shutdown(0).await;
                 closing = true;
             }
