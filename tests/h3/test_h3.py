@@ -172,7 +172,7 @@ def test_close_fault_closes_the_connection(server):
 
 @pytest.mark.parametrize("path", ["/101", "/426"])
 def test_http11_only_answers_send_the_client_back(server, path):
-    ex = get(server, path, [("upgrade", "websocket")])
+    ex = get(server, path)
     assert ex.reset == H3_VERSION_FALLBACK
     assert ex.heads == []
 
@@ -270,3 +270,68 @@ def test_no_early_data_is_offered_or_accepted(server):
     assert again.status == 200
     assert resumed is True
     assert early is False
+
+
+def _headers(client, sid, fields):
+    from aioquic.h3.connection import FrameType, encode_frame
+
+    return encode_frame(FrameType.HEADERS, client.h3._encode_headers(sid, fields))
+
+
+def _get(path=b"/200", *more):
+    return [(b":method", b"GET"), (b":scheme", b"https"), (b":authority", b"t"), (b":path", path), *more]
+
+
+def _malformed():
+    from aioquic.h3.connection import FrameType, encode_frame
+
+    post = [(b":method", b"POST"), (b":scheme", b"https"), (b":authority", b"t"), (b":path", b"/anything")]
+    return {
+        # (what goes on the request stream, what must come back)
+        "data before headers": (lambda c, s: encode_frame(FrameType.DATA, b"hello"), ("closed", 0x105)),
+        "not frames at all": (lambda c, s: b"\xff" * 8 + b" garbage", ("closed", 0x106)),
+        "a frame cut short": (lambda c, s: b"\x01\x40\x80abc", ("closed", 0x106)),
+        "no :path": (lambda c, s: _headers(c, s, _get()[:3]), ("reset", 0x10E)),
+        "an upper-case field name": (lambda c, s: _headers(c, s, _get(b"/200", (b"X-Upper", b"1"))), ("reset", 0x10E)),
+        "Connection in a request": (lambda c, s: _headers(c, s, _get(b"/200", (b"connection", b"close"))), ("status", 400)),
+        "Transfer-Encoding in a request": (
+            lambda c, s: _headers(c, s, _get(b"/200", (b"transfer-encoding", b"chunked"))),
+            ("status", 400),
+        ),
+        "DATA shorter than Content-Length": (
+            lambda c, s: _headers(c, s, post + [(b"content-length", b"10")]) + encode_frame(FrameType.DATA, b"abc"),
+            ("status", 400),
+        ),
+        "DATA longer than Content-Length": (
+            lambda c, s: _headers(c, s, post + [(b"content-length", b"2")]) + encode_frame(FrameType.DATA, b"abc"),
+            ("status", 400),
+        ),
+        "an unknown frame type first (ignored)": (
+            lambda c, s: encode_frame(0x21, b"grease") + _headers(c, s, _get()),
+            ("status", 200),
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", list(_malformed()))
+def test_malformed_requests_get_the_rfc_answer_and_the_server_stays_up(server, case):
+    from h3client import Exchange
+
+    payload, (kind, value) = _malformed()[case]
+
+    async def go():
+        async with connection("127.0.0.1", server) as client:
+            sid = client._quic.get_next_available_stream_id()
+            done = asyncio.get_running_loop().create_future()
+            ex = Exchange()
+            client.open[sid] = (ex, done)
+            client._quic.send_stream_data(sid, payload(client, sid), end_stream=True)
+            client.transmit()
+            return await asyncio.wait_for(done, 5)
+
+    ex = asyncio.run(go())
+    got = {"closed": ex.closed, "reset": ex.reset, "status": ex.status}[kind]
+    assert got == value, ex
+    if kind == "status" and value == 400:
+        assert ex.final["content-type"] == "application/problem+json"
+    assert get(server, "/200").status == 200

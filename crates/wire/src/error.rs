@@ -61,6 +61,14 @@ pub enum RequestError {
     Timeout,
     /// A body was required to carry `Content-Length`.
     LengthRequired,
+    /// A connection-specific field (`Connection`, `Keep-Alive`,
+    /// `Proxy-Connection`, `Transfer-Encoding`, `Upgrade`, a `TE` other
+    /// than `trailers`) in a request on a stream (RFC 9113 §8.2.2, RFC 9114
+    /// §4.2).
+    ConnectionSpecificField,
+    /// A stream's DATA that is not as long as its `Content-Length` (RFC
+    /// 9113 §8.1.1, RFC 9114 §4.1.2).
+    LengthMismatch,
 }
 
 impl RequestError {
@@ -82,7 +90,9 @@ impl RequestError {
             | ChunkedNotLast
             | TransferEncodingOnHttp10
             | BadChunk
-            | IncompleteBody => 400,
+            | IncompleteBody
+            | ConnectionSpecificField
+            | LengthMismatch => 400,
             Timeout => 408,
             LengthRequired => 411,
             BodyTooLarge => 413,
@@ -122,6 +132,8 @@ impl RequestError {
             IncompleteBody => "The connection ended before the whole request body arrived (its Content-Length, or the last chunk).",
             Timeout => "The request was not received in time.",
             LengthRequired => "This resource needs a Content-Length; chunked uploads are not accepted here.",
+            ConnectionSpecificField => "HTTP/2 and HTTP/3 requests carry no connection-specific fields: no Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding or Upgrade, and TE only as trailers.",
+            LengthMismatch => "The request body is not as long as its Content-Length says.",
         }
     }
 }

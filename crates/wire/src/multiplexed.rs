@@ -43,6 +43,13 @@ pub(crate) fn to_request(
     }
     let mut cookies: Vec<&[u8]> = Vec::new();
     for (name, value) in &parts.headers {
+        // Malformed on a stream (RFC 9113 §8.2.2, RFC 9114 §4.2); the
+        // `h2` crate refuses them itself, the `h3` crate does not.
+        let te_trailers =
+            name == ::http::header::TE && value.as_bytes().eq_ignore_ascii_case(b"trailers");
+        if connection_specific(name.as_str()) && !te_trailers {
+            return Err(RequestError::ConnectionSpecificField);
+        }
         if authority.is_some() && name == ::http::header::HOST {
             continue;
         }

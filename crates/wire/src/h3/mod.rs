@@ -39,7 +39,7 @@ use h3::server::RequestResolver;
 use crate::error::RequestError;
 use crate::exchange::{observe_exchange, run_exchange, Exchange};
 use crate::idle::{evicted, Idle, EVICTABLE_AFTER};
-use crate::message::Version;
+use crate::message::{BodyKind, Version};
 use crate::multiplexed::{to_http, to_request};
 use crate::problem::problem;
 use crate::response::Framing;
@@ -276,6 +276,10 @@ async fn answer<S: Service>(
             return;
         }
     };
+    stream.set_declared(match req.body_kind() {
+        BodyKind::Length(n) => Some(n),
+        _ => None,
+    });
     let mut ex: Exchange<'_> = Exchange::new(&mut stream, limits, remote, true, req);
     run_exchange(&mut ex, service, config).await;
     observe_exchange(&ex, started, config);

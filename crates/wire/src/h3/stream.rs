@@ -150,6 +150,8 @@ pub(crate) struct Stream {
     /// The DATA frames have ended; the trailers are next.
     reading_trailers: bool,
     body_read: u64,
+    /// The request's `Content-Length`: its DATA must add up to it.
+    declared: Option<u64>,
     /// The response has ended (finished or reset): nothing more is sent.
     ended: bool,
     final_staged: bool,
@@ -176,10 +178,16 @@ impl Stream {
             done: false,
             reading_trailers: false,
             body_read: 0,
+            declared: None,
             ended: false,
             final_staged: false,
             reading: Deadline::default(),
         }
+    }
+
+    /// The request declared this `Content-Length`.
+    pub(super) fn set_declared(&mut self, length: Option<u64>) {
+        self.declared = length;
     }
 
     /// Answers a request that could not be read, and ends the stream.
@@ -330,6 +338,10 @@ impl Wire for Stream {
                 }
                 Poll::Ready(Ok(None)) => {
                     self.reading.stop();
+                    if self.declared.is_some_and(|n| n != self.body_read) {
+                        self.done = true;
+                        return Poll::Ready(Err(BodyError::Request(RequestError::LengthMismatch)));
+                    }
                     self.reading_trailers = true;
                     continue;
                 }
@@ -343,6 +355,10 @@ impl Wire for Stream {
             self.body_read += data.len() as u64;
             if self.body_read > limits.max_body {
                 return Poll::Ready(Err(BodyError::Request(RequestError::BodyTooLarge)));
+            }
+            if self.declared.is_some_and(|n| self.body_read > n) {
+                self.done = true;
+                return Poll::Ready(Err(BodyError::Request(RequestError::LengthMismatch)));
             }
             if !data.is_empty() {
                 return Poll::Ready(Ok(Some(data)));
