@@ -34,6 +34,7 @@ use ::h2::server::SendResponse;
 use ::h2::{Reason, RecvStream};
 use bytes::Bytes;
 use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::FutureExt as _;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::error::RequestError;
@@ -193,6 +194,10 @@ pub(crate) async fn serve_inner<I, S>(
                 None => break,
             },
             Some(()) = streams.next(), if !streams.is_empty() => {
+                // Let every other stream that can go on do so before the
+                // connection writes: their answers then leave together,
+                // in one write, rather than one write per answer.
+                while let Some(Some(())) = streams.next().now_or_never() {}
                 idle_since = tokio::time::Instant::now();
             }
             _ = tokio::time::sleep_until(idle_since + limits.keep_alive_timeout), if idle && !draining => {

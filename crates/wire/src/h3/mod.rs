@@ -33,6 +33,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::FutureExt as _;
 use h3::error::Code;
 use h3::server::RequestResolver;
 
@@ -191,6 +192,10 @@ async fn serve_connection<S: Service>(
                 }
             },
             Some(()) = streams.next(), if !streams.is_empty() => {
+                // Let every other stream that can go on do so before the
+                // connection writes: their answers then leave together,
+                // in one write, rather than one write per answer.
+                while let Some(Some(())) = streams.next().now_or_never() {}
                 idle_since = tokio::time::Instant::now();
             }
             _ = tokio::time::sleep_until(idle_since + limits.keep_alive_timeout), if idle && !closing => {
