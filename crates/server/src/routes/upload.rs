@@ -62,18 +62,24 @@ pub async fn upload(ex: &mut Exchange<'_>) -> Outcome {
         }
         _ => {}
     }
-    let Ok(body) = ex.read_body(max as usize).await else {
-        // The engine answers a broken or oversized body itself.
-        return Ok(());
-    };
+    // Counted as it arrives, not kept: only its length is answered.
+    let mut received = 0usize;
+    loop {
+        match ex.read_chunk().await {
+            Ok(Some(chunk)) => received += chunk.len(),
+            Ok(None) => break,
+            // The engine answers a broken body itself.
+            Err(_) => return Ok(()),
+        }
+    }
     let doc = json!({
         "args": super::echo::args(ex),
         "headers": super::echo::headers(ex),
         "method": ex.request().method().as_str(),
         "origin": super::echo::origin(ex),
         "url": super::echo::url(ex),
-        "bytes_received": body.len(),
-        "received": body.len(),
+        "bytes_received": received,
+        "received": received,
         "content_type": ctype,
     });
     reply_json(ex, Head::new(Status::OK), &doc).await
