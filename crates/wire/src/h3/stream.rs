@@ -262,10 +262,15 @@ impl Drop for Stream {
         if self.flight.is_none() && self.staged.is_empty() {
             return;
         }
+        // Outside a runtime (the server already gone) there is nobody to
+        // send to: the streams go with the connection.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
         let flight = self.flight.take();
         let send = self.send.take();
         let staged = std::mem::take(&mut self.staged);
-        tokio::spawn(async move {
+        runtime.spawn(async move {
             let send = match flight {
                 Some(work) => work.await.0,
                 None => match send {
