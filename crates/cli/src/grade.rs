@@ -181,6 +181,17 @@ fn expects_continue(event: &Value) -> bool {
         .is_some_and(|v| v.to_ascii_lowercase().contains("100-continue"))
 }
 
+/// Not applicable when the first request sent no `Expect: 100-continue`
+/// (the client cannot, or was not asked to).
+fn no_expectation(first: &Value) -> Option<(Verdict, String)> {
+    (!expects_continue(first)).then(|| {
+        (
+            Verdict::NotApplicable,
+            "sent no Expect: 100-continue (cannot, or was not asked to)".into(),
+        )
+    })
+}
+
 /// The common start of a verdict where the URL carries credentials: a
 /// client that refuses such a URL (the Fetch standard says to) and made no
 /// request is not applicable; otherwise as [`no_request_or_timeout`].
@@ -393,11 +404,8 @@ pub const SCENARIOS: &[Scenario] = &[
             if let Some(v) = no_request_or_timeout(e, out) {
                 return v;
             }
-            if !expects_continue(&e[0]) {
-                return (
-                    Verdict::NotApplicable,
-                    "sent no Expect: 100-continue (cannot, or was not asked to)".into(),
-                );
+            if let Some(v) = no_expectation(&e[0]) {
+                return v;
             }
             match e.get(1) {
                 Some(again) if expects_continue(again) => (
@@ -428,11 +436,8 @@ pub const SCENARIOS: &[Scenario] = &[
             if let Some(v) = credentialed_start(e, out) {
                 return v;
             }
-            if !expects_continue(&e[0]) {
-                return (
-                    Verdict::NotApplicable,
-                    "sent no Expect: 100-continue (cannot, or was not asked to)".into(),
-                );
+            if let Some(v) = no_expectation(&e[0]) {
+                return v;
             }
             if e[0]["credentials_ok"] == true {
                 return (
