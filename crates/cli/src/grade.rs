@@ -90,6 +90,10 @@ pub struct Scenario {
     /// client, as an application would (TEAPOT_GRADE_REPEAT): its
     /// connections and any cache carry over.
     pub repeat: bool,
+    /// Whether the client is asked to open a WebSocket to the URL
+    /// (TEAPOT_GRADE_UPGRADE), where it can; what the server saw of the
+    /// session is recorded as the `websocket` step, once it is over.
+    pub upgrade: bool,
     /// The verdict, from what arrived (this scenario's events, in order)
     /// and what the client did.
     pub judge: fn(&[Value], &Outcome) -> (Verdict, String),
@@ -360,6 +364,115 @@ fn falls_back(events: &[Value], out: &Outcome) -> (Verdict, String) {
     }
 }
 
+/// Not applicable when the first request offered no WebSocket (the client
+/// cannot, or was not asked to); otherwise what the server saw of the
+/// session (its `websocket` step), or a failure saying why there is none.
+fn websocket_start<'a>(events: &'a [Value], out: &Outcome) -> Result<&'a Value, (Verdict, String)> {
+    if let Some(v) = no_request_or_timeout(events, out) {
+        return Err(v);
+    }
+    if events[0]["upgrade"] != "websocket" {
+        return Err((
+            Verdict::NotApplicable,
+            "asked for no WebSocket (cannot, or was not asked to)".into(),
+        ));
+    }
+    at_step(events, "websocket")
+        .first()
+        .copied()
+        .ok_or_else(|| {
+            (
+                Verdict::Fail,
+                "offered a WebSocket, but no session was seen after the 101".into(),
+            )
+        })
+}
+
+/// `upgrade-101`: after a valid 101 the client masks its frames, answers
+/// the ping with a pong, hands over the text it was sent, and answers the
+/// server's Close with a Close.
+fn websocket(events: &[Value], out: &Outcome) -> (Verdict, String) {
+    let seen = match websocket_start(events, out) {
+        Ok(seen) => seen,
+        Err(v) => return v,
+    };
+    if let Some(e) = seen["protocol_error"].as_str() {
+        return (Verdict::Fail, format!("broke the framing: {e}"));
+    }
+    if seen["frames"].as_u64() == Some(0) {
+        return (
+            Verdict::Fail,
+            format!(
+                "took no part in the session after a valid 101 (exit {})",
+                out.exit.unwrap_or(-1)
+            ),
+        );
+    }
+    if seen["pong"] != true {
+        return (
+            Verdict::Fail,
+            "did not answer the ping with its pong".into(),
+        );
+    }
+    if !out.stdout.contains("final") {
+        return (
+            Verdict::Fail,
+            "did not hand over the message it was sent".into(),
+        );
+    }
+    let closing = if let Some(code) = seen["closed_first"].as_u64() {
+        format!("closed first ({code})")
+    } else if let Some(code) = seen["close_answered"].as_u64() {
+        format!("answered the server's Close ({code})")
+    } else {
+        return (Verdict::Fail, "did not answer the server's Close".into());
+    };
+    match out.exit {
+        Some(0) => (
+            Verdict::Pass,
+            format!("switched, answered the ping, took the message and {closing}"),
+        ),
+        code => (
+            Verdict::Fail,
+            format!(
+                "{closing}, then reported an error (exit {})",
+                code.unwrap_or(-1)
+            ),
+        ),
+    }
+}
+
+/// `upgrade-101-bad-accept`: a 101 whose `Sec-WebSocket-Accept` does not
+/// match the client's key must fail the connection: no frame sent, no
+/// message taken, an error reported.
+fn websocket_refused(events: &[Value], out: &Outcome) -> (Verdict, String) {
+    let seen = match websocket_start(events, out) {
+        Ok(seen) => Some(seen),
+        // The record of the session is not needed to see a refusal.
+        Err((Verdict::Fail, _))
+            if out.exit.is_some()
+                && events.first().is_some_and(|e| e["upgrade"] == "websocket") =>
+        {
+            None
+        }
+        Err(v) => return v,
+    };
+    let frames = seen.and_then(|s| s["frames"].as_u64()).unwrap_or(0);
+    if frames > 0 || out.stdout.contains("final") {
+        return (
+            Verdict::Fail,
+            "took a 101 whose Sec-WebSocket-Accept does not match its key".into(),
+        );
+    }
+    match out.exit {
+        Some(0) => (Verdict::Fail, "sent nothing, but reported no error".into()),
+        code => (
+            Verdict::Pass,
+            format!("failed the connection (exit {})", code.unwrap_or(-1)),
+        ),
+    }
+}
+
 /// The scenarios, in the order they run.
 pub const SCENARIOS: &[Scenario] = &[
     Scenario {
@@ -370,6 +483,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: interim,
     },
     Scenario {
@@ -380,6 +494,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: interim,
     },
     Scenario {
@@ -390,6 +505,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: interim,
     },
     Scenario {
@@ -400,6 +516,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: true,
         repeat: false,
+        upgrade: false,
         judge: |e, out| {
             if let Some(v) = no_request_or_timeout(e, out) {
                 return v;
@@ -432,6 +549,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: true,
         expect: true,
         repeat: false,
+        upgrade: false,
         judge: |e, out| {
             if let Some(v) = credentialed_start(e, out) {
                 return v;
@@ -470,6 +588,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: |e, _| follows(e, Follow::Either),
     },
     Scenario {
@@ -480,6 +599,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: |e, _| follows(e, Follow::Either),
     },
     Scenario {
@@ -490,6 +610,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: |e, _| follows(e, Follow::Get),
     },
     Scenario {
@@ -500,6 +621,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: |e, _| follows(e, Follow::Same),
     },
     Scenario {
@@ -510,6 +632,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: |e, _| follows(e, Follow::Same),
     },
     Scenario {
@@ -520,6 +643,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: |e, out| {
             completes_or_follows(e, out, "the 300", "followed the preferred choice in Location")
         },
@@ -532,6 +656,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: |e, out| {
             // The server counts a loop's requests in its one event.
             let n = e.first().map_or(0, |x| x["count"].as_u64().unwrap_or(1));
@@ -557,6 +682,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: true,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: |e, out| {
             if let Some(v) = credentialed_start(e, out) {
                 return v;
@@ -585,6 +711,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: true,
+        upgrade: false,
         judge: |e, out| {
             if let Some(v) = no_request_or_timeout(e, out) {
                 return v;
@@ -626,6 +753,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: true,
+        upgrade: false,
         judge: |e, out| {
             if let Some(v) = no_request_or_timeout(e, out) {
                 return v;
@@ -649,6 +777,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: |e, _| match e {
             [] => (Verdict::Fail, "made no request".into()),
             [_] => (Verdict::NotApplicable, "did not retry".into()),
@@ -676,6 +805,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: |e, _| match e {
             [] => (Verdict::Fail, "made no request".into()),
             [_] => (Verdict::NotApplicable, "did not retry".into()),
@@ -701,6 +831,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: |e, _| match e.len() {
             0 => (Verdict::Fail, "made no request".into()),
             1 => (Verdict::Pass, "did not resend the POST".into()),
@@ -715,6 +846,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: |e, out| {
             if let Some(v) = no_request_or_timeout(e, out) {
                 return v;
@@ -738,6 +870,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: |e, out| {
             if let Some(v) = no_request_or_timeout(e, out) {
                 return v;
@@ -759,6 +892,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: true,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: |e, out| {
             let tries = e.len();
             let good = e.iter().any(|x| x["credentials_ok"] == true);
@@ -787,6 +921,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: true,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: |e, out| {
             if let Some(v) = credentialed_start(e, out) {
                 return v;
@@ -817,6 +952,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: |e, out| match completes(e, out, "the 407") {
             (Verdict::Fail, _) if (1..=3).contains(&e.len()) && out.exit.is_some() => (
                 Verdict::NotApplicable,
@@ -833,6 +969,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: |e, out| broken(e, out, true),
     },
     Scenario {
@@ -843,6 +980,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: |e, out| broken(e, out, true),
     },
     Scenario {
@@ -853,6 +991,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: |e, out| {
             if let Some(v) = no_request_or_timeout(e, out) {
                 return v;
@@ -877,6 +1016,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: resume,
     },
     Scenario {
@@ -887,6 +1027,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: |e, out| completes(e, out, "the 204"),
     },
     Scenario {
@@ -897,6 +1038,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: true,
+        upgrade: false,
         judge: |e, out| {
             if let Some(v) = no_request_or_timeout(e, out) {
                 return v;
@@ -922,6 +1064,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: |e, out| {
             completes_or_follows(
                 e,
@@ -939,6 +1082,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: true,
+        upgrade: false,
         judge: |e, out| {
             if let Some(v) = no_request_or_timeout(e, out) {
                 return v;
@@ -961,6 +1105,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: true,
+        upgrade: false,
         judge: |e, out| {
             if let Some(v) = no_request_or_timeout(e, out) {
                 return v;
@@ -998,7 +1143,30 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: |e, out| completes(e, out, "the 426"),
+    },
+    Scenario {
+        name: "upgrade-101",
+        method: "GET",
+        asks: "after a valid 101 to WebSocket, mask frames, answer ping and Close",
+        section: "RFC 6455 §5.1, §5.5",
+        credentials: false,
+        expect: false,
+        repeat: false,
+        upgrade: true,
+        judge: websocket,
+    },
+    Scenario {
+        name: "upgrade-101-bad-accept",
+        method: "GET",
+        asks: "a 101 whose Sec-WebSocket-Accept does not match the key fails the connection",
+        section: "RFC 6455 §4.1",
+        credentials: false,
+        expect: false,
+        repeat: false,
+        upgrade: true,
+        judge: websocket_refused,
     },
     Scenario {
         name: "http11-required",
@@ -1008,6 +1176,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: falls_back,
     },
     Scenario {
@@ -1018,6 +1187,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: |e, out| broken(e, out, true),
     },
     Scenario {
@@ -1028,6 +1198,7 @@ pub const SCENARIOS: &[Scenario] = &[
         credentials: false,
         expect: false,
         repeat: false,
+        upgrade: false,
         judge: |e, out| broken(e, out, false),
     },
 ];
@@ -1061,6 +1232,7 @@ pub fn grade(out: &mut impl Write, args: GradeArgs, style: Style) -> Result<u8> 
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&lines)?)?;
     } else {
+        let width = lines.iter().map(|l| l.scenario.len()).max().unwrap_or(0);
         for l in &lines {
             let verdict = match l.verdict {
                 Verdict::Pass => style.green("pass"),
@@ -1069,12 +1241,12 @@ pub fn grade(out: &mut impl Write, args: GradeArgs, style: Style) -> Result<u8> 
             };
             writeln!(
                 out,
-                "{verdict:<4}  {:<16} {}  {}",
+                "{verdict:<4}  {:<width$}  {}  {}",
                 l.scenario,
                 l.asks,
                 style.dim(l.section)
             )?;
-            writeln!(out, "                        this client {}", l.did)?;
+            writeln!(out, "{:w$}this client {}", "", l.did, w = width + 8)?;
         }
     }
     Ok(u8::from(lines.iter().any(|l| l.verdict == Verdict::Fail)))
@@ -1111,14 +1283,11 @@ async fn run(args: &GradeArgs) -> Result<Vec<Line>> {
             s.method,
             s.expect,
             s.repeat,
+            s.upgrade,
             timeout,
         )
         .await?;
-        let events = fetch_events(&base, &run_id, timeout).await?;
-        let mine: Vec<Value> = events
-            .into_iter()
-            .filter(|e| e["scenario"] == s.name)
-            .collect();
+        let mine = scenario_events(&base, &run_id, s, timeout).await?;
         let (verdict, did) = (s.judge)(&mine, &outcome);
         lines.push(Line {
             scenario: s.name,
@@ -1144,6 +1313,7 @@ async fn run_client(
     method: &str,
     expect: bool,
     repeat: bool,
+    upgrade: bool,
     timeout: Duration,
 ) -> Result<Outcome> {
     let command = template.replace("{url}", url).replace("{method}", method);
@@ -1157,6 +1327,10 @@ async fn run_client(
             if expect { "100-continue" } else { "" },
         )
         .env("TEAPOT_GRADE_REPEAT", if repeat { "2" } else { "1" })
+        .env(
+            "TEAPOT_GRADE_UPGRADE",
+            if upgrade { "websocket" } else { "" },
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -1175,6 +1349,33 @@ async fn run_client(
             exit: None,
             stdout: String::new(),
         }),
+    }
+}
+
+/// What arrived for one scenario. A WebSocket session is recorded when it
+/// ends on the server, which may be a moment after the client has exited:
+/// for a scenario that opened one, the record is asked again (for a few
+/// seconds at most) until the session is in it.
+async fn scenario_events(
+    base: &Url,
+    run: &str,
+    s: &Scenario,
+    timeout: Duration,
+) -> Result<Vec<Value>> {
+    let settle = tokio::time::Instant::now() + Duration::from_secs(6);
+    loop {
+        let mine: Vec<Value> = fetch_events(base, run, timeout)
+            .await?
+            .into_iter()
+            .filter(|e| e["scenario"] == s.name)
+            .collect();
+        let open = s.upgrade
+            && mine.iter().any(|e| e["upgrade"] == "websocket")
+            && !mine.iter().any(|e| e["step"] == "websocket");
+        if !open || tokio::time::Instant::now() >= settle {
+            return Ok(mine);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -1258,8 +1459,31 @@ mod tests {
                 json!(ok),
             )
         };
+        let ws_offer = with(get.clone(), "upgrade", json!("websocket"));
+        let session = |fields: Value| {
+            let mut e = json!({ "step": "websocket", "frames": 3, "pong": true, "echoed": true, "close_answered": 1000 });
+            for (k, v) in fields.as_object().unwrap() {
+                e[k] = v.clone();
+            }
+            vec![ws_offer.clone(), e]
+        };
         #[rustfmt::skip]
         let cases: Vec<Case> = vec![
+            ("upgrade-101", session(json!({})), Some(0), "final", Pass),
+            ("upgrade-101", session(json!({ "close_answered": null, "closed_first": 1000 })), Some(0), "final", Pass),
+            ("upgrade-101", session(json!({ "protocol_error": "Received an unmasked frame from client" })), Some(0), "final", Fail),
+            ("upgrade-101", session(json!({ "pong": false })), Some(0), "final", Fail),
+            ("upgrade-101", session(json!({ "close_answered": null })), Some(0), "final", Fail),
+            ("upgrade-101", session(json!({ "frames": 0, "pong": false, "echoed": false, "close_answered": null })), Some(1), "", Fail),
+            ("upgrade-101", session(json!({})), Some(0), "", Fail),
+            ("upgrade-101", session(json!({})), Some(1), "final", Fail),
+            ("upgrade-101", vec![ws_offer.clone()], Some(0), "final", Fail),
+            ("upgrade-101", vec![get.clone()], Some(0), "", NotApplicable),
+            ("upgrade-101-bad-accept", session(json!({ "frames": 0, "pong": false, "echoed": false, "close_answered": null })), Some(1), "", Pass),
+            ("upgrade-101-bad-accept", vec![ws_offer.clone()], Some(1), "", Pass),
+            ("upgrade-101-bad-accept", session(json!({})), Some(0), "final", Fail),
+            ("upgrade-101-bad-accept", session(json!({ "frames": 0, "pong": false, "echoed": false, "close_answered": null })), Some(0), "", Fail),
+            ("upgrade-101-bad-accept", vec![get.clone()], Some(0), "", NotApplicable),
             ("interim-100", vec![get.clone()], Some(0), "final\n", Pass),
             ("interim-100", vec![get.clone()], Some(0), "", Fail),
             ("interim-100", vec![get.clone()], Some(1), "", Fail),

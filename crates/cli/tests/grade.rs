@@ -169,6 +169,49 @@ fn a_stream_refused_for_http11_is_asked_again_over_it() {
 }
 
 #[test]
+fn a_websocket_client_is_watched_after_the_101() {
+    let fake = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fake_websocket_client.py"
+    );
+    let run = |mode: &str| {
+        let (_, card) = grade(
+            &format!("python3 {fake} {mode} {{url}}"),
+            "upgrade-101,upgrade-101-bad-accept",
+        );
+        let lines = card.as_array().unwrap().clone();
+        (lines[0].clone(), lines[1].clone())
+    };
+    // Behaves: checks the accept value, masks, pongs, answers the Close.
+    let (switched, refused) = run("good");
+    assert_eq!(switched["verdict"], "pass", "{switched:#}");
+    assert_eq!(
+        switched["did"],
+        "switched, answered the ping, took the message and answered the server's Close (1000)"
+    );
+    assert_eq!(refused["verdict"], "pass", "{refused:#}");
+    // Each rule broken on its own fails its scenario.
+    let (_, refused) = run("trusting");
+    assert_eq!(refused["verdict"], "fail", "{refused:#}");
+    let (switched, _) = run("unmasked");
+    assert_eq!(switched["verdict"], "fail", "{switched:#}");
+    assert!(
+        switched["did"]
+            .as_str()
+            .unwrap()
+            .starts_with("broke the framing"),
+        "{switched:#}"
+    );
+    let (switched, _) = run("no-pong");
+    assert_eq!(switched["did"], "did not answer the ping with its pong");
+    let (switched, _) = run("no-close");
+    assert_eq!(switched["did"], "did not answer the server's Close");
+    // A client that asks no WebSocket is not concerned.
+    let (_, card) = grade("curl -sS {url}", "upgrade-101");
+    assert_eq!(card[0]["verdict"], "not_applicable", "{card:#}");
+}
+
+#[test]
 fn an_unknown_scenario_is_a_usage_error() {
     Command::cargo_bin("teapot")
         .unwrap()

@@ -142,7 +142,7 @@ where
     .await;
 }
 
-pub(super) fn is_websocket_key(key: &str) -> bool {
+pub(crate) fn is_websocket_key(key: &str) -> bool {
     key.len() == 24
         && key.ends_with("==")
         && key[..22]

@@ -13,6 +13,8 @@ use serde_json::{json, Value};
 use teapot_wire::{Exchange, Fault, Head, Status};
 
 use super::{check_name, reply_json, sent, Outcome};
+
+mod websocket;
 use crate::app::App;
 use crate::problem::Problem;
 use crate::ranges::{self, Ranges};
@@ -61,6 +63,8 @@ pub const SCENARIOS: &[&str] = &[
     "no-store",
     "revalidate-304",
     "upgrade-426",
+    "upgrade-101",
+    "upgrade-101-bad-accept",
     "http11-required",
     "reset-get",
     "reset-post",
@@ -206,6 +210,9 @@ pub async fn scenario(
             .and_then(|a| a.split_whitespace().next())
             .map(|s| short(s, 16).to_ascii_lowercase()),
         "expect": req.header_str("expect").map(|e| short(e, 32)),
+        "upgrade": req
+            .header_str("upgrade")
+            .map(|u| short(u, 16).to_ascii_lowercase()),
         "if_none_match": req.header_str("if-none-match").map(|e| short(e, 32)),
         "range": req.header_str("range").map(|e| short(e, 32)),
         "version": req.version().as_str(),
@@ -382,6 +389,9 @@ pub async fn scenario(
                 .header("Upgrade", "websocket")
                 .header("Connection", "Upgrade");
             sent(ex.respond(head, "this resource is reached over WebSocket\n").await)
+        }
+        ("upgrade-101" | "upgrade-101-bad-accept", _) => {
+            websocket::scenario(app, ex, run, name).await
         }
         ("http11-required", _) if ex.request().version().is_multiplexed() => {
             sent(ex.require_http11().await)
