@@ -5,10 +5,15 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 
 fn grade(client: &str, only: &str) -> (Option<i32>, serde_json::Value) {
+    grade_with(&[], client, only)
+}
+
+fn grade_with(flags: &[&str], client: &str, only: &str) -> (Option<i32>, serde_json::Value) {
     let out = Command::cargo_bin("teapot")
         .unwrap()
+        .arg("grade")
+        .args(flags)
         .args([
-            "grade",
             "--json",
             "--timeout",
             "10",
@@ -209,6 +214,53 @@ fn a_websocket_client_is_watched_after_the_101() {
     // A client that asks no WebSocket is not concerned.
     let (_, card) = grade("curl -sS {url}", "upgrade-101");
     assert_eq!(card[0]["verdict"], "not_applicable", "{card:#}");
+}
+
+#[test]
+fn over_tls_the_client_is_told_to_trust_the_run_and_speaks_http2() {
+    // curl verifies the certificate (no -k): CURL_CA_BUNDLE names the
+    // run's authority. It offers HTTP/2 by ALPN, so the refused stream
+    // applies and is asked again over HTTP/1.1; a cut answer is a reset.
+    let (_, card) = grade_with(
+        &["--tls"],
+        "curl -sS {url}",
+        "interim-103,http11-required,truncated,close-delimited",
+    );
+    let v = verdicts(&card);
+    assert_eq!(
+        v,
+        [
+            ("interim-103".into(), "pass".into()),
+            ("truncated".into(), "pass".into()),
+            ("close-delimited".into(), "not_applicable".into()),
+            ("http11-required".into(), "pass".into()),
+        ],
+        "{card:#}"
+    );
+    // A client that trusts nothing it was not told of fails to connect,
+    // which is no request at all.
+    let (_, card) = grade_with(
+        &["--tls"],
+        "curl -sS --cacert /dev/null {url}",
+        "interim-103",
+    );
+    assert_eq!(card[0]["did"], "made no request", "{card:#}");
+    // Without TLS the same curl speaks HTTP/1.1: not concerned.
+    let (_, card) = grade("curl -sS {url}", "http11-required");
+    assert_eq!(card[0]["verdict"], "not_applicable", "{card:#}");
+    // --tls is for the teapot grade starts, not another one.
+    Command::cargo_bin("teapot")
+        .unwrap()
+        .args([
+            "grade",
+            "--tls",
+            "--server",
+            "https://127.0.0.1:1",
+            "--client",
+            "true",
+        ])
+        .assert()
+        .code(2);
 }
 
 #[test]

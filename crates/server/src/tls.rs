@@ -85,6 +85,33 @@ pub fn self_signed(names: Vec<String>) -> Result<Tls, String> {
     server_config(vec![made.cert.der().clone()], key)
 }
 
+/// A certificate for `names` issued by a certificate authority made here
+/// and now, and that authority's certificate in PEM: for a client that is
+/// to trust this server by the usual means (a CA bundle), which a
+/// self-signed leaf does not serve everywhere (webpki takes no end-entity
+/// certificate as its own anchor).
+pub fn with_authority(names: Vec<String>) -> Result<(Tls, String), String> {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    };
+    let fail = |e: rcgen::Error| e.to_string();
+    let ca_key = KeyPair::generate().map_err(fail)?;
+    let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(fail)?;
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    ca.distinguished_name
+        .push(DnType::CommonName, "teapot grade authority");
+    let ca_cert = ca.self_signed(&ca_key).map_err(fail)?;
+    let leaf_key = KeyPair::generate().map_err(fail)?;
+    let mut leaf = CertificateParams::new(names).map_err(fail)?;
+    leaf.distinguished_name.push(DnType::CommonName, "teapot");
+    let issuer = Issuer::new(ca, ca_key);
+    let leaf_cert = leaf.signed_by(&leaf_key, &issuer).map_err(fail)?;
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+    let tls = server_config(vec![leaf_cert.der().clone(), ca_cert.der().clone()], key)?;
+    Ok((tls, ca_cert.pem()))
+}
+
 /// A TLS connection the engine can serve.
 pub struct TlsIo(pub tokio_rustls::server::TlsStream<TcpStream>);
 
@@ -159,6 +186,42 @@ mod tests {
             tls.config.alpn_protocols,
             vec![b"h2".to_vec(), b"http/1.1".to_vec()]
         );
+    }
+
+    #[test]
+    fn a_client_that_trusts_the_authority_trusts_the_server() {
+        use rustls::pki_types::ServerName;
+        let (tls, ca_pem) = with_authority(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+            roots.add(cert.unwrap()).unwrap();
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let client = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let handshake = |name: &'static str| {
+            let name = ServerName::try_from(name).unwrap();
+            let mut c = rustls::ClientConnection::new(Arc::new(client.clone()), name).unwrap();
+            let mut s = rustls::ServerConnection::new(tls.config.clone()).unwrap();
+            while c.is_handshaking() || s.is_handshaking() {
+                let mut buf = Vec::new();
+                c.write_tls(&mut buf).unwrap();
+                s.read_tls(&mut &buf[..]).unwrap();
+                s.process_new_packets().map_err(|e| e.to_string())?;
+                buf.clear();
+                s.write_tls(&mut buf).unwrap();
+                c.read_tls(&mut &buf[..]).unwrap();
+                c.process_new_packets().map_err(|e| e.to_string())?;
+            }
+            Ok::<(), String>(())
+        };
+        handshake("localhost").unwrap();
+        handshake("127.0.0.1").unwrap();
+        // A name the certificate does not carry is refused.
+        assert!(handshake("example.com").is_err());
     }
 
     #[test]

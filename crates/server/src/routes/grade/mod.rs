@@ -353,8 +353,19 @@ pub async fn scenario(
         ("retry-503-post", _) => {
             sent(ex.respond(plain(Status::SERVICE_UNAVAILABLE), "unavailable\n").await)
         }
-        ("truncated", _) => raw(ex, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 64\r\n\r\nonly part of it\n").await,
-        ("truncated-chunked", _) => raw(ex, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nonly part of it\n\r\n").await,
+        ("truncated", _) => {
+            let raw = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 64\r\n\r\nonly part of it\n";
+            cut(ex, raw, Some(64), b"only part of it\n").await
+        }
+        ("truncated-chunked", _) => {
+            let raw = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nonly part of it\n\r\n";
+            cut(ex, raw, None, b"only part of it\n").await
+        }
+        // HTTP/2 and HTTP/3 have no close-delimited content: there the
+        // answer is plain (and the scenario does not apply).
+        ("close-delimited", _) if ex.request().version().is_multiplexed() => {
+            sent(ex.respond(text(), "all of it, ended by close: final\n").await)
+        }
         ("close-delimited", _) => raw(ex, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nall of it, ended by close: final\n").await,
         ("resume-206", _) => resume(ex).await,
         ("no-content-204", _) => sent(ex.respond(Head::new(Status::NO_CONTENT), "").await),
@@ -425,6 +436,37 @@ async fn raw(ex: &mut Exchange<'_>, answer: &'static str) -> Outcome {
     )
 }
 
+/// A 200 broken off after `part`: over HTTP/1.1 the bytes of `raw` (a
+/// head and part of the content), then the connection closes; over HTTP/2
+/// and HTTP/3, which frame content themselves, a head declaring `length`
+/// (or none), `part`, then a reset of the stream.
+async fn cut(
+    ex: &mut Exchange<'_>,
+    raw: &'static str,
+    length: Option<u64>,
+    part: &[u8],
+) -> Outcome {
+    if !ex.request().version().is_multiplexed() {
+        return self::raw(ex, raw).await;
+    }
+    let head = Head::new(Status::OK).header("Content-Type", "text/plain");
+    broken_off(ex, head, length, part).await
+}
+
+/// Sends `head` (declaring `length`, or no length) and `part`, then resets
+/// the stream: a cut answer in HTTP/2's and HTTP/3's terms.
+async fn broken_off(
+    ex: &mut Exchange<'_>,
+    head: Head,
+    length: Option<u64>,
+    part: &[u8],
+) -> Outcome {
+    if ex.start(head, length).await.is_ok() && ex.write(part).await.is_ok() {
+        return sent(ex.fault(Fault::Reset).await);
+    }
+    Ok(())
+}
+
 /// What `resume-206` serves: 64 bytes, under one strong validator.
 const RESUMABLE: &[u8; 64] = b"the first half of the content--and the second half of it: final\n";
 
@@ -462,6 +504,9 @@ async fn resume(ex: &mut Exchange<'_>) -> Outcome {
             sent(ex.respond(head, "").await)
         }
         Some(_) => sent(ex.respond(head(Status::OK), &RESUMABLE[..]).await),
+        None if ex.request().version().is_multiplexed() => {
+            broken_off(ex, head(Status::OK), Some(len), &RESUMABLE[..32]).await
+        }
         None => {
             let mut cut = format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nAccept-Ranges: bytes\r\nETag: \"r1\"\r\nContent-Length: {len}\r\n\r\n"
