@@ -897,6 +897,46 @@ pub const SCENARIOS: &[Scenario] = &[
         },
     },
     Scenario {
+        name: "retry-425",
+        method: "GET",
+        asks: "after 425 to a request sent in early data, retry only once the handshake is done, not as early data",
+        section: "RFC 8470 §5.2",
+        credentials: false,
+        expect: false,
+        repeat: false,
+        upgrade: false,
+        judge: |e, out| {
+            if let Some(v) = no_request_or_timeout(e, out) {
+                return v;
+            }
+            let early = |x: &Value| x["early_data"] == "1";
+            if !early(&e[0]) {
+                return (
+                    Verdict::NotApplicable,
+                    "sent nothing in early data (no Early-Data: 1)".into(),
+                );
+            }
+            match e.get(1) {
+                Some(again) if early(again) => (
+                    Verdict::Fail,
+                    "retried in early data again".into(),
+                ),
+                Some(_) if out.stdout.contains("final") => (
+                    Verdict::Pass,
+                    "retried after the handshake, not in early data".into(),
+                ),
+                Some(_) => (
+                    Verdict::Fail,
+                    "retried, then did not hand over the answer".into(),
+                ),
+                None => (
+                    Verdict::NotApplicable,
+                    "handed the 425 over (an intermediary must when its client sent Early-Data)".into(),
+                ),
+            }
+        },
+    },
+    Scenario {
         name: "auth-basic",
         method: "GET",
         asks: "answer a Basic challenge with the credentials given, not endlessly",
@@ -1593,6 +1633,10 @@ mod tests {
             ("retry-421", vec![on(1, "", "GET", 0, 0), on(2, "", "GET", 0, 1)], Some(0), "final", Pass),
             ("retry-421", vec![on(1, "", "GET", 0, 0), on(1, "", "GET", 0, 1)], Some(0), "final", Fail),
             ("retry-421", vec![get.clone()], Some(0), "", NotApplicable),
+            ("retry-425", vec![with(get.clone(), "early_data", json!("1")), get.clone()], Some(0), "final\n", Pass),
+            ("retry-425", vec![with(get.clone(), "early_data", json!("1")); 2], Some(0), "", Fail),
+            ("retry-425", vec![with(get.clone(), "early_data", json!("1"))], Some(0), "too early", NotApplicable),
+            ("retry-425", vec![get.clone()], Some(0), "final\n", NotApplicable),
             ("auth-basic", vec![authed("", false), authed("", true)], Some(0), "final", Pass),
             ("auth-basic", vec![authed("", false), authed("", false)], Some(0), "", Fail),
             ("auth-basic", vec![authed("", false); 5], Some(0), "", Fail),

@@ -174,6 +174,26 @@ fn a_stream_refused_for_http11_is_asked_again_over_it() {
 }
 
 #[test]
+fn a_request_sent_in_early_data_is_retried_after_the_handshake() {
+    // As an intermediary that took the request in early data marks it, and
+    // retries once its handshake is done (without the mark).
+    let (_, card) = grade(
+        "curl -s -H 'Early-Data: 1' {url} | grep -q 'too early' && curl -sS {url}",
+        "retry-425",
+    );
+    assert_eq!(card[0]["verdict"], "pass", "{card:#}");
+    // Sent in early data again.
+    let (_, card) = grade(
+        "curl -s -H 'Early-Data: 1' {url}; curl -s -H 'Early-Data: 1' {url}",
+        "retry-425",
+    );
+    assert_eq!(card[0]["verdict"], "fail", "{card:#}");
+    // Nothing in early data: not concerned.
+    let (_, card) = grade("curl -sS {url}", "retry-425");
+    assert_eq!(card[0]["verdict"], "not_applicable", "{card:#}");
+}
+
+#[test]
 fn a_websocket_client_is_watched_after_the_101() {
     let fake = concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -50,6 +50,7 @@ pub const SCENARIOS: &[&str] = &[
     "retry-503-post",
     "retry-408",
     "retry-421",
+    "retry-425",
     "auth-basic",
     "auth-digest",
     "proxy-407",
@@ -210,6 +211,7 @@ pub async fn scenario(
             .and_then(|a| a.split_whitespace().next())
             .map(|s| short(s, 16).to_ascii_lowercase()),
         "expect": req.header_str("expect").map(|e| short(e, 32)),
+        "early_data": req.header_str("early-data").map(|v| short(v.trim(), 8)),
         "upgrade": req
             .header_str("upgrade")
             .map(|u| short(u, 16).to_ascii_lowercase()),
@@ -325,7 +327,14 @@ pub async fn scenario(
             let head = plain(Status::MISDIRECTED_REQUEST);
             sent(ex.respond(head, "not on this connection\n").await)
         }
-        ("retry-after-429" | "retry-after-date" | "retry-408" | "retry-421", _) => {
+        // RFC 8470 §5.2: 425 only for a request that may be replayed — one
+        // that an intermediary forwarded from TLS early data (`Early-Data:
+        // 1`); teapot itself takes no early data.
+        ("retry-425", _) if req_early_data(ex) => {
+            let head = plain(Status::TOO_EARLY);
+            sent(ex.respond(head, "too early: ask again once the handshake is complete\n").await)
+        }
+        ("retry-after-429" | "retry-after-date" | "retry-408" | "retry-421" | "retry-425", _) => {
             sent(ex.respond(text(), "final\n").await)
         }
         ("auth-basic" | "auth-digest", _) if credentials_ok => {
@@ -411,6 +420,12 @@ pub async fn scenario(
         ("reset-get" | "reset-post", _) => sent(ex.fault(Fault::Reset).await),
         _ => Err(Problem::not_found(ex.request().path())),
     }
+}
+
+/// Whether the request says it came in TLS early data (`Early-Data: 1`,
+/// RFC 8470 §5.1).
+fn req_early_data(ex: &Exchange<'_>) -> bool {
+    ex.request().header_str("early-data").map(str::trim) == Some("1")
 }
 
 /// The `Authorization` value of the credentials the auth scenarios take.
