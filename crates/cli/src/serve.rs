@@ -159,6 +159,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
     if args.max_inflight == 0 {
         bail!("--max-inflight must be at least 1");
     }
+    raise_file_limit(args.max_connections);
     let tls = match (&args.tls_cert, &args.tls_key, args.tls_self_signed) {
         (Some(cert), Some(key), _) => {
             Some(teapot_server::tls::from_files(cert, key).map_err(anyhow::Error::msg)?)
@@ -234,6 +235,31 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         Ok(())
     })
 }
+
+/// Raises the soft limit on open files towards what `--max-connections`
+/// needs (a descriptor per connection, plus room for the listeners, the
+/// state store and the connections that are closed to make room). The soft
+/// limit is often 1 024, far below the default of 10 000 connections; past
+/// it, accepting fails instead of the limit's own answer. When the hard
+/// limit is lower, it says so.
+fn raise_file_limit(max_connections: usize) {
+    let want = u64::try_from(max_connections)
+        .unwrap_or(u64::MAX)
+        .saturating_add(FILES_BESIDE_CONNECTIONS);
+    match rlimit::increase_nofile_limit(want) {
+        Ok(got) if got < want => tracing::warn!(
+            "at most {got} files may be open (the hard limit), fewer than --max-connections \
+             {max_connections} needs; raise `ulimit -Hn` or lower --max-connections"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!("cannot raise the limit on open files: {e}"),
+    }
+}
+
+/// Descriptors the server holds beside its connections: listeners, the
+/// state store's sockets, the runtime's own, and the over-limit
+/// connections being answered and closed (at most 256).
+const FILES_BESIDE_CONNECTIONS: u64 = 512;
 
 /// Installs the SIGTERM and SIGINT handlers now (so that a signal that
 /// comes the moment the server says it listens is not the default,

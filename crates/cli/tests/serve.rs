@@ -121,6 +121,39 @@ fn access_log_has_one_json_line_per_exchange() {
     assert_eq!(server.terminate(), 0);
 }
 
+/// The soft limit on open files of a running process.
+fn open_files_limit(pid: u32) -> u64 {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap();
+    line.split_whitespace().nth(3).unwrap().parse().unwrap()
+}
+
+#[test]
+fn the_open_file_limit_is_raised_for_max_connections() {
+    // A soft limit of 256 is raised to what 1 000 connections need.
+    let args = ["--bind", "127.0.0.1:0", "--max-connections", "1000"];
+    let server = Serve::start_under(&["prlimit", "--nofile=256:4096", "--"], &args, &[]);
+    assert_eq!(open_files_limit(server.child_id()), 1000 + 512);
+    assert!(server
+        .request("GET /200 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .starts_with("HTTP/1.1 200 OK\r\n"));
+    assert_eq!(server.terminate(), 0);
+    // A hard limit below that is taken whole, and said.
+    let server = Serve::start_under(&["prlimit", "--nofile=256:600", "--"], &args, &[]);
+    assert_eq!(open_files_limit(server.child_id()), 600);
+    let warning = server.log_line(|l| l.contains("files may be open"));
+    assert!(
+        warning.as_deref().is_some_and(
+            |w| w.contains("at most 600 files") && w.contains("--max-connections 1000")
+        ),
+        "{warning:?}"
+    );
+    assert_eq!(server.terminate(), 0);
+}
+
 #[test]
 fn sigterm_drains_for_the_drain_timeout() {
     let server = Serve::start(

@@ -37,7 +37,22 @@ impl Serve {
 
     /// `teapot serve` with exactly these arguments (`--bind` among them).
     pub fn start_exact(args: &[&str], env: &[(&str, &str)]) -> Serve {
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("teapot"))
+        Serve::start_under(&[], args, env)
+    }
+
+    /// `teapot serve` run by `wrapper` (a command that execs what follows
+    /// it, such as `prlimit --nofile=…`), with exactly these arguments.
+    pub fn start_under(wrapper: &[&str], args: &[&str], env: &[(&str, &str)]) -> Serve {
+        let teapot = assert_cmd::cargo::cargo_bin("teapot");
+        let mut command = match wrapper.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(&teapot);
+                c
+            }
+            None => Command::new(&teapot),
+        };
+        let mut child = command
             .arg("serve")
             .args(args)
             .envs(env.iter().copied())
