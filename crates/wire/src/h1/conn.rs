@@ -53,16 +53,27 @@ pub(crate) struct Conn<T: ?Sized> {
 /// head or body needs more.
 pub(crate) const READ_START: usize = 2048;
 
+/// How much of an idle connection's next request is read before it gets a
+/// read buffer again.
+const IDLE_READ: usize = 256;
+
 pub(crate) async fn read_more<T: Transport + ?Sized>(
     io: &mut T,
     buf: &mut BytesMut,
 ) -> io::Result<usize> {
+    if buf.capacity() == 0 {
+        // An idle connection holds no buffer while it waits: the first
+        // bytes of its next request land here, and only then is one made.
+        let mut first = [0u8; IDLE_READ];
+        let n = io.read(&mut first).await?;
+        if n > 0 {
+            buf.reserve(READ_START);
+            buf.extend_from_slice(&first[..n]);
+        }
+        return Ok(n);
+    }
     if buf.capacity() - buf.len() < 1024 {
-        buf.reserve(if buf.capacity() == 0 {
-            READ_START
-        } else {
-            8192
-        });
+        buf.reserve(8192);
     }
     io.read_buf(buf).await
 }
@@ -324,5 +335,27 @@ pub async fn close_in_stages<T: AsyncRead + AsyncWrite + Unpin + ?Sized>(io: &mu
             Ok(Ok(n)) if n > 0 => total += n,
             _ => break,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::FutureExt;
+
+    #[tokio::test]
+    async fn an_idle_connection_waits_without_a_buffer() {
+        let (mut client, mut server) = tokio::io::duplex(4096);
+        let mut buf = BytesMut::new();
+        // Nothing to read yet: the wait holds no buffer.
+        let mut read = Box::pin(read_more(&mut server, &mut buf));
+        assert!((&mut read).now_or_never().is_none());
+        drop(read);
+        assert_eq!(buf.capacity(), 0);
+        // The next request's bytes get a buffer of the usual size.
+        client.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+        let n = read_more(&mut server, &mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"GET / HTTP/1.1\r\n");
+        assert!(buf.capacity() >= READ_START);
     }
 }
