@@ -199,7 +199,6 @@ async fn accept_loop(
             },
             _ = &mut stop => break,
         };
-        let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         let tls = tls.clone();
         if let Ok(permit) = shared.conns.clone().try_acquire_owned() {
@@ -241,7 +240,6 @@ async fn accept_loop(
         // have sent a request on one that it will not send again.
         use futures_util::FutureExt as _;
         while let Some(Ok((stream, remote))) = listener.accept().now_or_never() {
-            let _ = stream.set_nodelay(true);
             if let Ok(permit) = shared.conns.clone().try_acquire_owned() {
                 tokio::spawn(serve(stream, remote, tls.clone(), shared.clone(), permit));
             }
@@ -330,8 +328,16 @@ async fn serve(
     // as long as the connection lives: the TLS and HTTP/2 states are
     // boxed, so a plain HTTP/1.1 connection carries only its own.
     match tls {
-        None => teapot_wire::serve_connection(stream, Some(remote), &*app, &wire, stop).await,
+        // Cleartext: Nagle goes off when it could first delay a write
+        // (`teapot_wire::tcp`); a connection that asks once and closes
+        // never needs the system call.
+        None => {
+            let tcp = teapot_wire::tcp::Tcp::new(stream);
+            teapot_wire::serve_connection(tcp, Some(remote), &*app, &wire, stop).await;
+        }
         Some(acceptor) => {
+            // A TLS handshake is several writes: Nagle off from the start.
+            let _ = stream.set_nodelay(true);
             Box::pin(async {
                 // A handshake gets as long as a request head; a client that is
                 // not speaking TLS is dropped without harm.

@@ -51,6 +51,7 @@ mod multiplexed;
 pub mod problem;
 pub mod response;
 pub mod service;
+pub mod tcp;
 
 pub use connection::serve_connection;
 pub use error::{BodyError, InvalidField, RequestError};
