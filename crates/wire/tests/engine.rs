@@ -158,6 +158,28 @@ async fn chunked_request_body_with_trailers() {
 }
 
 #[tokio::test]
+async fn a_large_body_is_read_in_large_pieces() {
+    let server = TestServer::default().await;
+    let mut c = client(&server).await;
+    let body = vec![b'x'; 256 * 1024];
+    let head = format!(
+        "POST /pieces HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let mut raw = head.into_bytes();
+    raw.extend_from_slice(&body);
+    c.send(raw).await;
+    let r = c.response(false).await;
+    assert_eq!(r.status, 200);
+    let text = String::from_utf8(r.body).unwrap();
+    let (count, largest) = text.split_once(' ').unwrap();
+    let (count, largest): (usize, usize) = (count.parse().unwrap(), largest.parse().unwrap());
+    // Pieces of up to 16 KiB, not the 2 KiB a request head starts with.
+    assert!(largest > 8192, "{text}");
+    assert!(count <= 64, "{text}");
+}
+
+#[tokio::test]
 async fn expect_continue_sends_100_then_the_final_response() {
     let server = TestServer::default().await;
     let mut c = client(&server).await;

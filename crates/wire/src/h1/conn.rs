@@ -57,13 +57,15 @@ pub(crate) const READ_START: usize = 2048;
 /// read buffer again.
 const IDLE_READ: usize = 256;
 
+/// Reads more of a request head into `buf`. `idle`: the connection gave
+/// its buffers back, and waits without one (the first bytes of its next
+/// request land on the stack, and only then is a buffer made).
 pub(crate) async fn read_more<T: Transport + ?Sized>(
     io: &mut T,
     buf: &mut BytesMut,
+    idle: bool,
 ) -> io::Result<usize> {
-    if buf.capacity() == 0 {
-        // An idle connection holds no buffer while it waits: the first
-        // bytes of its next request land here, and only then is one made.
+    if idle && buf.capacity() == 0 {
         let mut first = [0u8; IDLE_READ];
         let n = io.read(&mut first).await?;
         if n > 0 {
@@ -73,7 +75,11 @@ pub(crate) async fn read_more<T: Transport + ?Sized>(
         return Ok(n);
     }
     if buf.capacity() - buf.len() < 1024 {
-        buf.reserve(8192);
+        buf.reserve(if buf.capacity() == 0 {
+            READ_START
+        } else {
+            8192
+        });
     }
     io.read_buf(buf).await
 }
@@ -240,7 +246,7 @@ async fn read_head<T: Transport + ?Sized>(
             None => keep_alive,
         };
         let read = tokio::select! {
-            r = tokio::time::timeout_at(until, read_more(&mut conn.io, &mut conn.rbuf)) => r,
+            r = tokio::time::timeout_at(until, read_more(&mut conn.io, &mut conn.rbuf, idle.is_some())) => r,
             // A connection yet to send its first request is served once
             // when the server drains (`Config::drain_new`).
             _ = wait_shutdown(shutdown), if conn.rbuf.is_empty() && !(first && config.drain_new) => {
@@ -348,13 +354,13 @@ mod tests {
         let (mut client, mut server) = tokio::io::duplex(4096);
         let mut buf = BytesMut::new();
         // Nothing to read yet: the wait holds no buffer.
-        let mut read = Box::pin(read_more(&mut server, &mut buf));
+        let mut read = Box::pin(read_more(&mut server, &mut buf, true));
         assert!((&mut read).now_or_never().is_none());
         drop(read);
         assert_eq!(buf.capacity(), 0);
         // The next request's bytes get a buffer of the usual size.
         client.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
-        let n = read_more(&mut server, &mut buf).await.unwrap();
+        let n = read_more(&mut server, &mut buf, true).await.unwrap();
         assert_eq!(&buf[..n], b"GET / HTTP/1.1\r\n");
         assert!(buf.capacity() >= READ_START);
     }

@@ -10,7 +10,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio_util::io::poll_read_buf;
 
-use super::conn::{Conn, READ_START};
+use super::conn::Conn;
+
+/// The most content one read takes from the connection (nginx's default
+/// body buffer on 64-bit systems is the same size). Larger reads cost less
+/// CPU per byte; each uploading connection holds this much at most.
+const BODY_READ: usize = 16384;
 use super::decode::{Decoded, Decoder};
 use super::encode::{self, ConnectionField};
 use crate::error::{BodyError, RequestError};
@@ -119,13 +124,12 @@ impl Wire for H1Wire<'_> {
                 Ok(Decoded::NeedMore) => {}
                 Err(e) => return Poll::Ready(Err(BodyError::Request(e))),
             }
+            // Content is read in pieces of up to BODY_READ bytes. (A buffer
+            // whose every byte was handed over has no room left: it gets a
+            // whole piece's worth, not the small start of a request head.)
             let rbuf = &mut self.conn.rbuf;
             if rbuf.capacity() - rbuf.len() < 1024 {
-                rbuf.reserve(if rbuf.capacity() == 0 {
-                    READ_START
-                } else {
-                    8192
-                });
+                rbuf.reserve(BODY_READ);
             }
             match poll_read_buf(Pin::new(&mut self.conn.io), cx, rbuf) {
                 Poll::Ready(Ok(0)) => {

@@ -38,6 +38,17 @@ impl Service for TestService {
                 }
                 let _ = ex.respond(head, body).await;
             }
+            "/pieces" => {
+                // How the body came: the number of pieces and the largest.
+                let (mut count, mut largest) = (0usize, 0usize);
+                while let Ok(Some(piece)) = ex.read_chunk().await {
+                    count += 1;
+                    largest = largest.max(piece.len());
+                }
+                let _ = ex
+                    .respond(Head::new(status(200)), format!("{count} {largest}"))
+                    .await;
+            }
             "/sized" => {
                 if ex.require_length().await {
                     let body = ex.read_body(1 << 20).await.unwrap_or_default();
