@@ -130,6 +130,36 @@ async fn streamed_response_is_chunked() {
 }
 
 #[tokio::test]
+async fn large_content_goes_out_framed_around_it() {
+    // Large pieces go to the socket from where they are, small ones through
+    // the buffer: on the wire, every chunk in order with its own size.
+    let server = TestServer::default().await;
+    let mut c = client(&server).await;
+    c.send("GET /large-pieces HTTP/1.1\r\nHost: t\r\nTE: trailers\r\nConnection: close\r\n\r\n")
+        .await;
+    let raw = c.read_to_close().await;
+    let at = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let mut want = b"5000\r\n".to_vec();
+    want.extend_from_slice(&[b'a'; 20480]);
+    want.extend_from_slice(b"\r\n5\r\nsmall\r\n2328\r\n");
+    want.extend_from_slice(&[b'b'; 9000]);
+    want.extend_from_slice(b"\r\n0\r\nX-Pieces: 3\r\n\r\n");
+    assert!(
+        raw[at..] == want[..],
+        "{:?}",
+        String::from_utf8_lossy(&raw[at..at + 40])
+    );
+    // A large body given whole, after its head, on a kept connection.
+    let mut c = client(&server).await;
+    c.send(get("/big")).await;
+    let r = c.response(false).await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.len() > 8192 && r.body.iter().all(|&b| b == b'x'));
+    c.send(get("/status/204")).await;
+    assert_eq!(c.response(false).await.status, 204);
+}
+
+#[tokio::test]
 async fn short_fixed_length_response_closes_the_connection() {
     let server = TestServer::default().await;
     let mut c = client(&server).await;

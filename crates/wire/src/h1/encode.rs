@@ -98,8 +98,25 @@ pub fn write_chunk(dst: &mut Vec<u8>, data: &[u8]) {
     if data.is_empty() {
         return;
     }
-    dst.extend_from_slice(format!("{:X}\r\n", data.len()).as_bytes());
+    write_chunk_size(dst, data.len());
     dst.extend_from_slice(data);
+    dst.extend_from_slice(b"\r\n");
+}
+
+/// A chunk's size line: the length in hexadecimal, then CRLF.
+pub fn write_chunk_size(dst: &mut Vec<u8>, len: usize) {
+    let mut digits = [0u8; 16];
+    let mut at = digits.len();
+    let mut n = len;
+    loop {
+        at -= 1;
+        digits[at] = b"0123456789ABCDEF"[n & 0xF];
+        n >>= 4;
+        if n == 0 {
+            break;
+        }
+    }
+    dst.extend_from_slice(&digits[at..]);
     dst.extend_from_slice(b"\r\n");
 }
 
@@ -109,6 +126,20 @@ pub const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 #[cfg(test)]
 mod tests {
     use teapot_codes::Status;
+
+    #[test]
+    fn chunk_sizes_are_hexadecimal() {
+        for (len, line) in [
+            (0, "0\r\n"),
+            (1, "1\r\n"),
+            (20480, "5000\r\n"),
+            (0xABCDEF, "ABCDEF\r\n"),
+        ] {
+            let mut out = Vec::new();
+            super::write_chunk_size(&mut out, len);
+            assert_eq!(out, line.as_bytes());
+        }
+    }
 
     use super::*;
 

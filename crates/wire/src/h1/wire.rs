@@ -11,11 +11,6 @@ use bytes::Bytes;
 use tokio_util::io::poll_read_buf;
 
 use super::conn::Conn;
-
-/// The most content one read takes from the connection (nginx's default
-/// body buffer on 64-bit systems is the same size). Larger reads cost less
-/// CPU per byte; each uploading connection holds this much at most.
-const BODY_READ: usize = 16384;
 use super::decode::{Decoded, Decoder};
 use super::encode::{self, ConnectionField};
 use crate::error::{BodyError, RequestError};
@@ -30,13 +25,29 @@ use crate::service::{Fault, Shutdown, Transport};
 /// (a big response written whole) is given back.
 const WRITE_KEEP: usize = 16 * 1024;
 
+/// The most content one read takes from the connection (nginx's default
+/// body buffer on 64-bit systems is the same size). Larger reads cost less
+/// CPU per byte; each uploading connection holds this much at most.
+const BODY_READ: usize = 16384;
+
+/// Content of at least this size is not copied into the write buffer: it
+/// goes to the socket from where the handler made it, in one vectored
+/// write with what is staged before and after it.
+const WRITE_IN_PLACE: usize = 8 * 1024;
+
 /// One exchange on an HTTP/1.x connection, which it has to itself until it
 /// ends.
 pub(crate) struct H1Wire<'c> {
     conn: &'c mut Conn<dyn Transport>,
     shutdown: &'c Shutdown,
     decoder: Decoder,
-    /// How much of the write buffer is already on the socket.
+    /// A large piece of content staged after the write buffer, written
+    /// from where it is ([`WRITE_IN_PLACE`]); what is staged after it
+    /// goes to `after`.
+    content: Option<Bytes>,
+    after: Vec<u8>,
+    /// How much of the write buffer, the content and `after` (in that
+    /// order) is already on the socket.
     written: usize,
     reading: Deadline,
 }
@@ -51,17 +62,42 @@ impl<'c> H1Wire<'c> {
             conn,
             shutdown,
             decoder,
+            content: None,
+            after: Vec::new(),
             written: 0,
             reading: Deadline::default(),
         }
     }
 
-    /// Starts staging: the buffer holds nothing unsent.
-    fn fresh(&mut self) {
-        if self.written == self.conn.wbuf.len() {
-            self.conn.wbuf.clear();
-            self.written = 0;
+    /// All that is staged: the write buffer, the content, `after`.
+    fn staged(&self) -> usize {
+        self.conn.wbuf.len() + self.content.as_ref().map_or(0, Bytes::len) + self.after.len()
+    }
+
+    /// Forgets what was staged (sent, or failed to be).
+    fn clear(&mut self) {
+        self.conn.wbuf.clear();
+        self.content = None;
+        self.after.clear();
+        self.written = 0;
+    }
+
+    /// Starts staging: if everything staged has been sent, the buffers
+    /// are empty again. Returns where the next bytes go.
+    fn fresh(&mut self) -> &mut Vec<u8> {
+        if self.content.is_none() {
+            // The usual case: all of it in the write buffer.
+            if self.written == self.conn.wbuf.len() {
+                self.conn.wbuf.clear();
+                self.written = 0;
+            }
+            return &mut self.conn.wbuf;
         }
+        if self.written == self.staged() {
+            self.clear();
+            return &mut self.conn.wbuf;
+        }
+        &mut self.after
     }
 }
 
@@ -99,9 +135,7 @@ impl Wire for H1Wire<'_> {
         if !self.conn.rbuf.is_empty() {
             return Ok(false);
         }
-        self.fresh();
-        self.conn
-            .wbuf
+        self.fresh()
             .extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
         Ok(true)
     }
@@ -154,9 +188,8 @@ impl Wire for H1Wire<'_> {
     }
 
     fn stage_interim(&mut self, head: &Head) -> io::Result<()> {
-        self.fresh();
         encode::write_head(
-            &mut self.conn.wbuf,
+            self.fresh(),
             head,
             Framing::None,
             ConnectionField::default(),
@@ -182,28 +215,40 @@ impl Wire for H1Wire<'_> {
             keep_alive: !close && req.version() == Version::Http10,
             upgrade: asked_upgrade,
         };
-        self.fresh();
-        encode::write_head_with(&mut self.conn.wbuf, head, framing, fields, extra);
+        encode::write_head_with(self.fresh(), head, framing, fields, extra);
         Ok(())
     }
 
     fn stage_data(&mut self, data: Bytes, framing: Framing, _last: bool) -> io::Result<()> {
+        let chunked = framing == Framing::Chunked;
         self.fresh();
-        match framing {
-            Framing::Chunked => encode::write_chunk(&mut self.conn.wbuf, &data),
-            _ => self.conn.wbuf.extend_from_slice(&data),
+        if data.is_empty() {
+            return Ok(());
         }
+        if self.content.is_some() || data.len() < WRITE_IN_PLACE {
+            let out = self.fresh();
+            match chunked {
+                true => encode::write_chunk(out, &data),
+                false => out.extend_from_slice(&data),
+            }
+            return Ok(());
+        }
+        // Large: written from where it is, framed around it.
+        if chunked {
+            encode::write_chunk_size(&mut self.conn.wbuf, data.len());
+            self.after.extend_from_slice(b"\r\n");
+        }
+        self.content = Some(data);
         Ok(())
     }
 
     fn stage_end(&mut self, trailers: &[(String, Bytes)]) -> io::Result<()> {
-        self.fresh();
+        let w = self.fresh();
         if trailers.is_empty() {
-            self.conn.wbuf.extend_from_slice(encode::LAST_CHUNK);
+            w.extend_from_slice(encode::LAST_CHUNK);
             return Ok(());
         }
         // The last chunk, then the trailer section (RFC 9112 §7.1.2).
-        let w = &mut self.conn.wbuf;
         w.extend_from_slice(b"0\r\n");
         for (name, value) in trailers {
             w.extend_from_slice(name.as_bytes());
@@ -216,28 +261,68 @@ impl Wire for H1Wire<'_> {
     }
 
     fn poll_flush(&mut self, cx: &mut Context<'_>, _stall: Duration) -> Poll<io::Result<()>> {
-        let conn = &mut *self.conn;
-        while self.written < conn.wbuf.len() {
+        // Without large content (the usual case) all of it is in the write
+        // buffer, and `after` is empty.
+        while self.content.is_none() && self.written < self.conn.wbuf.len() {
+            let conn = &mut *self.conn;
             match ready!(Pin::new(&mut conn.io).poll_write(cx, &conn.wbuf[self.written..])) {
                 Ok(0) => {
-                    conn.wbuf.clear();
-                    self.written = 0;
+                    self.clear();
                     return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
                 }
                 Ok(n) => self.written += n,
                 Err(e) => {
-                    conn.wbuf.clear();
-                    self.written = 0;
+                    self.clear();
                     return Poll::Ready(Err(e));
                 }
             }
         }
-        conn.wbuf.clear();
-        self.written = 0;
-        if conn.wbuf.capacity() > WRITE_KEEP {
-            conn.wbuf = Vec::new();
+        while self.content.is_some() && self.written < self.staged() {
+            let r = {
+                let content = self.content.as_deref().unwrap_or_default();
+                let mut skip = self.written;
+                let mut parts = [io::IoSlice::new(&[]); 3];
+                let mut n = 0;
+                for part in [&self.conn.wbuf[..], content, &self.after[..]] {
+                    if skip >= part.len() {
+                        skip -= part.len();
+                        continue;
+                    }
+                    parts[n] = io::IoSlice::new(&part[skip..]);
+                    skip = 0;
+                    n += 1;
+                }
+                let io = Pin::new(&mut self.conn.io);
+                if n == 1 {
+                    io.poll_write(cx, &parts[0])
+                } else {
+                    io.poll_write_vectored(cx, &parts[..n])
+                }
+            };
+            match ready!(r) {
+                Ok(0) => {
+                    self.clear();
+                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+                }
+                Ok(n) => self.written += n,
+                Err(e) => {
+                    self.clear();
+                    return Poll::Ready(Err(e));
+                }
+            }
         }
-        Pin::new(&mut conn.io).poll_flush(cx)
+        self.conn.wbuf.clear();
+        self.written = 0;
+        if self.content.take().is_some() {
+            self.after.clear();
+            if self.after.capacity() > WRITE_KEEP {
+                self.after = Vec::new();
+            }
+        }
+        if self.conn.wbuf.capacity() > WRITE_KEEP {
+            self.conn.wbuf = Vec::new();
+        }
+        Pin::new(&mut self.conn.io).poll_flush(cx)
     }
 
     fn poll_ready(
@@ -258,8 +343,7 @@ impl Wire for H1Wire<'_> {
             upgrade: true,
             ..Default::default()
         };
-        self.fresh();
-        encode::write_head(&mut self.conn.wbuf, head, Framing::None, fields);
+        encode::write_head(self.fresh(), head, Framing::None, fields);
         Ok(())
     }
 
@@ -272,10 +356,7 @@ impl Wire for H1Wire<'_> {
         match fault {
             Fault::Reset => self.conn.io.prepare_reset(),
             Fault::Close => {}
-            Fault::Raw(bytes) => {
-                self.fresh();
-                self.conn.wbuf.extend_from_slice(&bytes);
-            }
+            Fault::Raw(bytes) => self.fresh().extend_from_slice(&bytes),
         }
         Ok(true)
     }

@@ -99,6 +99,15 @@ impl Service for TestService {
                 }
                 let _ = ex.finish().await;
             }
+            "/large-pieces" => {
+                // Pieces large and small, chunked, then a trailer.
+                let _ = ex.start(Head::new(status(200)), None).await;
+                for piece in [vec![b'a'; 20480], b"small".to_vec(), vec![b'b'; 9000]] {
+                    let _ = ex.write(&piece).await;
+                }
+                let trailer = vec![("X-Pieces".to_string(), bytes::Bytes::from_static(b"3"))];
+                let _ = ex.finish_with_trailers(trailer).await;
+            }
             "/short" => {
                 let _ = ex.start(Head::new(status(200)), Some(10)).await;
                 let _ = ex.write(b"abc").await;
