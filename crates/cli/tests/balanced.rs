@@ -109,8 +109,7 @@ impl Nginx {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        let _ = child.kill();
-        let _ = child.wait();
+        stop(&mut child);
         panic!(
             "nginx did not start: {}",
             std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
@@ -157,14 +156,7 @@ impl Nginx {
 
     /// The worker processes of the master.
     fn workers(&self) -> Vec<String> {
-        let out = Command::new("pgrep")
-            .args(["-P", &self.child.id().to_string()])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout)
-            .split_whitespace()
-            .map(str::to_string)
-            .collect()
+        workers_of(&self.child.id().to_string())
     }
 
     /// What nginx logged (for a failure's message).
@@ -175,9 +167,43 @@ impl Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop(&mut self.child);
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The worker processes of an nginx master.
+fn workers_of(master: &str) -> Vec<String> {
+    let out = Command::new("pgrep").args(["-P", master]).output();
+    out.map(|o| {
+        String::from_utf8_lossy(&o.stdout)
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// Stops an nginx master and its workers: TERM (nginx's fast shutdown,
+/// which ends the workers too), then KILL for what is left after a few
+/// seconds — a worker outlives a master killed outright, and would go on
+/// holding its port.
+fn stop(master: &mut Child) {
+    let id = master.id().to_string();
+    let left = workers_of(&id);
+    let _ = Command::new("kill").args(["-TERM", &id]).status();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && matches!(master.try_wait(), Ok(None)) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = master.kill();
+    let _ = master.wait();
+    for w in left {
+        // Only if it is still one of this test's nginx workers.
+        let cmdline = std::fs::read(format!("/proc/{w}/cmdline")).unwrap_or_default();
+        if cmdline.starts_with(b"nginx: worker") {
+            let _ = Command::new("kill").args(["-KILL", &w]).status();
+        }
     }
 }
 
