@@ -82,6 +82,25 @@ impl<'c> H1Wire<'c> {
         self.written = 0;
     }
 
+    /// Counts what a write sent; a write that failed or sent nothing
+    /// drops what was staged.
+    fn advance(&mut self, wrote: io::Result<usize>) -> io::Result<()> {
+        match wrote {
+            Ok(0) => {
+                self.clear();
+                Err(io::ErrorKind::WriteZero.into())
+            }
+            Ok(n) => {
+                self.written += n;
+                Ok(())
+            }
+            Err(e) => {
+                self.clear();
+                Err(e)
+            }
+        }
+    }
+
     /// Starts staging: if everything staged has been sent, the buffers
     /// are empty again. Returns where the next bytes go.
     fn fresh(&mut self) -> &mut Vec<u8> {
@@ -265,17 +284,8 @@ impl Wire for H1Wire<'_> {
         // buffer, and `after` is empty.
         while self.content.is_none() && self.written < self.conn.wbuf.len() {
             let conn = &mut *self.conn;
-            match ready!(Pin::new(&mut conn.io).poll_write(cx, &conn.wbuf[self.written..])) {
-                Ok(0) => {
-                    self.clear();
-                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
-                }
-                Ok(n) => self.written += n,
-                Err(e) => {
-                    self.clear();
-                    return Poll::Ready(Err(e));
-                }
-            }
+            let r = ready!(Pin::new(&mut conn.io).poll_write(cx, &conn.wbuf[self.written..]));
+            self.advance(r)?;
         }
         while self.content.is_some() && self.written < self.staged() {
             let r = {
@@ -299,17 +309,7 @@ impl Wire for H1Wire<'_> {
                     io.poll_write_vectored(cx, &parts[..n])
                 }
             };
-            match ready!(r) {
-                Ok(0) => {
-                    self.clear();
-                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
-                }
-                Ok(n) => self.written += n,
-                Err(e) => {
-                    self.clear();
-                    return Poll::Ready(Err(e));
-                }
-            }
+            self.advance(ready!(r))?;
         }
         self.conn.wbuf.clear();
         self.written = 0;
