@@ -406,11 +406,13 @@ fn three_instances_behind_nginx_behave_as_one() {
                     n += 1;
                     let id = format!("roll-{t}-{n}");
                     let body = format!(r#"{{"id":"{id}","name":"rolled"}}"#);
-                    let at = phase.load(Ordering::Relaxed);
+                    // A failure counts for the phase it ended in: a request
+                    // begun just before the kill may be cut by it.
+                    let at = || phase.load(Ordering::Relaxed);
                     match ask(lb, "POST", "/items", &[JSON], &body) {
                         Ok((201, _, _)) => created.lock().unwrap().push(id.clone()),
                         other => {
-                            let failure = (at, format!("POST {id}: {other:?}"));
+                            let failure = (at(), format!("POST {id}: {other:?}"));
                             failures.lock().unwrap().push(failure);
                             continue;
                         }
@@ -418,7 +420,7 @@ fn three_instances_behind_nginx_behave_as_one() {
                     match ask(lb, "GET", &format!("/items/{id}"), &[], "") {
                         Ok((200, _, _)) => {}
                         other => {
-                            let failure = (at, format!("GET {id}: {other:?}"));
+                            let failure = (at(), format!("GET {id}: {other:?}"));
                             failures.lock().unwrap().push(failure);
                         }
                     }
@@ -431,7 +433,7 @@ fn three_instances_behind_nginx_behave_as_one() {
                             // 204: a resend found it already made.
                             Ok((201 | 204, _, _)) => documents.lock().unwrap().push(path),
                             other => {
-                                let failure = (at, format!("PUT {path}: {other:?}"));
+                                let failure = (at(), format!("PUT {path}: {other:?}"));
                                 failures.lock().unwrap().push(failure);
                             }
                         }
