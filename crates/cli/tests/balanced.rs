@@ -483,7 +483,8 @@ fn three_instances_behind_nginx_behave_as_one() {
     let (killed, rolling): (Vec<_>, Vec<_>) = failures.iter().partition(|(at, _)| *at == 4);
     assert!(
         rolling.is_empty(),
-        "{} of {served} failed: {rolling:#?}\nnginx said:\n{}",
+        "{} of {served} failed (instances on ports {ports:?}, restarted in that order, \
+         then the second killed): {rolling:#?}\nnginx said:\n{}",
         rolling.len(),
         nginx.log()
     );
