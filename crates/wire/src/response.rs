@@ -31,7 +31,7 @@ impl Head {
         Head {
             status,
             reason: None,
-            fields: Vec::new(),
+            fields: Vec::with_capacity(6),
             invalid: None,
         }
     }
@@ -119,14 +119,16 @@ impl Head {
 
 /// A field name: one or more `tchar`.
 pub fn is_field_name(name: &str) -> bool {
-    !name.is_empty() && name.bytes().all(is_tchar)
+    // Every byte is looked at (no early exit), which lets the loop run a
+    // word at a time; names and values are short.
+    !name.is_empty() && name.bytes().fold(true, |ok, b| ok & is_tchar(b))
 }
 
 /// A field value: no CR, LF, NUL or other control character but HTAB, and
 /// no leading or trailing whitespace (RFC 9110 §5.5).
 pub fn is_field_value(value: &[u8]) -> bool {
-    let ok_byte = |b: &u8| *b == b'\t' || (0x20..0x7f).contains(b) || *b >= 0x80;
-    value.iter().all(ok_byte)
+    let ok_byte = |b: u8| (b == b'\t') | ((0x20..0x7f).contains(&b)) | (b >= 0x80);
+    value.iter().fold(true, |ok, &b| ok & ok_byte(b))
         && !matches!(value.first(), Some(b' ' | b'\t'))
         && !matches!(value.last(), Some(b' ' | b'\t'))
 }
@@ -217,6 +219,21 @@ pub(crate) fn with_date(f: impl FnOnce(&[u8])) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_byte_is_judged_in_names_and_values() {
+        for b in 0..=255u8 {
+            let value = [b'a', b, b'a'];
+            let allowed = b == b'\t' || (0x20..0x7f).contains(&b) || b >= 0x80;
+            assert_eq!(is_field_value(&value), allowed, "value byte {b:#04x}");
+            let name = [b'a', b];
+            if let Ok(name) = std::str::from_utf8(&name) {
+                assert_eq!(is_field_name(name), is_tchar(b), "name byte {b:#04x}");
+            }
+        }
+        assert!(!is_field_value(b" a") && !is_field_value(b"a\t") && is_field_value(b""));
+        assert!(!is_field_name(""));
+    }
 
     fn status(n: u16) -> Status {
         Status::from_u16(n).unwrap()
