@@ -25,7 +25,7 @@ use websocket::*;
 
 pub use body::STYLESHEET;
 pub(crate) use options::parse_location;
-pub(crate) use websocket::is_websocket_key;
+pub(crate) use websocket::{handshake, server_stream, Handshake};
 
 /// Serves a forced status for `spec` (`503`, `200,503`, `200:9,503:1`,
 /// `500-504`).

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use teapot_codes::Status;
-use teapot_wire::{Exchange, Head, Method};
+use teapot_wire::{Exchange, Head, Method, Request, Upgraded};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
@@ -27,41 +27,23 @@ pub(super) async fn switch(ex: &mut Exchange<'_>, opts: &Options) -> Outcome {
         }
         return sent(ex.require_http11().await);
     }
-    let req = ex.request();
-    let offers_websocket = req.wants_upgrade() && req.has_token("upgrade", "websocket");
-    if !offers_websocket {
-        return upgrade_required(ex, opts, "101 needs a request that offers an upgrade: send Upgrade: websocket with Connection: Upgrade and a WebSocket handshake.").await;
-    }
-    if req.method() != Method::Get {
-        return Err(bad(
-            "bad-handshake",
-            "A WebSocket handshake is a GET request.".into(),
-        ));
-    }
-    if req.header_str("sec-websocket-version").map(str::trim) != Some("13") {
-        let head = Head::new(Status::UPGRADE_REQUIRED)
-            .header("Upgrade", "websocket")
-            .header("Connection", "Upgrade")
-            .header("Sec-WebSocket-Version", "13")
-            .header("Content-Type", "text/plain; charset=utf-8");
-        return sent(
-            ex.respond(
-                head,
-                "426 Upgrade Required\nThis server speaks WebSocket version 13.\n",
-            )
-            .await,
-        );
-    }
-    let key = req
-        .header_str("sec-websocket-key")
-        .map(str::trim)
-        .unwrap_or("");
-    if !is_websocket_key(key) {
-        return Err(bad(
-            "bad-handshake",
-            "Sec-WebSocket-Key must be 16 random bytes in base64 (24 characters).".into(),
-        ));
-    }
+    let key = match handshake(ex.request()) {
+        Handshake::NotOffered => return upgrade_required(ex, opts, "101 needs a request that offers an upgrade: send Upgrade: websocket with Connection: Upgrade and a WebSocket handshake.").await,
+        Handshake::NotGet => {
+            return Err(bad(
+                "bad-handshake",
+                "A WebSocket handshake is a GET request.".into(),
+            ))
+        }
+        Handshake::OtherVersion => return other_version(ex).await,
+        Handshake::BadKey => {
+            return Err(bad(
+                "bad-handshake",
+                "Sec-WebSocket-Key must be 16 random bytes in base64 (24 characters).".into(),
+            ))
+        }
+        Handshake::Valid(key) => key.to_owned(),
+    };
     let mut head = Head::new(Status::SWITCHING_PROTOCOLS)
         .header("Upgrade", "websocket")
         .header("Connection", "Upgrade")
@@ -76,12 +58,72 @@ pub(super) async fn switch(ex: &mut Exchange<'_>, opts: &Options) -> Outcome {
             return Ok(());
         }
     };
-    let mut config = WebSocketConfig::default();
-    config.max_message_size = Some(1 << 20);
-    config.max_frame_size = Some(1 << 20);
-    let ws = WebSocketStream::from_raw_socket(upgraded, Role::Server, Some(config)).await;
-    echo(ws).await;
+    echo(server_stream(upgraded, 1 << 20).await).await;
     Ok(())
+}
+
+/// What a request offers of a WebSocket opening handshake (RFC 6455
+/// §4.2.1), over HTTP/1.1.
+pub(crate) enum Handshake<'r> {
+    /// No `Upgrade: websocket` with `Connection: Upgrade`.
+    NotOffered,
+    /// Offered, but not with GET.
+    NotGet,
+    /// A `Sec-WebSocket-Version` other than 13.
+    OtherVersion,
+    /// A `Sec-WebSocket-Key` that is not 16 bytes in base64.
+    BadKey,
+    /// A complete handshake, with its key.
+    Valid(&'r str),
+}
+
+/// Reads the WebSocket handshake a request offers.
+pub(crate) fn handshake(req: &Request) -> Handshake<'_> {
+    if !(req.wants_upgrade() && req.has_token("upgrade", "websocket")) {
+        return Handshake::NotOffered;
+    }
+    if req.method() != Method::Get {
+        return Handshake::NotGet;
+    }
+    if req.header_str("sec-websocket-version").map(str::trim) != Some("13") {
+        return Handshake::OtherVersion;
+    }
+    let key = req
+        .header_str("sec-websocket-key")
+        .map(str::trim)
+        .unwrap_or("");
+    if !is_websocket_key(key) {
+        return Handshake::BadKey;
+    }
+    Handshake::Valid(key)
+}
+
+/// The server's side of a switched connection, taking messages and frames
+/// of at most `max` bytes.
+pub(crate) async fn server_stream<'a>(
+    upgraded: Upgraded<'a>,
+    max: usize,
+) -> WebSocketStream<Upgraded<'a>> {
+    let mut config = WebSocketConfig::default();
+    config.max_message_size = Some(max);
+    config.max_frame_size = Some(max);
+    WebSocketStream::from_raw_socket(upgraded, Role::Server, Some(config)).await
+}
+
+/// 426 naming the one WebSocket version this server speaks.
+async fn other_version(ex: &mut Exchange<'_>) -> Outcome {
+    let head = Head::new(Status::UPGRADE_REQUIRED)
+        .header("Upgrade", "websocket")
+        .header("Connection", "Upgrade")
+        .header("Sec-WebSocket-Version", "13")
+        .header("Content-Type", "text/plain; charset=utf-8");
+    sent(
+        ex.respond(
+            head,
+            "426 Upgrade Required\nThis server speaks WebSocket version 13.\n",
+        )
+        .await,
+    )
 }
 
 /// How long a WebSocket may stay silent before the server closes it.
@@ -142,7 +184,7 @@ where
     .await;
 }
 
-pub(crate) fn is_websocket_key(key: &str) -> bool {
+pub(super) fn is_websocket_key(key: &str) -> bool {
     key.len() == 24
         && key.ends_with("==")
         && key[..22]

@@ -255,10 +255,7 @@ pub async fn scenario(
         ("expect-417", _) => sent(ex.respond(text(), "final\n").await),
         ("expect-401", _) if credentials_ok => sent(ex.respond(text(), "final\n").await),
         ("expect-401", _) => {
-            let head = plain(Status::UNAUTHORIZED).header(
-                "WWW-Authenticate",
-                "Basic realm=\"teapot grade\", charset=\"UTF-8\"",
-            );
+            let head = basic_challenge();
             sent(ex.respond(head, "who are you? (keep the body until then)\n").await)
         }
         ("redirect-308-remembered" | "redirect-no-store", "") => {
@@ -290,10 +287,7 @@ pub async fn scenario(
             sent(ex.respond(head, format!("moved: {landing}\n")).await)
         }
         ("redirect-cross-origin", "") if !credentials_ok => {
-            let head = plain(Status::UNAUTHORIZED).header(
-                "WWW-Authenticate",
-                "Basic realm=\"teapot grade\", charset=\"UTF-8\"",
-            );
+            let head = basic_challenge();
             sent(ex.respond(head, "who are you?\n").await)
         }
         ("redirect-cross-origin", "") => match other_origin(ex) {
@@ -341,10 +335,7 @@ pub async fn scenario(
             sent(ex.respond(text(), "final\n").await)
         }
         ("auth-basic", _) => {
-            let head = plain(Status::UNAUTHORIZED).header(
-                "WWW-Authenticate",
-                "Basic realm=\"teapot grade\", charset=\"UTF-8\"",
-            );
+            let head = basic_challenge();
             sent(ex.respond(head, "who are you?\n").await)
         }
         ("auth-digest", _) => {
@@ -556,6 +547,14 @@ fn other_origin(ex: &Exchange<'_>) -> Option<String> {
         Some(p) => format!("{scheme}://{other}:{p}"),
         None => format!("{scheme}://{other}"),
     })
+}
+
+/// A 401 asking for the Basic credentials the auth scenarios take.
+fn basic_challenge() -> Head {
+    plain(Status::UNAUTHORIZED).header(
+        "WWW-Authenticate",
+        "Basic realm=\"teapot grade\", charset=\"UTF-8\"",
+    )
 }
 
 /// The head of a non-200 answer with plain-text content.

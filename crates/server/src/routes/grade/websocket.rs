@@ -14,18 +14,18 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
-use teapot_wire::{Exchange, Head, Method, Status};
+use teapot_wire::{Exchange, Head, Status};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::{timeout_at, Instant};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error, Message};
 use tokio_tungstenite::WebSocketStream;
 
 use super::{plain, record, short};
 use crate::app::App;
-use crate::routes::forced::is_websocket_key;
+use crate::routes::forced::{handshake, server_stream, Handshake};
 use crate::routes::{sent, Outcome};
 
 /// The ping's data, which the pong must carry back.
@@ -59,23 +59,16 @@ struct Seen {
 /// one, so the scenario does not apply to it).
 pub(super) async fn scenario(app: &App, ex: &mut Exchange<'_>, run: &str, name: &str) -> Outcome {
     let req = ex.request();
-    let key = req
-        .header_str("sec-websocket-key")
-        .map(str::trim)
-        .unwrap_or("");
-    let handshake = !req.version().is_multiplexed()
-        && req.method() == Method::Get
-        && req.wants_upgrade()
-        && req.has_token("upgrade", "websocket")
-        && req.header_str("sec-websocket-version").map(str::trim) == Some("13")
-        && is_websocket_key(key);
-    if !handshake {
-        let head = plain(Status::UPGRADE_REQUIRED)
-            .header("Upgrade", "websocket")
-            .header("Connection", "Upgrade");
-        let why = "this scenario is for WebSocket clients: ask with a WebSocket handshake\n";
-        return sent(ex.respond(head, why).await);
-    }
+    let key = match handshake(req) {
+        Handshake::Valid(key) if !req.version().is_multiplexed() => key.to_owned(),
+        _ => {
+            let head = plain(Status::UPGRADE_REQUIRED)
+                .header("Upgrade", "websocket")
+                .header("Connection", "Upgrade");
+            let why = "this scenario is for WebSocket clients: ask with a WebSocket handshake\n";
+            return sent(ex.respond(head, why).await);
+        }
+    };
     let accept = if name == "upgrade-101" {
         derive_accept_key(key.as_bytes())
     } else {
@@ -93,10 +86,7 @@ pub(super) async fn scenario(app: &App, ex: &mut Exchange<'_>, run: &str, name: 
             return Ok(());
         }
     };
-    let mut config = WebSocketConfig::default();
-    config.max_message_size = Some(64 * 1024);
-    config.max_frame_size = Some(64 * 1024);
-    let mut ws = WebSocketStream::from_raw_socket(upgraded, Role::Server, Some(config)).await;
+    let mut ws = server_stream(upgraded, 64 * 1024).await;
     let seen = watch(&mut ws).await;
     // Recorded before the connection closes, so that the record is there
     // by the time the client sees the end.
