@@ -36,7 +36,7 @@ fn size(n: &str) -> Result<u64, Problem> {
 /// for a seed the bytes httpbin gives (Python's generator).
 pub enum RandomBytes {
     /// Unseeded: fast, and different every time.
-    Fresh(fastrand::Rng),
+    Fresh(Box<Lanes>),
     /// Seeded: Python's `random.seed(S)` and `randint(0, 255)`.
     Seeded(Box<Mt19937>),
 }
@@ -46,7 +46,7 @@ impl RandomBytes {
     pub fn new(seed: Option<u64>) -> RandomBytes {
         match seed {
             Some(s) => RandomBytes::Seeded(Box::new(Mt19937::python_seed(s))),
-            None => RandomBytes::Fresh(fastrand::Rng::new()),
+            None => RandomBytes::Fresh(Box::new(Lanes::new(fastrand::u64(..)))),
         }
     }
 
@@ -54,10 +54,84 @@ impl RandomBytes {
     pub fn fill(&mut self, buf: &mut [u8]) {
         match self {
             RandomBytes::Seeded(mt) => buf.iter_mut().for_each(|b| *b = mt.byte()),
-            // Eight bytes a step; unseeded bytes need no continuity from
-            // one call to the next.
-            RandomBytes::Fresh(rng) => rng.fill(buf),
+            RandomBytes::Fresh(lanes) => lanes.fill(buf),
         }
+    }
+}
+
+/// Eight xorshift128+ generators side by side, 64 bytes a step. Their
+/// state updates are shifts, exclusive-ors and an addition, with no
+/// multiplication, so the compiler runs the eight in vector registers:
+/// several times the bytes per cycle of one multiplying generator, which
+/// matters where a response is a megabyte of fresh random bytes. Good
+/// enough to look random and not compress; not for secrets.
+pub struct Lanes {
+    s0: [u64; 8],
+    s1: [u64; 8],
+    /// Bytes of the last step not handed out yet, from the end of `spare`.
+    spare: [u8; 64],
+    left: usize,
+}
+
+impl Lanes {
+    /// Generators seeded from `seed` (through SplitMix64, so that no lane
+    /// starts at zero or near another).
+    pub fn new(seed: u64) -> Lanes {
+        let mut x = seed;
+        let mut next = || {
+            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            (z ^ (z >> 31)) | 1
+        };
+        let s0 = std::array::from_fn(|_| next());
+        let s1 = std::array::from_fn(|_| next());
+        Lanes {
+            s0,
+            s1,
+            spare: [0; 64],
+            left: 0,
+        }
+    }
+
+    /// The next 64 bytes into `out`, eight from each lane. The state is
+    /// taken by value so that it stays in registers over a long fill.
+    #[inline(always)]
+    fn step(s0: &mut [u64; 8], s1: &mut [u64; 8], out: &mut [u8]) {
+        let mut words = [0u64; 8];
+        for i in 0..8 {
+            let mut x = s0[i];
+            let y = s1[i];
+            s0[i] = y;
+            x ^= x << 23;
+            s1[i] = x ^ y ^ (x >> 17) ^ (y >> 26);
+            words[i] = s1[i].wrapping_add(y);
+        }
+        for (b, w) in out.chunks_exact_mut(8).zip(words) {
+            b.copy_from_slice(&w.to_le_bytes());
+        }
+    }
+
+    /// Fills `buf` with the next bytes; pieces of any size join up into
+    /// one stream.
+    pub fn fill(&mut self, mut buf: &mut [u8]) {
+        let k = self.left.min(buf.len());
+        buf[..k].copy_from_slice(&self.spare[64 - self.left..][..k]);
+        self.left -= k;
+        buf = &mut buf[k..];
+        let (mut s0, mut s1) = (self.s0, self.s1);
+        let mut blocks = buf.chunks_exact_mut(64);
+        for b in &mut blocks {
+            Lanes::step(&mut s0, &mut s1, b);
+        }
+        let rest = blocks.into_remainder();
+        if !rest.is_empty() {
+            Lanes::step(&mut s0, &mut s1, &mut self.spare);
+            rest.copy_from_slice(&self.spare[..rest.len()]);
+            self.left = 64 - rest.len();
+        }
+        (self.s0, self.s1) = (s0, s1);
     }
 }
 
@@ -239,7 +313,7 @@ async fn send_part(
         }
         let mut piece = vec![0u8; n];
         fill(&mut piece);
-        if let Err(e) = ex.write(&piece).await {
+        if let Err(e) = ex.write_bytes(Bytes::from(piece)).await {
             return sent(Err(e));
         }
         left -= n as u64;
@@ -382,4 +456,44 @@ pub async fn serve_ranged(
 /// HTTP dates have whole seconds.
 fn last_second(t: SystemTime) -> SystemTime {
     httpdate::HttpDate::from(t).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn lanes(seed: u64, pieces: &[usize]) -> Vec<u8> {
+        let mut g = Lanes::new(seed);
+        let mut out = Vec::new();
+        for &n in pieces {
+            let mut b = vec![0u8; n];
+            g.fill(&mut b);
+            out.extend(b);
+        }
+        out
+    }
+
+    #[test]
+    fn fresh_bytes_are_one_stream_however_they_are_cut() {
+        let whole = lanes(7, &[1000]);
+        assert_eq!(lanes(7, &[1, 7, 63, 64, 65, 128, 0, 3, 669]), whole);
+        assert_eq!(lanes(7, &[500, 500]), whole);
+        assert_ne!(lanes(8, &[1000]), whole);
+    }
+
+    #[test]
+    fn fresh_bytes_do_not_compress_and_use_every_value() {
+        let bytes = lanes(1, &[1 << 20]);
+        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(&bytes).unwrap();
+        let packed = z.finish().unwrap().len();
+        assert!(packed > bytes.len(), "1 MiB packed to {packed} bytes");
+        let mut seen = [0u32; 256];
+        bytes.iter().for_each(|&b| seen[b as usize] += 1);
+        // 4096 expected each; a generator with a stuck or short cycle
+        // would be far off.
+        assert!(seen.iter().all(|&c| (3500..4700).contains(&c)), "{seen:?}");
+    }
 }

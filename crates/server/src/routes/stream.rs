@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use serde_json::{json, Value};
 use teapot_wire::{Exchange, Head, Status};
 
@@ -131,16 +132,15 @@ pub async fn bytes(ex: &mut Exchange<'_>, n: &str) -> Outcome {
     }
     let mut random = RandomBytes::new(seed);
     let mut left = n;
-    let mut buf = Vec::new();
     while left > 0 {
         let k = (chunk as u64).min(left) as usize;
         // Waits for the client to take what went before.
         let Ok(_) = ex.ready(k).await else {
             return Ok(());
         };
-        buf.resize(k, 0);
+        let mut buf = vec![0; k];
         random.fill(&mut buf);
-        if ex.write(&buf).await.is_err() {
+        if ex.write_bytes(Bytes::from(buf)).await.is_err() {
             return Ok(());
         }
         left -= k as u64;

@@ -125,6 +125,12 @@ impl Exchange<'_> {
 
     /// Writes content of a streamed response and sends it at once.
     pub async fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        self.write_bytes(Bytes::copy_from_slice(data)).await
+    }
+
+    /// [`write`](Exchange::write) for content the handler owns: it goes out
+    /// from where it is, without a copy.
+    pub async fn write_bytes(&mut self, data: Bytes) -> io::Result<()> {
         let State::Streaming {
             framing,
             remaining,
@@ -149,8 +155,7 @@ impl Exchange<'_> {
         self.bytes_out += data.len() as u64;
         // The last byte of a fixed length ends the content.
         let last = matches!(framing, Framing::Length(_)) && data.len() as u64 == remaining;
-        self.wire
-            .stage_data(Bytes::copy_from_slice(data), framing, last)?;
+        self.wire.stage_data(data, framing, last)?;
         self.flush().await
     }
 
