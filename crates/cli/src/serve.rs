@@ -130,7 +130,8 @@ pub struct ServeArgs {
     #[arg(long, env = "TEAPOT_TRUSTED_PROXY", value_delimiter = ',', value_name = "CIDR", value_parser = parse_net)]
     trusted_proxy: Vec<ipnet::IpNet>,
 
-    /// Worker threads (default: one per available core).
+    /// Worker threads (default: one per available core). With 1, the
+    /// server runs on a single thread.
     #[arg(long, env = "TEAPOT_WORKERS", value_name = "N")]
     workers: Option<usize>,
 
@@ -207,14 +208,20 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         trusted_proxies: args.trusted_proxy,
         ..Config::default()
     };
-    let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    runtime.enable_all();
-    if let Some(n) = args.workers {
-        if n == 0 {
-            bail!("--workers must be at least 1");
+    // One worker is one thread that accepts, reads, answers and polls for
+    // readiness itself, as an nginx worker process does: no hand-over to
+    // another thread and no work-stealing bookkeeping on each wake-up.
+    let mut runtime = match args.workers {
+        Some(0) => bail!("--workers must be at least 1"),
+        Some(1) => tokio::runtime::Builder::new_current_thread(),
+        Some(n) => {
+            let mut r = tokio::runtime::Builder::new_multi_thread();
+            r.worker_threads(n);
+            r
         }
-        runtime.worker_threads(n);
-    }
+        None => tokio::runtime::Builder::new_multi_thread(),
+    };
+    runtime.enable_all();
     let runtime = runtime.build().context("starting the runtime")?;
     runtime.block_on(async move {
         let listener = teapot_server::bind(args.bind, args.http3)

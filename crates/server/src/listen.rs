@@ -86,7 +86,9 @@ pub async fn run(
     let app = Arc::new(app);
     let wire = Arc::new(teapot_wire::Config {
         limits: config.limits.clone(),
-        inflight: Some(Arc::new(Semaphore::new(config.max_inflight))),
+        inflight: Some(Arc::new(teapot_wire::service::Inflight::new(
+            config.max_inflight,
+        ))),
         observer: Some(Arc::new(Observer {
             metrics: app.metrics.clone(),
         })),

@@ -547,16 +547,17 @@ fn check_target(method: Method, target: &[u8]) -> Result<(), RequestError> {
 }
 
 fn check_line_endings(section: &[u8]) -> Result<(), RequestError> {
-    let mut prev = 0u8;
-    for (i, &b) in section.iter().enumerate() {
-        if b == b'\n' && prev != b'\r' {
+    // Only the line-ending bytes are looked at (found many bytes a step):
+    // a CR must have an LF after it (or be the last byte so far), an LF a
+    // CR before it.
+    for i in memchr::memchr2_iter(b'\r', b'\n', section) {
+        let paired = match section[i] {
+            b'\r' => section.get(i + 1).is_none_or(|&b| b == b'\n'),
+            _ => i > 0 && section[i - 1] == b'\r',
+        };
+        if !paired {
             return Err(RequestError::BareLineEnding);
         }
-        if prev == b'\r' && b != b'\n' {
-            return Err(RequestError::BareLineEnding);
-        }
-        prev = b;
-        let _ = i;
     }
     Ok(())
 }
@@ -762,7 +763,7 @@ const TCHAR: [bool; 256] = table(b"!#$%&'*+-.^_`|~");
 const REG_NAME: [bool; 256] = table(b"-._~%!$&'()*+,;=");
 
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&b| b == needle)
+    memchr::memchr(needle, hay)
 }
 
 #[cfg(test)]
@@ -999,6 +1000,14 @@ mod tests {
         );
         assert_eq!(
             err(b"GET / HTTP/1.1\r\nHost: a\nX: b\r\n\r\n"),
+            RequestError::BareLineEnding
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\n\nHost: a\r\n\r\n"),
+            RequestError::BareLineEnding
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: a\r\nX: b\r\r\n\r\n"),
             RequestError::BareLineEnding
         );
         assert_eq!(

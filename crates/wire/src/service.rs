@@ -3,13 +3,14 @@
 //! observer is told, and the shutdown signal.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::watch;
 
 use crate::error::RequestError;
 use crate::exchange::Exchange;
@@ -53,7 +54,7 @@ pub struct Config {
     pub limits: Limits,
     /// When set, the most exchanges in flight at once; one more gets 503
     /// with `Retry-After`.
-    pub inflight: Option<Arc<Semaphore>>,
+    pub inflight: Option<Arc<Inflight>>,
     /// When set, told about every connection and exchange (metrics).
     pub observer: Option<Arc<dyn Observe>>,
     /// When set, connections idle between requests register here, so that
@@ -65,6 +66,49 @@ pub struct Config {
     /// balancer keeps serving the connections the balancer still opens.
     /// Otherwise (the default) such a connection closes with the rest.
     pub drain_new: bool,
+}
+
+/// The bound on exchanges in flight at once: a count, taken and given back
+/// with one atomic operation each (nothing ever waits for a place: one
+/// over the bound is answered 503 at once).
+#[derive(Debug)]
+pub struct Inflight {
+    max: usize,
+    now: AtomicUsize,
+}
+
+impl Inflight {
+    /// At most `max` exchanges at once.
+    pub fn new(max: usize) -> Inflight {
+        Inflight {
+            max,
+            now: AtomicUsize::new(0),
+        }
+    }
+
+    /// A place for one more exchange, held until the guard drops; `None`
+    /// at the bound.
+    pub(crate) fn enter(&self) -> Option<InflightGuard<'_>> {
+        if self.now.fetch_add(1, Ordering::Relaxed) >= self.max {
+            self.now.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(InflightGuard(&self.now))
+    }
+
+    /// Exchanges in flight now.
+    pub fn current(&self) -> usize {
+        self.now.load(Ordering::Relaxed)
+    }
+}
+
+/// One exchange's place under [`Inflight`].
+pub(crate) struct InflightGuard<'a>(&'a AtomicUsize);
+
+impl Drop for InflightGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// How an exchange ended.
@@ -247,7 +291,21 @@ pub(crate) async fn wait_shutdown(shutdown: &mut Shutdown) {
 
 #[cfg(test)]
 mod tests {
-    use super::Defense;
+    use super::{Defense, Inflight};
+
+    #[test]
+    fn inflight_places_are_bounded_and_given_back() {
+        let bound = Inflight::new(2);
+        let a = bound.enter().expect("first");
+        let b = bound.enter().expect("second");
+        assert!(bound.enter().is_none(), "a third over a bound of two");
+        assert_eq!(bound.current(), 2, "a refused place is not kept");
+        drop(a);
+        let c = bound.enter().expect("a place given back is free again");
+        drop((b, c));
+        assert_eq!(bound.current(), 0);
+        assert!(Inflight::new(0).enter().is_none());
+    }
 
     #[test]
     fn every_defense_is_listed_in_its_place() {

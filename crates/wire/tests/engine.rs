@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use common::TestServer;
 use teapot_testkit::{get, Client};
+use teapot_wire::service::Inflight;
 use teapot_wire::{Config, Limits};
-use tokio::sync::Semaphore;
 
 async fn client(server: &TestServer) -> Client {
     Client::connect(server.addr).await
@@ -482,7 +482,7 @@ async fn idle_keep_alive_connection_closes_silently() {
 async fn over_max_inflight_gives_503_with_retry_after() {
     let server = TestServer::start_with(Config {
         limits: Limits::default(),
-        inflight: Some(Arc::new(Semaphore::new(0))),
+        inflight: Some(Arc::new(Inflight::new(0))),
         ..Config::default()
     })
     .await;

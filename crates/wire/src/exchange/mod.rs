@@ -382,9 +382,9 @@ pub(crate) async fn run_exchange<S: Service>(
     config: &Config,
 ) -> bool {
     let permit = match &config.inflight {
-        Some(sem) => match sem.clone().try_acquire_owned() {
-            Ok(p) => Some(p),
-            Err(_) => {
+        Some(bound) => match bound.enter() {
+            Some(p) => Some(p),
+            None => {
                 let _ = ex
                     .send_problem(
                         503,

@@ -245,7 +245,12 @@ async fn read_head<T: Transport + ?Sized>(
             }
             None => keep_alive,
         };
+        // The read goes first: on a busy connection the next request is
+        // usually there already, and then neither the timer nor the
+        // shutdown and eviction signals are armed (each would register
+        // a waiter only to take it back at once).
         let read = tokio::select! {
+            biased;
             r = tokio::time::timeout_at(until, read_more(&mut conn.io, &mut conn.rbuf, idle.is_some())) => r,
             // A connection yet to send its first request is served once
             // when the server drains (`Config::drain_new`).
