@@ -155,6 +155,30 @@ fn the_open_file_limit_is_raised_for_max_connections() {
 }
 
 #[test]
+fn one_worker_is_one_thread_that_still_serves_connections_side_by_side() {
+    let server = Serve::start(&["--workers", "1"], &[]);
+    // A slow exchange is under way on one connection...
+    let slow_addr = server.addr.clone();
+    let slow = std::thread::spawn(move || {
+        common::request_to(
+            &slow_addr,
+            "GET /delay/2 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        )
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // ...while another is answered, on the same single thread.
+    assert!(server
+        .request("GET /200 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .starts_with("HTTP/1.1 200 OK\r\n"));
+    assert!(!slow.is_finished(), "the delayed answer came before /200");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.child_id())).unwrap();
+    let threads = status.lines().find(|l| l.starts_with("Threads:"));
+    assert_eq!(threads.map(|l| l.split_whitespace().nth(1)), Some(Some("1")), "{threads:?}");
+    assert!(slow.join().unwrap().starts_with("HTTP/1.1 200 OK\r\n"));
+    assert_eq!(server.terminate(), 0);
+}
+
+#[test]
 fn sigterm_drains_for_the_drain_timeout() {
     let server = Serve::start(
         &[
