@@ -173,7 +173,11 @@ fn one_worker_is_one_thread_that_still_serves_connections_side_by_side() {
     assert!(!slow.is_finished(), "the delayed answer came before /200");
     let status = std::fs::read_to_string(format!("/proc/{}/status", server.child_id())).unwrap();
     let threads = status.lines().find(|l| l.starts_with("Threads:"));
-    assert_eq!(threads.map(|l| l.split_whitespace().nth(1)), Some(Some("1")), "{threads:?}");
+    assert_eq!(
+        threads.map(|l| l.split_whitespace().nth(1)),
+        Some(Some("1")),
+        "{threads:?}"
+    );
     assert!(slow.join().unwrap().starts_with("HTTP/1.1 200 OK\r\n"));
     assert_eq!(server.terminate(), 0);
 }

@@ -197,6 +197,9 @@ pub struct Request {
     raw: Bytes,
     method: Method,
     target: Span,
+    /// Where in the target the path is (found once, when parsed); empty
+    /// for an absolute-form target without one.
+    path: Span,
     version: Version,
     fields: Vec<(Span, Span)>,
     body: BodyKind,
@@ -234,20 +237,12 @@ impl Request {
     /// authority for an absolute-form target. `*` and authority-form
     /// targets are returned as they are.
     pub fn path(&self) -> &str {
-        let t = self.target();
-        let t = if t.starts_with('/') {
-            t
-        } else {
-            match t.split_once("://") {
-                Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
-                None => t,
-            }
-        };
-        // A byte search: `?` is ASCII, and the target is short.
-        match t.bytes().position(|b| b == b'?') {
-            Some(i) => &t[..i],
-            None => t,
+        if self.path.start == self.path.end {
+            // An absolute-form target with no path: the root.
+            return "/";
         }
+        // Invariant: the target was checked to be visible ASCII.
+        std::str::from_utf8(self.path.get(&self.raw)).unwrap_or("")
     }
 
     /// The query, without the `?`.
@@ -461,11 +456,16 @@ pub fn parse_request(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Reque
         start: target_at as u32,
         end: (target_at + target.len()) as u32,
     };
+    let path = path_within(target.get(buf)).map_or(Span { start: 0, end: 0 }, |(from, to)| Span {
+        start: target.start + from as u32,
+        end: target.start + to as u32,
+    });
     let raw = buf.split_to(fields_at + header_len).freeze();
     let mut req = Request {
         raw,
         method,
         target,
+        path,
         version,
         fields,
         body: BodyKind::Empty,
@@ -525,6 +525,26 @@ fn parse_version(v: &[u8]) -> Result<Version, RequestError> {
     }
 }
 
+/// Where the path is in a request-target: all of it up to the query, or
+/// for an absolute-form target what follows the authority (`None` when
+/// nothing does: the path is then `/`).
+fn path_within(target: &[u8]) -> Option<(usize, usize)> {
+    let from = if target.first() == Some(&b'/') {
+        0
+    } else {
+        match target.windows(3).position(|w| w == b"://") {
+            // The authority ends at the first '/' or '?'.
+            Some(i) => match target[i + 3..].iter().position(|&b| b == b'/' || b == b'?') {
+                Some(k) if target[i + 3 + k] == b'/' => i + 3 + k,
+                _ => return None,
+            },
+            None => 0,
+        }
+    };
+    let to = memchr(b'?', &target[from..]).map_or(target.len(), |k| from + k);
+    Some((from, to))
+}
+
 fn check_target(method: Method, target: &[u8]) -> Result<(), RequestError> {
     if target.contains(&b'#') {
         return Err(RequestError::BadTarget);
@@ -547,17 +567,19 @@ fn check_target(method: Method, target: &[u8]) -> Result<(), RequestError> {
 }
 
 fn check_line_endings(section: &[u8]) -> Result<(), RequestError> {
-    // Only the line-ending bytes are looked at (found many bytes a step):
-    // a CR must have an LF after it (or be the last byte so far), an LF a
-    // CR before it.
-    for i in memchr::memchr2_iter(b'\r', b'\n', section) {
-        let paired = match section[i] {
-            b'\r' => section.get(i + 1).is_none_or(|&b| b == b'\n'),
-            _ => i > 0 && section[i - 1] == b'\r',
-        };
-        if !paired {
-            return Err(RequestError::BareLineEnding);
-        }
+    // A CR must have an LF after it (unless it is the last byte so far),
+    // and an LF a CR before it: at each pair of neighbours, "this is LF"
+    // and "the one before is CR" are both true or both false. Without an
+    // early exit the loop runs many bytes a step.
+    let first_lf = section.first() == Some(&b'\n');
+    let unpaired = section
+        .iter()
+        .zip(section.iter().skip(1))
+        .fold(false, |bad, (&before, &b)| {
+            bad | ((b == b'\n') != (before == b'\r'))
+        });
+    if first_lf || unpaired {
+        return Err(RequestError::BareLineEnding);
     }
     Ok(())
 }
@@ -826,6 +848,14 @@ mod tests {
         assert_eq!(
             ok(b"GET http://h.example HTTP/1.1\r\nHost: h\r\n\r\n").path(),
             "/"
+        );
+        // The authority ends at '?': a '/' in the query is not the path.
+        let r = ok(b"GET http://h.example?to=/x HTTP/1.1\r\nHost: h\r\n\r\n");
+        assert_eq!((r.path(), r.query()), ("/", Some("to=/x")));
+        assert_eq!(ok(b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n").path(), "*");
+        assert_eq!(
+            ok(b"CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n").path(),
+            "h:443"
         );
     }
 

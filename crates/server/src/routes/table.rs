@@ -387,10 +387,17 @@ impl Route {
 /// The rows a path may match, by the first byte of its first segment: for
 /// each byte, the rows whose first segment is a literal starting with it or
 /// a parameter, in table order (so the first match is the one a walk of the
-/// whole table finds). A lookup is one array index.
+/// whole table finds). A lookup is one array index; a row whose literal
+/// first segment differs from the path's is passed over with a comparison.
 pub struct Index {
     routes: &'static [Route],
-    by_byte: Vec<Box<[u16]>>,
+    by_byte: Vec<Box<[Candidate]>>,
+}
+
+/// A row the index may try, with its first segment when that is literal.
+struct Candidate {
+    row: u16,
+    literal: Option<&'static str>,
 }
 
 impl Index {
@@ -400,9 +407,15 @@ impl Index {
         let by_byte = (0..=255u8)
             .map(|b| {
                 (0..routes.len() as u16)
-                    .filter(|&i| {
+                    .filter_map(|i| {
                         let f = first(&routes[i as usize]);
-                        f.starts_with('{') || f.as_bytes().first().copied().unwrap_or(0) == b
+                        let param = f.starts_with('{');
+                        (param || f.as_bytes().first().copied().unwrap_or(0) == b).then_some(
+                            Candidate {
+                                row: i,
+                                literal: (!param).then_some(f),
+                            },
+                        )
                     })
                     .collect()
             })
@@ -411,24 +424,28 @@ impl Index {
     }
 
     /// The row `path` matches first, with its parameters: only the rows
-    /// its first byte may match are tried.
+    /// its first segment may match are tried.
     pub fn find(&self, path: &str) -> Option<(&'static Route, Params)> {
-        let b = path.as_bytes().get(1).copied().unwrap_or(0);
-        let b = if b == b'/' { 0 } else { b };
+        let rest = path.get(1..).unwrap_or("");
+        let segment = &rest[..rest.find('/').unwrap_or(rest.len())];
+        let b = segment.as_bytes().first().copied().unwrap_or(0);
         let routes = self.routes;
-        self.by_byte[usize::from(b)].iter().find_map(|&i| {
-            let r = &routes[i as usize];
-            r.spans(path).map(|spans| {
-                (
-                    r,
-                    Params {
-                        path: path.to_owned(),
-                        template: r.path,
-                        spans,
-                    },
-                )
+        self.by_byte[usize::from(b)]
+            .iter()
+            .filter(|c| c.literal.is_none_or(|l| l == segment))
+            .find_map(|c| {
+                let r = &routes[c.row as usize];
+                r.spans(path).map(|spans| {
+                    (
+                        r,
+                        Params {
+                            path: path.to_owned(),
+                            template: r.path,
+                            spans,
+                        },
+                    )
+                })
             })
-        })
     }
 }
 
