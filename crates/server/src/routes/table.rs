@@ -427,7 +427,8 @@ impl Index {
     /// its first segment may match are tried.
     pub fn find(&self, path: &str) -> Option<(&'static Route, Params)> {
         let rest = path.get(1..).unwrap_or("");
-        let segment = &rest[..rest.find('/').unwrap_or(rest.len())];
+        let end = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
+        let segment = &rest[..end];
         let b = segment.as_bytes().first().copied().unwrap_or(0);
         let routes = self.routes;
         self.by_byte[usize::from(b)]

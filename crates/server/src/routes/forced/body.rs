@@ -77,30 +77,53 @@ pub(super) fn generic_body(
             html_page(status, reason, detail, &spec(), &url()),
         ),
         _ => {
-            // Built by hand: this is every forced answer's body, and
-            // `format!` costs more than the rest of the answer's content.
-            let mut text =
-                String::with_capacity(5 + reason.len() + note.map_or(0, |n| n.len() + 1));
-            let code = status.as_u16();
-            for digit in [code / 100, code / 10 % 10, code % 10] {
-                text.push(char::from(b'0' + digit as u8));
-            }
-            text.push(' ');
-            text.push_str(reason);
-            text.push('\n');
-            if let Some(note) = note {
-                text.push_str(note);
-                text.push('\n');
-            }
-            if status == 511 {
-                text.push_str("Sign in at /portal to get network access.\n");
-            }
-            ("text/plain; charset=utf-8", text)
+            head.add("Content-Type", "text/plain; charset=utf-8");
+            head.add("Vary", "Accept");
+            return match note {
+                None => plain_body(status),
+                Some(_) => Bytes::from(plain_text(status, note)),
+            };
         }
     };
     head.add("Content-Type", ctype);
     head.add("Vary", "Accept");
     Bytes::from(body)
+}
+
+/// The plain-text body of a code: "418 I'm a teapot", the note if any,
+/// and for 511 where to sign in.
+fn plain_text(status: Status, note: Option<&str>) -> String {
+    // Built by hand rather than with `format!`, which costs more than the
+    // rest of the answer's content.
+    let reason = status.reason();
+    let mut text = String::with_capacity(5 + reason.len() + note.map_or(0, |n| n.len() + 1));
+    let code = status.as_u16();
+    for digit in [code / 100, code / 10 % 10, code % 10] {
+        text.push(char::from(b'0' + digit as u8));
+    }
+    text.push(' ');
+    text.push_str(reason);
+    text.push('\n');
+    if let Some(note) = note {
+        text.push_str(note);
+        text.push('\n');
+    }
+    if status == 511 {
+        text.push_str("Sign in at /portal to get network access.\n");
+    }
+    text
+}
+
+/// [`plain_text`] without a note, made once for every code: the body of
+/// most forced answers, handed out without a copy.
+fn plain_body(status: Status) -> Bytes {
+    static BODIES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let bodies = BODIES.get_or_init(|| {
+        (100..=599)
+            .map(|c| Status::from_u16(c).map_or_else(|_| String::new(), |s| plain_text(s, None)))
+            .collect()
+    });
+    Bytes::from_static(bodies[usize::from(status.as_u16() - 100)].as_bytes())
 }
 
 pub(super) fn html_page(

@@ -48,14 +48,18 @@ pub(super) fn parse_code(text: &str) -> Result<Status, Problem> {
     })
 }
 
+/// The codes a forced path names, each with its weight.
+pub(super) type Choices = smallvec::SmallVec<[(Status, f64); 1]>;
+
 /// Reads a spec into (status, weight) pairs.
-pub(super) fn parse_spec(spec: &str) -> Result<Vec<(Status, f64)>, Problem> {
-    // One code, the common case, without the list grammar.
+pub(super) fn parse_spec(spec: &str) -> Result<Choices, Problem> {
+    // One code, the common case, without the list grammar (nor an
+    // allocation).
     if spec.len() == 3 && spec.bytes().all(|b| b.is_ascii_digit()) {
-        return Ok(vec![(parse_code(spec)?, 1.0)]);
+        return Ok(smallvec::smallvec![(parse_code(spec)?, 1.0)]);
     }
     let spec = percent_encoding::percent_decode_str(spec).decode_utf8_lossy();
-    let mut choices = Vec::new();
+    let mut choices = Choices::new();
     for item in spec.split(',') {
         let item = item.trim();
         if let Some((code, weight)) = item.split_once(':') {
