@@ -130,8 +130,8 @@ pub struct ServeArgs {
     #[arg(long, env = "TEAPOT_TRUSTED_PROXY", value_delimiter = ',', value_name = "CIDR", value_parser = parse_net)]
     trusted_proxy: Vec<ipnet::IpNet>,
 
-    /// Worker threads (default: one per available core). With 1, the
-    /// server runs on a single thread.
+    /// Worker threads (default: one per core the process may run on).
+    /// With 1, the server runs on a single thread.
     #[arg(long, env = "TEAPOT_WORKERS", value_name = "N")]
     workers: Option<usize>,
 
@@ -211,15 +211,20 @@ pub fn serve(args: ServeArgs) -> Result<()> {
     // One worker is one thread that accepts, reads, answers and polls for
     // readiness itself, as an nginx worker process does: no hand-over to
     // another thread and no work-stealing bookkeeping on each wake-up.
-    let mut runtime = match args.workers {
+    // By default, a worker per core the process may run on (its CPU
+    // affinity: under `taskset -c 0` that is one).
+    let workers = match args.workers {
         Some(0) => bail!("--workers must be at least 1"),
-        Some(1) => tokio::runtime::Builder::new_current_thread(),
-        Some(n) => {
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let mut runtime = match workers {
+        1 => tokio::runtime::Builder::new_current_thread(),
+        n => {
             let mut r = tokio::runtime::Builder::new_multi_thread();
             r.worker_threads(n);
             r
         }
-        None => tokio::runtime::Builder::new_multi_thread(),
     };
     runtime.enable_all();
     let runtime = runtime.build().context("starting the runtime")?;
@@ -237,7 +242,12 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         };
         let stop = signal();
         tracing::info!("teapot listening on {scheme}://{addr} ({protocols})");
-        teapot_server::run(listener, config, stop).await?;
+        // The server runs as a task, so that with several workers the
+        // accept loop is one of theirs too (not the thread that waits
+        // here, which would have to be woken for each connection).
+        tokio::spawn(teapot_server::run(listener, config, stop))
+            .await
+            .context("the server stopped unexpectedly")??;
         tracing::info!("teapot stopped");
         Ok(())
     })

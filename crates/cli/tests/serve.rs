@@ -171,15 +171,26 @@ fn one_worker_is_one_thread_that_still_serves_connections_side_by_side() {
         .request("GET /200 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
         .starts_with("HTTP/1.1 200 OK\r\n"));
     assert!(!slow.is_finished(), "the delayed answer came before /200");
-    let status = std::fs::read_to_string(format!("/proc/{}/status", server.child_id())).unwrap();
-    let threads = status.lines().find(|l| l.starts_with("Threads:"));
-    assert_eq!(
-        threads.map(|l| l.split_whitespace().nth(1)),
-        Some(Some("1")),
-        "{threads:?}"
-    );
+    assert_eq!(threads(server.child_id()), 1);
     assert!(slow.join().unwrap().starts_with("HTTP/1.1 200 OK\r\n"));
     assert_eq!(server.terminate(), 0);
+    // By default, a worker per core the process may run on: pinned to one
+    // core, one thread; with two workers, more.
+    let pinned = Serve::start_under(&["taskset", "-c", "0"], &["--bind", "127.0.0.1:0"], &[]);
+    assert_eq!(threads(pinned.child_id()), 1);
+    assert_eq!(pinned.terminate(), 0);
+    let two = Serve::start(&["--workers", "2"], &[]);
+    assert!(threads(two.child_id()) > 2);
+    assert_eq!(two.terminate(), 0);
+}
+
+fn threads(pid: u32) -> usize {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap()
 }
 
 #[test]
