@@ -784,8 +784,10 @@ const TCHAR: [bool; 256] = table(b"!#$%&'*+-.^_`|~");
 /// `reg-name` characters (unreserved, pct-encoded, sub-delims).
 const REG_NAME: [bool; 256] = table(b"-._~%!$&'()*+,;=");
 
+/// A byte search for the short spans of a request head (a request line,
+/// a target), where a plain loop beats a vectorised search's set-up.
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    memchr::memchr(needle, hay)
+    hay.iter().position(|&b| b == needle)
 }
 
 #[cfg(test)]
