@@ -312,7 +312,9 @@ impl Observe for Metrics {
         self.duration_slots[k]
             .get_or_init(|| self.duration.get_or_create(&KindLabel { kind }).clone())
             .observe(r.duration.as_secs_f64());
-        self.interim.inc_by(u64::from(r.interim));
+        if r.interim > 0 {
+            self.interim.inc_by(u64::from(r.interim));
+        }
         if r.ending == Ending::Faulted {
             let fault = r
                 .path

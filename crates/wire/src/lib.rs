@@ -58,6 +58,6 @@ pub use error::{BodyError, InvalidField, RequestError};
 pub use exchange::{is_misuse, Exchange, Misuse, Rewind, Upgraded};
 pub use limits::Limits;
 pub use message::{BodyKind, Method, Request, Version};
-pub use response::{Framing, Head};
+pub use response::{Framing, Head, StaticField};
 pub use service::{Config, Defense, Ending, Fault, Observe, Record, Service, Shutdown, Transport};
 pub use teapot_codes::Status;

@@ -247,8 +247,10 @@ impl Request {
 
     /// The query, without the `?`.
     pub fn query(&self) -> Option<&str> {
-        let t = self.target();
-        t.bytes().position(|b| b == b'?').map(|i| &t[i + 1..])
+        let t = self.target.get(&self.raw);
+        let at = memchr(b'?', t)?;
+        // Invariant: the target was checked to be visible ASCII.
+        std::str::from_utf8(&t[at + 1..]).ok()
     }
 
     /// The version.
@@ -780,7 +782,7 @@ const fn table(extra: &[u8]) -> [bool; 256] {
     t
 }
 
-const TCHAR: [bool; 256] = table(b"!#$%&'*+-.^_`|~");
+pub(crate) const TCHAR: [bool; 256] = table(b"!#$%&'*+-.^_`|~");
 /// `reg-name` characters (unreserved, pct-encoded, sub-delims).
 const REG_NAME: [bool; 256] = table(b"-._~%!$&'()*+,;=");
 

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use teapot_codes::Status;
 
 use crate::error::InvalidField;
-use crate::message::is_tchar;
+use crate::message::{is_tchar, TCHAR};
 
 /// A status, an optional reason phrase, and header fields.
 ///
@@ -78,6 +78,15 @@ impl Head {
         }
     }
 
+    /// Adds a field checked when the program was built (see
+    /// [`StaticField`]): no check per answer.
+    pub fn add_static(&mut self, field: StaticField) {
+        self.fields.push((
+            Cow::Borrowed(field.name),
+            Bytes::from_static(field.value.as_bytes()),
+        ));
+    }
+
     /// Adds a field, or says why it cannot be.
     pub fn try_header(
         &mut self,
@@ -114,6 +123,54 @@ impl Head {
         }
         self.fields.push((name, value));
         Ok(())
+    }
+}
+
+/// A header field whose name and value are known when the program is
+/// built. Made in a `const`, its check runs in the compiler (an invalid
+/// field fails the build), so [`Head::add_static`] adds it without one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StaticField {
+    name: &'static str,
+    value: &'static str,
+}
+
+impl StaticField {
+    /// The field `name: value`; panics (at build time in a `const`) when
+    /// either is invalid, by the rules of [`is_field_name`] and
+    /// [`is_field_value`].
+    pub const fn new(name: &'static str, value: &'static str) -> StaticField {
+        assert!(const_field_name(name.as_bytes()), "not a field name");
+        assert!(const_field_value(value.as_bytes()), "not a field value");
+        StaticField { name, value }
+    }
+}
+
+const fn const_field_name(name: &[u8]) -> bool {
+    let mut i = 0;
+    while i < name.len() {
+        if !TCHAR[name[i] as usize] {
+            return false;
+        }
+        i += 1;
+    }
+    !name.is_empty()
+}
+
+const fn const_field_value(value: &[u8]) -> bool {
+    let mut i = 0;
+    while i < value.len() {
+        let b = value[i];
+        if !(b == b'\t' || (b >= 0x20 && b < 0x7f) || b >= 0x80) {
+            return false;
+        }
+        i += 1;
+    }
+    match value {
+        [] => true,
+        [first, .., last] | [first @ last] => {
+            !matches!(*first, b' ' | b'\t') && !matches!(*last, b' ' | b'\t')
+        }
     }
 }
 
@@ -226,6 +283,16 @@ mod tests {
             let value = [b'a', b, b'a'];
             let allowed = b == b'\t' || (0x20..0x7f).contains(&b) || b >= 0x80;
             assert_eq!(is_field_value(&value), allowed, "value byte {b:#04x}");
+            // The build-time check agrees with the one per answer.
+            assert_eq!(const_field_value(&value), allowed, "value byte {b:#04x}");
+            assert_eq!(
+                const_field_name(&[b'a', b]),
+                is_tchar(b),
+                "name byte {b:#04x}"
+            );
+            for edge in [[b, b'a'], [b'a', b]] {
+                assert_eq!(const_field_value(&edge), is_field_value(&edge), "{edge:?}");
+            }
             let name = [b'a', b];
             if let Ok(name) = std::str::from_utf8(&name) {
                 assert_eq!(is_field_name(name), is_tchar(b), "name byte {b:#04x}");
@@ -233,6 +300,25 @@ mod tests {
         }
         assert!(!is_field_value(b" a") && !is_field_value(b"a\t") && is_field_value(b""));
         assert!(!is_field_name(""));
+        assert!(!const_field_name(b"") && const_field_value(b""));
+    }
+
+    #[test]
+    fn a_static_field_is_added_as_it_was_checked() {
+        const VARY: StaticField = StaticField::new("Vary", "Accept");
+        let mut head = Head::new(Status::OK);
+        head.add_static(VARY);
+        assert_eq!(head.get("vary"), Some(&b"Accept"[..]));
+        assert!(head.invalid.is_none());
+    }
+
+    #[test]
+    #[should_panic(expected = "not a field value")]
+    fn a_static_field_cannot_carry_a_line_break() {
+        // Made at run time here, so that the check's panic can be seen; in
+        // a `const` it stops the build.
+        let value = String::from("a\r\nInjected: yes").leak();
+        let _ = StaticField::new("X", value);
     }
 
     fn status(n: u16) -> Status {

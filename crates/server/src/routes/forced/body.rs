@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use serde_json::json;
 use teapot_codes::{Content, Status};
-use teapot_wire::{Exchange, Head};
+use teapot_wire::{Exchange, Head, StaticField};
 
 use teapot_wire::accept as negotiate;
 
@@ -48,7 +48,7 @@ pub(super) fn generic_body(
     let detail = note.unwrap_or(summary);
     let (ctype, body) = match media {
         "application/json" => (
-            "application/json",
+            JSON,
             json!({
                 "code": status.as_u16(),
                 "reason": reason,
@@ -68,27 +68,31 @@ pub(super) fn generic_body(
                 members: &[],
             };
             (
-                "application/problem+json",
+                PROBLEM,
                 String::from_utf8_lossy(&details.json()).into_owned(),
             )
         }
-        "text/html" => (
-            "text/html; charset=utf-8",
-            html_page(status, reason, detail, &spec(), &url()),
-        ),
+        "text/html" => (HTML, html_page(status, reason, detail, &spec(), &url())),
         _ => {
-            head.add("Content-Type", "text/plain; charset=utf-8");
-            head.add("Vary", "Accept");
+            head.add_static(TEXT);
+            head.add_static(VARY_ACCEPT);
             return match note {
                 None => plain_body(status),
                 Some(_) => Bytes::from(plain_text(status, note)),
             };
         }
     };
-    head.add("Content-Type", ctype);
-    head.add("Vary", "Accept");
+    head.add_static(ctype);
+    head.add_static(VARY_ACCEPT);
     Bytes::from(body)
 }
+
+/// The fields of a negotiated body, checked when teapot is built.
+const TEXT: StaticField = StaticField::new("Content-Type", "text/plain; charset=utf-8");
+const JSON: StaticField = StaticField::new("Content-Type", "application/json");
+const PROBLEM: StaticField = StaticField::new("Content-Type", "application/problem+json");
+const HTML: StaticField = StaticField::new("Content-Type", "text/html; charset=utf-8");
+const VARY_ACCEPT: StaticField = StaticField::new("Vary", "Accept");
 
 /// The plain-text body of a code: "418 I'm a teapot", the note if any,
 /// and for 511 where to sign in.
