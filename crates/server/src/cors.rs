@@ -15,7 +15,7 @@ use std::str::FromStr;
 
 use bytes::Bytes;
 use teapot_wire::response::is_field_value;
-use teapot_wire::{Exchange, Head, Method, Status};
+use teapot_wire::{Exchange, Head, Method, StaticField, Status};
 
 use crate::routes::sent;
 
@@ -82,22 +82,25 @@ const METHODS: &str = "GET, POST, PUT, DELETE, PATCH, OPTIONS";
 const MAX_AGE: &str = "3600";
 
 /// What a request without `Origin` is answered with.
-const ANY_ORIGIN: &[(&str, &str)] = &[
-    ("Access-Control-Allow-Origin", "*"),
-    ("Access-Control-Allow-Credentials", "true"),
+const ANY_ORIGIN: &[StaticField] = &[
+    StaticField::new("Access-Control-Allow-Origin", "*"),
+    StaticField::new("Access-Control-Allow-Credentials", "true"),
 ];
 
 /// What a cross-origin request is answered with, beside its origin.
-const CROSS_ORIGIN: &[(&str, &str)] = &[
-    ("Access-Control-Allow-Credentials", "true"),
-    ("Access-Control-Expose-Headers", EXPOSED),
-    ("Vary", "Origin"),
+const CROSS_ORIGIN: &[StaticField] = &[
+    StaticField::new("Access-Control-Allow-Credentials", "true"),
+    StaticField::new("Access-Control-Expose-Headers", EXPOSED),
+    VARY_ORIGIN[0],
 ];
 
+/// What an answer that depends on `Origin` says.
+const VARY_ORIGIN: &[StaticField] = &[StaticField::new("Vary", "Origin")];
+
 /// What every `OPTIONS` is answered with, as on httpbin.
-const OPTIONS: &[(&str, &str)] = &[
-    ("Access-Control-Allow-Methods", METHODS),
-    ("Access-Control-Max-Age", MAX_AGE),
+const OPTIONS: &[StaticField] = &[
+    StaticField::new("Access-Control-Allow-Methods", METHODS),
+    StaticField::new("Access-Control-Max-Age", MAX_AGE),
 ];
 
 impl Cors {
@@ -169,7 +172,7 @@ impl Cors {
         let listed = matches!(self, Cors::Origins(_));
         let Some(allowed) = allowed else {
             if listed {
-                ex.add_answer_fields(&[("Vary", "Origin")]);
+                ex.add_answer_fields(VARY_ORIGIN);
             }
             return false;
         };

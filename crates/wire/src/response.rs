@@ -180,13 +180,14 @@ pub const fn is_field_value(value: &[u8]) -> bool {
 }
 
 /// Fields a service adds to every final response, whichever handler
-/// writes it: a fixed set (checked when made) and values made per request.
+/// writes it: a fixed set (checked when teapot is built) and values made
+/// per request.
 /// The wire writes them after the head's own fields, skipping a field the
 /// head carries itself (but `Vary`, a list, is written beside the head's).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct AnswerFields {
-    pub(crate) fixed: &'static [(&'static str, &'static str)],
-    pub(crate) more: Vec<(&'static str, Bytes)>,
+    fixed: &'static [StaticField],
+    more: Vec<(&'static str, Bytes)>,
 }
 
 impl AnswerFields {
@@ -195,6 +196,25 @@ impl AnswerFields {
         fixed: &[],
         more: Vec::new(),
     };
+
+    /// Adds a fixed set: kept by reference when it is the first, copied
+    /// as references to static text otherwise.
+    pub(crate) fn add_fixed(&mut self, fields: &'static [StaticField]) {
+        if self.fixed.is_empty() {
+            self.fixed = fields;
+        } else {
+            self.more.extend(
+                fields
+                    .iter()
+                    .map(|f| (f.name, Bytes::from_static(f.value.as_bytes()))),
+            );
+        }
+    }
+
+    /// Adds one field made for this request.
+    pub(crate) fn add(&mut self, name: &'static str, value: Bytes) {
+        self.more.push((name, value));
+    }
 
     /// Calls `f` with each field to write with `head`, in order.
     pub(crate) fn each_for(&self, head: &Head, mut f: impl FnMut(&str, &[u8])) {
@@ -205,9 +225,9 @@ impl AnswerFields {
                     .iter()
                     .any(|(n, _)| n.len() == name.len() && n.eq_ignore_ascii_case(name))
         };
-        for (name, value) in self.fixed {
-            if wanted(name) {
-                f(name, value.as_bytes());
+        for field in self.fixed {
+            if wanted(field.name) {
+                f(field.name, field.value.as_bytes());
             }
         }
         for (name, value) in &self.more {

@@ -180,20 +180,12 @@ impl<'c> Exchange<'c> {
     /// it (the engine's own error answers included), unless the handler's
     /// head carries the same field (`Vary` is written beside the head's
     /// own): what a service adds to every answer (CORS) without each
-    /// handler knowing. Checked here in debug builds; nothing is copied.
-    pub fn add_answer_fields(&mut self, fields: &'static [(&'static str, &'static str)]) {
-        debug_assert!(fields.iter().all(|(n, v)| {
-            crate::response::is_field_name(n) && crate::response::is_field_value(v.as_bytes())
-        }));
-        if self.answer_fields.fixed.is_empty() {
-            self.answer_fields.fixed = fields;
-        } else {
-            self.answer_fields.more.extend(
-                fields
-                    .iter()
-                    .map(|(n, v)| (*n, Bytes::from_static(v.as_bytes()))),
-            );
-        }
+    /// handler knowing. Checked when teapot is built ([`StaticField`]);
+    /// nothing is copied.
+    ///
+    /// [`StaticField`]: crate::StaticField
+    pub fn add_answer_fields(&mut self, fields: &'static [crate::StaticField]) {
+        self.answer_fields.add_fixed(fields);
     }
 
     /// Adds one field made for this request to the final response, as
@@ -210,7 +202,7 @@ impl<'c> Exchange<'c> {
                 name: name.to_string(),
             });
         }
-        self.answer_fields.more.push((name, value));
+        self.answer_fields.add(name, value);
         Ok(())
     }
 
