@@ -479,6 +479,57 @@ async fn idle_keep_alive_connection_closes_silently() {
 }
 
 #[tokio::test]
+async fn each_request_moves_the_keep_alive_timeout_on() {
+    // The connection's timer is moved later lazily: when it fires at the
+    // first request's deadline, it must wait on for the last one's.
+    let limits = Limits {
+        keep_alive_timeout: Duration::from_millis(700),
+        ..Limits::default()
+    };
+    let server = TestServer::start(limits).await;
+    let mut c = client(&server).await;
+    for _ in 0..3 {
+        c.send(get("/status/200")).await;
+        assert_eq!(c.response(false).await.status, 200);
+        // Twice this is past the first request's deadline, each time well
+        // within the last one's.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    c.send(get("/status/204")).await;
+    assert_eq!(c.response(false).await.status, 204);
+    assert!(c.is_closed().await, "closed after the idle timeout");
+}
+
+#[tokio::test]
+async fn a_head_begun_after_a_keep_alive_wait_has_its_own_shorter_deadline() {
+    // The timer stands at the keep-alive deadline (a minute away) when the
+    // next head begins; the head's deadline is earlier and must move it.
+    let limits = Limits {
+        request_timeout: Duration::from_millis(300),
+        keep_alive_timeout: Duration::from_secs(60),
+        ..Limits::default()
+    };
+    let server = TestServer::start(limits).await;
+    let mut c = client(&server).await;
+    c.send(get("/status/200")).await;
+    assert_eq!(c.response(false).await.status, 200);
+    // Longer than the request timeout: the timer, first set for the
+    // connection's first head, has fired and moved to the keep-alive
+    // deadline.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let begun = std::time::Instant::now();
+    c.send("GET /status/200 HTTP/1.1\r\nHost: t\r\n").await;
+    let r = c.response(false).await;
+    assert_eq!(r.status, 408);
+    assert!(
+        begun.elapsed() < Duration::from_secs(5),
+        "408 after {:?}",
+        begun.elapsed()
+    );
+    assert!(c.is_closed().await);
+}
+
+#[tokio::test]
 async fn over_max_inflight_gives_503_with_retry_after() {
     let server = TestServer::start_with(Config {
         limits: Limits::default(),

@@ -13,7 +13,7 @@ pub use rewind::{Rewind, Upgraded};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::panic::AssertUnwindSafe;
-use std::time::Instant;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::FutureExt;
@@ -330,7 +330,7 @@ impl<'c> Exchange<'c> {
     }
 
     /// What the observer and the access log learn when the exchange ends.
-    pub(crate) fn record(&self, started: Instant) -> Record<'_> {
+    pub(crate) fn record(&self, duration: Duration) -> Record<'_> {
         let ending = match self.state {
             State::Switched => Ending::Switched,
             State::Faulted => Ending::Faulted,
@@ -344,7 +344,7 @@ impl<'c> Exchange<'c> {
             status: self.status,
             interim: self.interim_sent,
             bytes: self.bytes_out,
-            duration: started.elapsed(),
+            duration,
             ending,
             refusal: None,
             label: self.label,
@@ -398,8 +398,8 @@ pub(crate) async fn run_exchange<S: Service>(
     keep
 }
 
-pub(crate) fn observe_exchange(ex: &Exchange<'_>, started: Instant, config: &Config) {
+pub(crate) fn observe_exchange(ex: &Exchange<'_>, duration: Duration, config: &Config) {
     if let Some(observer) = &config.observer {
-        observer.exchange(&ex.record(started));
+        observer.exchange(&ex.record(duration));
     }
 }

@@ -7,12 +7,15 @@
 //! body that the handler left unread are all settled here, never in
 //! handlers.
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::{pin, Pin};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::Sleep;
 
 use crate::error::RequestError;
 use crate::exchange::{observe_exchange, run_exchange, Exchange};
@@ -107,8 +110,23 @@ pub(crate) async fn serve_requests<T: Transport + 'static, S: Service>(
 ) -> Option<Handoff> {
     let limits = &config.limits;
     let mut first = true;
+    // When the connection became ready for its next request: its start,
+    // then the end of each exchange (the clock reading the exchange's
+    // duration takes, not one more).
+    let mut ready_since = tokio::time::Instant::now();
+    // One timer and one shutdown waiter for the connection's life, rather
+    // than a new pair registered and taken back for every request.
+    let mut alarm = pin!(tokio::time::sleep_until(
+        ready_since + limits.request_timeout
+    ));
+    let mut stop = pin!(stop_signal(shutdown.clone()));
     loop {
-        let next = read_head(conn, config, first, shutdown).await;
+        let waits = Waits {
+            since: ready_since,
+            alarm: alarm.as_mut(),
+            stop: stop.as_mut(),
+        };
+        let next = read_head(conn, config, first, waits).await;
         let req = match next {
             Next::Request(req) => req,
             Next::Preface if first => return Some(Handoff::PriorKnowledge),
@@ -170,7 +188,9 @@ pub(crate) async fn serve_requests<T: Transport + 'static, S: Service>(
         let mut wire = H1Wire::new(&mut *conn, &*shutdown, decoder);
         let mut ex = Exchange::new(&mut wire, limits, remote, secure, req);
         let keep = run_exchange(&mut ex, service, config).await;
-        observe_exchange(&ex, started, config);
+        let ended = Instant::now();
+        observe_exchange(&ex, ended - started, config);
+        ready_since = ended.into();
         let ended_wire = ex.ended_wire();
         let body_read = crate::exchange::wire::Wire::body_done(&wire);
         if !keep || *shutdown.borrow() {
@@ -194,26 +214,41 @@ pub(crate) async fn serve_requests<T: Transport + 'static, S: Service>(
     None
 }
 
+/// What a connection waits with between requests: when it became ready
+/// for the next one, its timer and its shutdown waiter.
+struct Waits<'a, F> {
+    since: tokio::time::Instant,
+    alarm: Pin<&'a mut Sleep>,
+    stop: Pin<&'a mut F>,
+}
+
+/// Done when the server shuts down. It is awaited only until it is done:
+/// the connection then closes.
+async fn stop_signal(mut shutdown: Shutdown) {
+    wait_shutdown(&mut shutdown).await;
+}
+
 /// Reads until a whole head is parsed, the peer leaves, a limit is hit, or
 /// the server shuts down (or needs the room) while the connection is idle.
 ///
 /// A connection that waits [`EVICTABLE_AFTER`] for its next request gives
 /// back its buffers and registers as idle, so that a server at its
 /// connection limit may close it to make room.
-async fn read_head<T: Transport + ?Sized>(
+async fn read_head<T: Transport + ?Sized, F: Future<Output = ()>>(
     conn: &mut Conn<T>,
     config: &Config,
     first: bool,
-    shutdown: &mut Shutdown,
+    mut waits: Waits<'_, F>,
 ) -> Next {
     let limits = &config.limits;
-    let now = tokio::time::Instant::now();
-    let mut deadline = if first || !conn.rbuf.is_empty() {
-        Some(now + limits.request_timeout)
-    } else {
-        None
-    };
-    let keep_alive = now + limits.keep_alive_timeout;
+    let keep_alive = waits.since + limits.keep_alive_timeout;
+    // The deadline of a head under way: a new connection's first head is
+    // timed from the start, like one whose bytes are already here; one
+    // that starts later from the first time it has to wait for more (one
+    // read after its first bytes came), so a head that comes whole needs
+    // no clock reading.
+    let mut underway = first || !conn.rbuf.is_empty();
+    let mut deadline = underway.then(|| waits.since + limits.request_timeout);
     let mut idle: Option<Idle<'_>> = None;
     let cleartext = !conn.io.is_secure();
     loop {
@@ -236,43 +271,50 @@ async fn read_head<T: Transport + ?Sized>(
                 Err(e) => return Next::Refuse(e),
             }
         }
+        if underway && deadline.is_none() {
+            deadline = Some(tokio::time::Instant::now() + limits.request_timeout);
+        }
         // Between requests, wake once after EVICTABLE_AFTER to register as
         // idle; then wait out the keep-alive timeout.
-        let until = match deadline {
-            Some(d) => d,
+        let (until, on_time) = match deadline {
+            Some(d) => (d, Waited::HeadTimeout),
             None if idle.is_none() && config.idle.is_some() => {
-                keep_alive.min(now + EVICTABLE_AFTER)
+                let evictable = waits.since + EVICTABLE_AFTER;
+                if evictable < keep_alive {
+                    (evictable, Waited::Quiet)
+                } else {
+                    (keep_alive, Waited::KeepAliveOver)
+                }
             }
-            None => keep_alive,
+            None => (keep_alive, Waited::KeepAliveOver),
         };
-        // The read goes first: on a busy connection the next request is
-        // usually there already, and then neither the timer nor the
-        // shutdown and eviction signals are armed (each would register
-        // a waiter only to take it back at once).
-        let read = tokio::select! {
+        // A connection yet to send its first request is served once when
+        // the server drains (`Config::drain_new`).
+        let stops = conn.rbuf.is_empty() && !(first && config.drain_new);
+        let was_idle = idle.is_some();
+        // The read goes first: when the task wakes for it, neither the
+        // timer nor the shutdown and eviction waiters are polled again.
+        let waited = tokio::select! {
             biased;
-            r = tokio::time::timeout_at(until, read_more(&mut conn.io, &mut conn.rbuf, idle.is_some())) => r,
-            // A connection yet to send its first request is served once
-            // when the server drains (`Config::drain_new`).
-            _ = wait_shutdown(shutdown), if conn.rbuf.is_empty() && !(first && config.drain_new) => {
-                return Next::Close;
-            }
-            _ = evicted(&idle), if idle.is_some() => {
+            r = read_more(&mut conn.io, &mut conn.rbuf, was_idle) => Waited::Read(r),
+            () = alarm_at(waits.alarm.as_mut(), until) => on_time,
+            () = waits.stop.as_mut(), if stops => Waited::Stop,
+            _ = evicted(&idle), if was_idle => {
                 if let Some(o) = &config.observer {
                     o.defended(Defense::IdleEvicted);
                 }
-                return Next::Close;
+                Waited::Stop
             }
         };
-        match read {
-            Ok(Ok(0)) | Ok(Err(_)) => return Next::Close,
-            Ok(Ok(_)) => {
-                idle = None;
-                if deadline.is_none() {
-                    deadline = Some(tokio::time::Instant::now() + limits.request_timeout);
-                }
+        match waited {
+            Waited::Read(Ok(0) | Err(_)) | Waited::Stop | Waited::KeepAliveOver => {
+                return Next::Close
             }
-            Err(_) if deadline.is_none() && until < keep_alive && idle.is_none() => {
+            Waited::Read(Ok(_)) => {
+                idle = None;
+                underway = true;
+            }
+            Waited::Quiet => {
                 if let Some(set) = &config.idle {
                     idle = Some(set.register());
                     // An idle connection holds no buffers.
@@ -280,9 +322,42 @@ async fn read_head<T: Transport + ?Sized>(
                     conn.wbuf = Vec::new();
                 }
             }
-            Err(_) if deadline.is_none() => return Next::Close,
-            Err(_) => return Next::Refuse(RequestError::Timeout),
+            Waited::HeadTimeout => return Next::Refuse(RequestError::Timeout),
         }
+    }
+}
+
+/// How one wait of [`read_head`] ended.
+enum Waited {
+    /// The read finished (with the number of bytes read, 0 at the end of
+    /// the stream).
+    Read(io::Result<usize>),
+    /// A second without a request: time to register as idle.
+    Quiet,
+    /// The keep-alive timeout passed without a request.
+    KeepAliveOver,
+    /// The head under way took longer than the request timeout.
+    HeadTimeout,
+    /// The server shuts down, or evicted this idle connection.
+    Stop,
+}
+
+/// Waits until `deadline` on the connection's one timer. Moving a timer in
+/// tokio's wheel costs more than letting it fire early, and a connection's
+/// deadline moves later with every request: so the timer is moved only
+/// when it must fire earlier, and when it fires before the deadline asked
+/// of it, it is set again for that deadline (nginx's timers are lazy in
+/// the same way).
+async fn alarm_at(mut alarm: Pin<&mut Sleep>, deadline: tokio::time::Instant) {
+    loop {
+        if alarm.deadline() > deadline {
+            alarm.as_mut().reset(deadline);
+        }
+        alarm.as_mut().await;
+        if alarm.deadline() >= deadline {
+            return;
+        }
+        alarm.as_mut().reset(deadline);
     }
 }
 

@@ -269,7 +269,7 @@ async fn answer<S: Service>(
     let mut stream = Stream::new(respond, recv, upgraded, signals);
     let mut ex: Exchange<'_> = Exchange::new(&mut stream, &config.limits, remote, secure, req);
     run_exchange(&mut ex, service, config).await;
-    observe_exchange(&ex, started, config);
+    observe_exchange(&ex, started.elapsed(), config);
     if ex.wants_close() {
         signals.goaway.store(true, Ordering::Relaxed);
     }
