@@ -10,17 +10,17 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::{pin, Pin};
+use std::pin::pin;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::time::Sleep;
 
 use crate::error::RequestError;
 use crate::exchange::{observe_exchange, run_exchange, Exchange};
 use crate::h1::decode::Decoder;
 use crate::h1::encode;
+use crate::h1::wait::{stop_signal, Alarm, Stop};
 use crate::h1::wire::H1Wire;
 use crate::h2c::{self, Handoff};
 use crate::idle::{evicted, Idle, EVICTABLE_AFTER};
@@ -28,9 +28,7 @@ use crate::limits::Limits;
 use crate::message::{self, BodyKind, Request};
 use crate::problem::problem;
 use crate::response::Framing;
-use crate::service::{
-    wait_shutdown, Config, Defense, Ending, Record, Service, Shutdown, Transport,
-};
+use crate::service::{Config, Defense, Ending, Record, Service, Shutdown, Transport};
 
 impl<T> Conn<T> {
     /// A new connection over `io`, with a small read buffer.
@@ -114,17 +112,19 @@ pub(crate) async fn serve_requests<T: Transport + 'static, S: Service>(
     // then the end of each exchange (the clock reading the exchange's
     // duration takes, not one more).
     let mut ready_since = tokio::time::Instant::now();
-    // One timer and one shutdown waiter for the connection's life, rather
-    // than a new pair registered and taken back for every request.
-    let mut alarm = pin!(tokio::time::sleep_until(
+    // One timer and one shutdown waiter for the connection's life (see
+    // `h1::wait`).
+    let sleep = pin!(tokio::time::sleep_until(
         ready_since + limits.request_timeout
     ));
-    let mut stop = pin!(stop_signal(shutdown.clone()));
+    let mut alarm = Alarm::new(sleep);
+    let wait = pin!(stop_signal(shutdown.clone()));
+    let mut stop = Stop::new(wait, shutdown);
     loop {
         let waits = Waits {
             since: ready_since,
-            alarm: alarm.as_mut(),
-            stop: stop.as_mut(),
+            alarm: &mut alarm,
+            stop: &mut stop,
         };
         let next = read_head(conn, config, first, waits).await;
         let req = match next {
@@ -216,16 +216,10 @@ pub(crate) async fn serve_requests<T: Transport + 'static, S: Service>(
 
 /// What a connection waits with between requests: when it became ready
 /// for the next one, its timer and its shutdown waiter.
-struct Waits<'a, F> {
+struct Waits<'w, 'a, F> {
     since: tokio::time::Instant,
-    alarm: Pin<&'a mut Sleep>,
-    stop: Pin<&'a mut F>,
-}
-
-/// Done when the server shuts down. It is awaited only until it is done:
-/// the connection then closes.
-async fn stop_signal(mut shutdown: Shutdown) {
-    wait_shutdown(&mut shutdown).await;
+    alarm: &'w mut Alarm<'a>,
+    stop: &'w mut Stop<'a, F>,
 }
 
 /// Reads until a whole head is parsed, the peer leaves, a limit is hit, or
@@ -238,7 +232,7 @@ async fn read_head<T: Transport + ?Sized, F: Future<Output = ()>>(
     conn: &mut Conn<T>,
     config: &Config,
     first: bool,
-    mut waits: Waits<'_, F>,
+    waits: Waits<'_, '_, F>,
 ) -> Next {
     let limits = &config.limits;
     let keep_alive = waits.since + limits.keep_alive_timeout;
@@ -297,8 +291,8 @@ async fn read_head<T: Transport + ?Sized, F: Future<Output = ()>>(
         let waited = tokio::select! {
             biased;
             r = read_more(&mut conn.io, &mut conn.rbuf, was_idle) => Waited::Read(r),
-            () = alarm_at(waits.alarm.as_mut(), until) => on_time,
-            () = waits.stop.as_mut(), if stops => Waited::Stop,
+            () = waits.alarm.until(until) => on_time,
+            () = &mut *waits.stop, if stops => Waited::Stop,
             _ = evicted(&idle), if was_idle => {
                 if let Some(o) = &config.observer {
                     o.defended(Defense::IdleEvicted);
@@ -340,25 +334,6 @@ enum Waited {
     HeadTimeout,
     /// The server shuts down, or evicted this idle connection.
     Stop,
-}
-
-/// Waits until `deadline` on the connection's one timer. Moving a timer in
-/// tokio's wheel costs more than letting it fire early, and a connection's
-/// deadline moves later with every request: so the timer is moved only
-/// when it must fire earlier, and when it fires before the deadline asked
-/// of it, it is set again for that deadline (nginx's timers are lazy in
-/// the same way).
-async fn alarm_at(mut alarm: Pin<&mut Sleep>, deadline: tokio::time::Instant) {
-    loop {
-        if alarm.deadline() > deadline {
-            alarm.as_mut().reset(deadline);
-        }
-        alarm.as_mut().await;
-        if alarm.deadline() >= deadline {
-            return;
-        }
-        alarm.as_mut().reset(deadline);
-    }
 }
 
 /// Answers a request whose head could not be read, then closes.

@@ -5,4 +5,5 @@ pub mod client;
 pub mod conn;
 pub mod decode;
 pub mod encode;
+mod wait;
 pub(crate) mod wire;
