@@ -245,6 +245,15 @@ impl Request {
         std::str::from_utf8(self.path.get(&self.raw)).unwrap_or("")
     }
 
+    /// [`Request::path`] as bytes that share the request's own (no copy).
+    pub fn path_bytes(&self) -> Bytes {
+        if self.path.start == self.path.end {
+            return Bytes::from_static(b"/");
+        }
+        self.raw
+            .slice(self.path.start as usize..self.path.end as usize)
+    }
+
     /// The query, without the `?`.
     pub fn query(&self) -> Option<&str> {
         let t = self.target.get(&self.raw);
@@ -861,6 +870,22 @@ mod tests {
             ok(b"CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n").path(),
             "h:443"
         );
+    }
+
+    #[test]
+    fn path_bytes_are_the_path() {
+        for target in [
+            "/status/418?x=1",
+            "/",
+            "http://h.example/x/y?q",
+            "http://h.example",
+            "http://h.example?to=/x",
+            "*",
+        ] {
+            let method = if target == "*" { "OPTIONS" } else { "GET" };
+            let r = ok(format!("{method} {target} HTTP/1.1\r\nHost: h\r\n\r\n").as_bytes());
+            assert_eq!(r.path_bytes(), r.path().as_bytes(), "{target}");
+        }
     }
 
     #[test]

@@ -46,9 +46,10 @@ pub type Outcome = Result<(), Problem>;
 /// Routes one request: the first row of [`ROUTES`] whose template matches
 /// the path answers, after its methods are checked.
 pub async fn dispatch(app: &App, ex: &mut Exchange<'_>) -> Outcome {
-    let Some((route, params)) = index().find(ex.request().path()) else {
+    let Some((route, spans)) = index().lookup(ex.request().path()) else {
         return Err(Problem::not_found(ex.request().path()));
     };
+    let params = table::Params::new(ex.request().path_bytes(), route.path, spans);
     ex.set_label(route.kind.as_str());
     route.methods.admit(ex.request().method())?;
     match route.handler {

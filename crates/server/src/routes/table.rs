@@ -18,6 +18,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use bytes::Bytes;
 use teapot_wire::{Exchange, Method};
 
 use super::Outcome;
@@ -255,10 +256,14 @@ const MAX_PARAMS: usize = 5;
 
 /// The parameters of a matched path, by the names of the template.
 pub struct Params {
-    path: String,
+    /// The path, shared with the request it came in (no copy).
+    path: Bytes,
     template: &'static str,
-    spans: [(usize, usize); MAX_PARAMS],
+    spans: Spans,
 }
+
+/// Where each parameter is in a matched path, in template order.
+pub type Spans = [(usize, usize); MAX_PARAMS];
 
 impl Params {
     /// The parameter `name` of the template; a name the template does not
@@ -268,14 +273,28 @@ impl Params {
         let index = params_of(self.template)
             .position(|p| p == name)
             .unwrap_or_else(|| panic!("{} has no parameter {name}", self.template));
-        let (from, to) = self.spans[index];
-        &self.path[from..to]
+        self.span(index)
     }
 
     /// The first parameter.
     pub fn first(&self) -> &str {
-        let (from, to) = self.spans[0];
-        &self.path[from..to]
+        self.span(0)
+    }
+
+    fn span(&self, index: usize) -> &str {
+        let (from, to) = self.spans[index];
+        // The path came from a `&str` (a request's path is visible ASCII).
+        std::str::from_utf8(&self.path[from..to]).unwrap_or("")
+    }
+
+    /// The parameters of `template` at `spans` in `path`: the path is kept
+    /// as it is given, not copied.
+    pub fn new(path: Bytes, template: &'static str, spans: Spans) -> Params {
+        Params {
+            path,
+            template,
+            spans,
+        }
     }
 }
 
@@ -371,7 +390,7 @@ impl Segment {
 }
 
 /// [`Route::spans`] over a template read into segments.
-fn spans_of(segments: &[Segment], path: &str) -> Option<[(usize, usize); MAX_PARAMS]> {
+fn spans_of(segments: &[Segment], path: &str) -> Option<Spans> {
     let p = path.as_bytes();
     if p.first() != Some(&b'/') {
         return None;
@@ -441,9 +460,18 @@ impl Index {
         }
     }
 
-    /// The row `path` matches first, with its parameters: only the rows
-    /// its first segment may match are tried.
+    /// The row `path` matches first, with its parameters (the path is
+    /// copied into them; see [`Index::lookup`] to share it instead).
     pub fn find(&self, path: &str) -> Option<(&'static Route, Params)> {
+        self.lookup(path).map(|(r, spans)| {
+            let path = Bytes::copy_from_slice(path.as_bytes());
+            (r, Params::new(path, r.path, spans))
+        })
+    }
+
+    /// The row `path` matches first, with where its parameters are: only
+    /// the rows its first segment may match are tried.
+    pub fn lookup(&self, path: &str) -> Option<(&'static Route, Spans)> {
         let rest = path.get(1..).unwrap_or("");
         let end = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
         let first = &rest[..end];
@@ -456,16 +484,7 @@ impl Index {
                 return None;
             }
             let r = &self.routes[usize::from(i)];
-            spans_of(segments, path).map(|spans| {
-                (
-                    r,
-                    Params {
-                        path: path.to_owned(),
-                        template: r.path,
-                        spans,
-                    },
-                )
-            })
+            spans_of(segments, path).map(|spans| (r, spans))
         })
     }
 }
@@ -476,11 +495,7 @@ pub fn find_in(routes: &'static [Route], path: &str) -> Option<(&'static Route, 
         r.spans(path).map(|spans| {
             (
                 r,
-                Params {
-                    path: path.to_owned(),
-                    template: r.path,
-                    spans,
-                },
+                Params::new(Bytes::copy_from_slice(path.as_bytes()), r.path, spans),
             )
         })
     })
