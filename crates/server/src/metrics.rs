@@ -8,13 +8,13 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeMetric, MetricEncoder, NoLabelSet};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::metrics::{MetricType, TypedMetric};
 use prometheus_client::registry::Registry;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use teapot_wire::{Defense, Ending, Observe, Record, Version};
@@ -105,8 +105,8 @@ pub struct Metrics {
     /// The `protocol_requests` series, made once so that counting hashes
     /// nothing: HTTP/1.0, HTTP/1.1, HTTP/2, HTTP/3, unknown.
     protocols: [Counter; 5],
-    duration: Family<KindLabel, Histogram>,
-    duration_slots: Vec<OnceLock<Histogram>>,
+    duration: Family<KindLabel, Durations>,
+    duration_slots: Vec<OnceLock<Durations>>,
     connections: Gauge,
     connections_total: Counter,
     interim: Counter,
@@ -119,9 +119,66 @@ pub struct Metrics {
     seen: AtomicU64,
 }
 
-fn histogram() -> Histogram {
-    // 100 µs to about 26 s.
-    Histogram::new(exponential_buckets(0.0001, 4.0, 10))
+/// The upper bounds of the duration buckets, in nanoseconds: 100 µs, then
+/// four times as long each, to about 26 s (and +Inf after them).
+const BOUNDS_NS: [u64; 10] = {
+    let mut bounds = [100_000u64; 10];
+    let mut i = 1;
+    while i < bounds.len() {
+        bounds[i] = bounds[i - 1] * 4;
+        i += 1;
+    }
+    bounds
+};
+
+/// A histogram of durations that counts without a lock: each bucket, and
+/// the sum in nanoseconds, is an atomic (`prometheus-client`'s histogram
+/// takes a mutex for every observation, on the path of every request).
+#[derive(Clone, Debug, Default)]
+struct Durations {
+    inner: Arc<DurationCounts>,
+}
+
+#[derive(Debug, Default)]
+struct DurationCounts {
+    /// Observations per bucket (not cumulative); the last is +Inf.
+    buckets: [AtomicU64; BOUNDS_NS.len() + 1],
+    sum_ns: AtomicU64,
+}
+
+impl Durations {
+    fn observe(&self, d: Duration) {
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        let bucket = BOUNDS_NS
+            .iter()
+            .position(|&b| ns <= b)
+            .unwrap_or(BOUNDS_NS.len());
+        self.inner.buckets[bucket].fetch_add(1, Ordering::Relaxed);
+        self.inner.sum_ns.fetch_add(ns, Ordering::Relaxed);
+    }
+}
+
+impl TypedMetric for Durations {
+    const TYPE: MetricType = MetricType::Histogram;
+}
+
+impl EncodeMetric for Durations {
+    fn encode(&self, mut encoder: MetricEncoder<'_>) -> Result<(), std::fmt::Error> {
+        let bounds = BOUNDS_NS.iter().map(|&b| b as f64 / 1e9).chain([f64::INFINITY]);
+        let buckets: Vec<(f64, u64)> = bounds
+            .zip(&self.inner.buckets)
+            .map(|(le, n)| (le, n.load(Ordering::Relaxed)))
+            .collect();
+        // The count is what the buckets hold, so that it always equals the
+        // +Inf bucket; the sum may be one observation ahead or behind.
+        let count = buckets.iter().map(|(_, n)| n).sum();
+        let sum = self.inner.sum_ns.load(Ordering::Relaxed) as f64 / 1e9;
+        encoder.encode_histogram::<NoLabelSet>(sum, count, &buckets, None)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        Self::TYPE
+    }
 }
 
 impl Default for Metrics {
@@ -129,8 +186,7 @@ impl Default for Metrics {
         let mut registry = Registry::with_prefix("teapot");
         let requests = Family::<RequestLabels, Counter>::default();
         let protocols = Family::<ProtocolLabel, Counter>::default();
-        let duration =
-            Family::<KindLabel, Histogram>::new_with_constructor(histogram as fn() -> Histogram);
+        let duration = Family::<KindLabel, Durations>::default();
         let connections = Gauge::default();
         let connections_total = Counter::default();
         let interim = Counter::default();
@@ -311,7 +367,7 @@ impl Observe for Metrics {
         self.protocols[protocol].inc();
         self.duration_slots[k]
             .get_or_init(|| self.duration.get_or_create(&KindLabel { kind }).clone())
-            .observe(r.duration.as_secs_f64());
+            .observe(r.duration);
         if r.interim > 0 {
             self.interim.inc_by(u64::from(r.interim));
         }
@@ -382,6 +438,43 @@ mod tests {
         assert!(text.contains("teapot_requests_total{code=\"404\",kind=\"unknown\"} 1"));
         assert!(text.contains("teapot_requests_total{code=\"200\",kind=\"unknown\"} 1"));
         assert!(text.contains("teapot_request_duration_seconds_count{kind=\"forced\"} 3"));
+    }
+
+    #[test]
+    fn durations_fall_in_cumulative_buckets_with_their_sum() {
+        let m = Metrics::default();
+        for d in [
+            Duration::from_micros(100),
+            Duration::from_nanos(100_001),
+            Duration::from_millis(2),
+            Duration::from_secs(30),
+        ] {
+            let mut r = answered("/418", Some("forced"), 418);
+            r.duration = d;
+            m.exchange(&r);
+        }
+        let text = m.encode();
+        let line = |le: &str| {
+            format!("teapot_request_duration_seconds_bucket{{le=\"{le}\",kind=\"forced\"}} ")
+        };
+        for (le, n) in [
+            ("0.0001", 1),
+            ("0.0004", 2),
+            ("0.0016", 2),
+            ("0.0064", 3),
+            ("26.2144", 3),
+            ("+Inf", 4),
+        ] {
+            assert!(
+                text.contains(&format!("{}{n}\n", line(le))),
+                "{le} {n}\n{text}"
+            );
+        }
+        assert!(text.contains("teapot_request_duration_seconds_count{kind=\"forced\"} 4\n"));
+        assert!(
+            text.contains("teapot_request_duration_seconds_sum{kind=\"forced\"} 30.002200001\n"),
+            "{text}"
+        );
     }
 
     #[test]
