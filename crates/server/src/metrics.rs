@@ -164,7 +164,10 @@ impl TypedMetric for Durations {
 
 impl EncodeMetric for Durations {
     fn encode(&self, mut encoder: MetricEncoder<'_>) -> Result<(), std::fmt::Error> {
-        let bounds = BOUNDS_NS.iter().map(|&b| b as f64 / 1e9).chain([f64::INFINITY]);
+        let bounds = BOUNDS_NS
+            .iter()
+            .map(|&b| b as f64 / 1e9)
+            .chain([f64::INFINITY]);
         let buckets: Vec<(f64, u64)> = bounds
             .zip(&self.inner.buckets)
             .map(|(le, n)| (le, n.load(Ordering::Relaxed)))

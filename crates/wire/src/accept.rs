@@ -2,64 +2,99 @@
 //! handler offers, by the client's q-values, ties going to the handler's
 //! order. The one reading of `Accept` for the engine and the application.
 
-/// One media range of an `Accept` field.
+/// One media range of an `Accept` field, its q-value in thousandths.
 #[derive(Debug, PartialEq)]
 struct MediaRange<'a> {
-    kind: &'a str,
-    subtype: &'a str,
-    q: f32,
+    kind: &'a [u8],
+    subtype: &'a [u8],
+    q: u16,
 }
 
-fn parse_accept(accept: &str) -> Vec<MediaRange<'_>> {
-    accept
-        .split(',')
-        .filter_map(|part| {
-            let mut params = part.split(';');
-            let range = params.next()?.trim();
-            let (kind, subtype) = range.split_once('/')?;
-            let mut q = 1.0f32;
-            for p in params {
-                if let Some((k, v)) = p.split_once('=') {
-                    if k.trim().eq_ignore_ascii_case("q") {
-                        q = v
-                            .trim()
-                            .parse()
-                            .ok()
-                            .filter(|q: &f32| (0.0..=1.0).contains(q))?;
-                    }
-                }
-            }
-            Some(MediaRange {
-                kind: kind.trim(),
-                subtype: subtype.trim(),
-                q,
-            })
-        })
-        .collect()
-}
-
-/// The q-value `accept` gives `media` ("type/subtype"): that of the most
-/// specific range that matches it, 0 when none does.
-fn quality(ranges: &[MediaRange<'_>], media: &str) -> f32 {
-    let (kind, subtype) = media.split_once('/').unwrap_or((media, ""));
-    let mut best: Option<(u8, f32)> = None;
-    for r in ranges {
-        let specificity =
-            if r.kind.eq_ignore_ascii_case(kind) && r.subtype.eq_ignore_ascii_case(subtype) {
-                2
-            } else if r.kind.eq_ignore_ascii_case(kind) && r.subtype == "*" {
-                1
-            } else if r.kind == "*" && r.subtype == "*" {
-                0
-            } else {
+/// The media ranges of `accept`, in order; a range that is not
+/// `type/subtype`, or whose q-value is not one, is left out. (Read as
+/// bytes: the field is ASCII, and `str`'s splitting and Unicode trimming
+/// cost many times more than the reading itself.)
+fn ranges(accept: &str) -> impl Iterator<Item = MediaRange<'_>> {
+    accept.as_bytes().split(|&b| b == b',').filter_map(|part| {
+        let mut params = part.split(|&b| b == b';');
+        let range = ows_trim(params.next()?);
+        let slash = range.iter().position(|&b| b == b'/')?;
+        let mut q = 1000;
+        for p in params {
+            let Some(eq) = p.iter().position(|&b| b == b'=') else {
                 continue;
             };
-        if best.is_none_or(|(s, _)| specificity > s) {
-            best = Some((specificity, r.q));
+            if ows_trim(&p[..eq]).eq_ignore_ascii_case(b"q") {
+                q = qvalue(ows_trim(&p[eq + 1..]))?;
+            }
         }
-    }
-    best.map_or(0.0, |(_, q)| q)
+        Some(MediaRange {
+            kind: ows_trim(&range[..slash]),
+            subtype: ows_trim(&range[slash + 1..]),
+            q,
+        })
+    })
 }
+
+/// Without the optional whitespace (spaces and tabs) at either end.
+fn ows_trim(s: &[u8]) -> &[u8] {
+    let ows = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = s.iter().position(|b| !ows(b)).unwrap_or(s.len());
+    let end = s.iter().rposition(|b| !ows(b)).map_or(start, |e| e + 1);
+    &s[start..end]
+}
+
+/// A q-value (RFC 9110 §12.4.2: `0` to `1` with up to three decimals) in
+/// thousandths. More decimals are read and cut to three, as a lenient
+/// reader would; anything else, or more than 1, is no q-value.
+fn qvalue(v: &[u8]) -> Option<u16> {
+    let (whole, fraction) = match v.iter().position(|&b| b == b'.') {
+        Some(dot) => (&v[..dot], &v[dot + 1..]),
+        None => (v, &[][..]),
+    };
+    let whole = match whole {
+        b"0" => 0,
+        b"1" => 1000,
+        _ => return None,
+    };
+    if !fraction.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut thousandths = 0;
+    for (i, scale) in [100, 10, 1].into_iter().enumerate() {
+        let digit = fraction.get(i).map_or(0, |d| u16::from(d - b'0'));
+        thousandths += digit * scale;
+    }
+    let past_one = whole == 1000 && fraction.iter().any(|&b| b != b'0');
+    (!past_one).then_some(whole + thousandths)
+}
+
+/// How specifically `range` names the media type `kind/subtype`: 2
+/// exactly, 1 as `type/*`, 0 as `*/*`; `None` when it does not.
+fn specificity(range: &MediaRange<'_>, (kind, subtype): (&[u8], &[u8])) -> Option<u8> {
+    if range.kind.eq_ignore_ascii_case(kind) {
+        if range.subtype.eq_ignore_ascii_case(subtype) {
+            Some(2)
+        } else {
+            (range.subtype == b"*").then_some(1)
+        }
+    } else {
+        (range.kind == b"*" && range.subtype == b"*").then_some(0)
+    }
+}
+
+/// A media type as its type and subtype.
+fn split_media(media: &str) -> (&[u8], &[u8]) {
+    let m = media.as_bytes();
+    match m.iter().position(|&b| b == b'/') {
+        Some(slash) => (&m[..slash], &m[slash + 1..]),
+        None => (m, &[]),
+    }
+}
+
+/// Most offers a handler makes at once (it may make more: the rest are
+/// judged in a second pass).
+const OFFERS_AT_ONCE: usize = 8;
 
 /// Whether an error answer should be plain text rather than problem
 /// details (RFC 9457): only when the client rates `text/plain` above every
@@ -73,15 +108,33 @@ pub fn prefers_plain_text(accept: Option<&str>) -> bool {
 /// what `accept` likes best. No `Accept` means the first offer; `None`
 /// means the client accepts none of them.
 pub fn choose<'o>(accept: Option<&str>, offers: &[&'o str]) -> Option<&'o str> {
-    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
+    let Some(accept) = accept.filter(|a| !ows_trim(a.as_bytes()).is_empty()) else {
         return offers.first().copied();
     };
-    let ranges = parse_accept(accept);
-    let mut best: Option<(&str, f32)> = None;
-    for &offer in offers {
-        let q = quality(&ranges, offer);
-        if q > 0.0 && best.is_none_or(|(_, b)| q > b) {
-            best = Some((offer, q));
+    let mut best: Option<(&str, u16)> = None;
+    for offers in offers.chunks(OFFERS_AT_ONCE) {
+        // The q-value of each offer is that of the most specific range that
+        // matches it (0 when none does): one pass over the ranges finds
+        // them all.
+        let mut split: [(&[u8], &[u8]); OFFERS_AT_ONCE] = [(&[], &[]); OFFERS_AT_ONCE];
+        for (offer, s) in offers.iter().zip(&mut split) {
+            *s = split_media(offer);
+        }
+        let mut matched: [Option<(u8, u16)>; OFFERS_AT_ONCE] = [None; OFFERS_AT_ONCE];
+        for range in ranges(accept) {
+            for (&offer, m) in split[..offers.len()].iter().zip(&mut matched) {
+                if let Some(s) = specificity(&range, offer) {
+                    if m.is_none_or(|(best, _)| s > best) {
+                        *m = Some((s, range.q));
+                    }
+                }
+            }
+        }
+        for (&offer, m) in offers.iter().zip(matched) {
+            let q = m.map_or(0, |(_, q)| q);
+            if q > 0 && best.is_none_or(|(_, b)| q > b) {
+                best = Some((offer, q));
+            }
         }
     }
     best.map(|(o, _)| o)
@@ -120,5 +173,64 @@ mod tests {
         assert_eq!(choose(Some("image/png"), &OFFERS), None);
         assert_eq!(choose(Some("text/plain;q=0"), &OFFERS[..1]), None);
         assert_eq!(choose(Some("text/plain;q=2"), &OFFERS[..1]), None);
+        // The most specific range decides, wherever it stands.
+        assert_eq!(
+            choose(Some("text/html;q=0.1, text/*;q=0.9, */*;q=0.5"), &OFFERS),
+            Some("text/plain")
+        );
+        assert_eq!(
+            choose(
+                Some("*/*;q=0.9, application/json;q=0.95, text/plain;q=0.9"),
+                &OFFERS
+            ),
+            Some("application/json")
+        );
+        // Ties go to the handler's order; a range with a broken q-value is
+        // left out.
+        assert_eq!(
+            choose(Some("text/html, text/plain"), &OFFERS),
+            Some("text/plain")
+        );
+        assert_eq!(
+            choose(Some("text/plain;q=x, text/html;q=0.2"), &OFFERS),
+            Some("text/html")
+        );
+    }
+
+    #[test]
+    fn more_offers_than_one_pass_judges() {
+        let offers: Vec<String> = (0..20).map(|i| format!("type/sub{i}")).collect();
+        let offers: Vec<&str> = offers.iter().map(String::as_str).collect();
+        assert_eq!(
+            choose(
+                Some("type/sub3;q=0.5, type/sub17;q=0.6, */*;q=0.1"),
+                &offers
+            ),
+            Some("type/sub17")
+        );
+        assert_eq!(choose(Some("*/*"), &offers), Some("type/sub0"));
+    }
+
+    #[test]
+    fn qvalues_are_read_in_thousandths() {
+        for (text, q) in [
+            ("1", Some(1000)),
+            ("1.0", Some(1000)),
+            ("1.000", Some(1000)),
+            ("0", Some(0)),
+            ("0.8", Some(800)),
+            ("0.05", Some(50)),
+            ("0.001", Some(1)),
+            ("0.0015", Some(1)),
+            ("0.", Some(0)),
+            ("1.001", None),
+            ("2", None),
+            (".5", None),
+            ("0.5x", None),
+            ("-0.5", None),
+            ("", None),
+        ] {
+            assert_eq!(qvalue(text.as_bytes()), q, "{text:?}");
+        }
     }
 }

@@ -305,6 +305,20 @@ impl Request {
             .map(|(_, v)| v.get(&self.raw))
     }
 
+    /// [`Request::header_all`] when `present` (a field by that name was
+    /// seen), and nothing without a search when not.
+    fn values_if<'a>(
+        &'a self,
+        present: bool,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let fields = if present { &self.fields[..] } else { &[] };
+        fields
+            .iter()
+            .filter(move |(n, _)| n.get(&self.raw).eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| v.get(&self.raw))
+    }
+
     /// The first value of a field, if present.
     pub fn header(&self, name: &str) -> Option<&[u8]> {
         self.fields
@@ -603,24 +617,72 @@ fn has_obs_fold(section: &[u8]) -> bool {
         || matches!(section.first(), Some(b' ' | b'\t'))
 }
 
-fn apply_semantics(req: &mut Request, limits: &Limits) -> Result<(), RequestError> {
-    // Host (RFC 9112 §3.2).
-    {
-        let mut hosts = req.header_all("host");
-        let host = hosts.next();
-        if hosts.next().is_some() {
-            return Err(RequestError::DuplicateHost);
+/// Which of the fields that carry the message's semantics a head has:
+/// found in one pass over its fields, so that a head without them (most
+/// heads have Host and little else) is not searched once per field name.
+#[derive(Default)]
+struct Present<'a> {
+    /// The first Host value, and how many Host fields came.
+    host: Option<&'a [u8]>,
+    hosts: usize,
+    content_length: bool,
+    transfer_encoding: bool,
+    expect: bool,
+    connection: bool,
+    upgrade: bool,
+}
+
+impl<'a> Present<'a> {
+    fn of(req: &'a Request) -> Present<'a> {
+        let mut present = Present::default();
+        for (n, v) in &req.fields {
+            let name = n.get(&req.raw);
+            // The length first: most names are none of these.
+            let is = |wanted: &str| {
+                name.len() == wanted.len() && name.eq_ignore_ascii_case(wanted.as_bytes())
+            };
+            match name.len() {
+                4 if is("host") => {
+                    present.hosts += 1;
+                    if present.host.is_none() {
+                        present.host = Some(v.get(&req.raw));
+                    }
+                }
+                14 if is("content-length") => present.content_length = true,
+                17 if is("transfer-encoding") => present.transfer_encoding = true,
+                6 if is("expect") => present.expect = true,
+                10 if is("connection") => present.connection = true,
+                7 if is("upgrade") => present.upgrade = true,
+                _ => {}
+            }
         }
-        match host {
-            None if req.version == Version::Http11 => return Err(RequestError::MissingHost),
-            Some(h) if !is_authority(h) => return Err(RequestError::BadHost),
-            _ => {}
-        }
+        present
     }
+}
+
+fn apply_semantics(req: &mut Request, limits: &Limits) -> Result<(), RequestError> {
+    let present = Present::of(req);
+    // Host (RFC 9112 §3.2).
+    if present.hosts > 1 {
+        return Err(RequestError::DuplicateHost);
+    }
+    match present.host {
+        None if req.version == Version::Http11 => return Err(RequestError::MissingHost),
+        Some(h) if !is_authority(h) => return Err(RequestError::BadHost),
+        _ => {}
+    }
+    let Present {
+        content_length,
+        transfer_encoding,
+        expect,
+        connection,
+        upgrade,
+        ..
+    } = present;
 
     // Framing (RFC 9112 §6.3).
     let mut length: Option<u64> = None;
-    for value in req.header_all("content-length") {
+    for value in req.values_if(content_length, "content-length") {
         for part in value.split(|&b| b == b',') {
             let n = parse_length(trim(part)).ok_or(RequestError::BadContentLength)?;
             match length {
@@ -631,7 +693,7 @@ fn apply_semantics(req: &mut Request, limits: &Limits) -> Result<(), RequestErro
     }
     let mut te_seen = false;
     let mut codings: Vec<&[u8]> = Vec::new();
-    for value in req.header_all("transfer-encoding") {
+    for value in req.values_if(transfer_encoding, "transfer-encoding") {
         te_seen = true;
         for part in value.split(|&b| b == b',') {
             let c = trim(part);
@@ -650,7 +712,7 @@ fn apply_semantics(req: &mut Request, limits: &Limits) -> Result<(), RequestErro
     req.body = body;
     // Expect (RFC 9110 §10.1.1).
     let mut expect_continue = false;
-    for value in req.header_all("expect") {
+    for value in req.values_if(expect, "expect") {
         for part in value.split(|&b| b == b',') {
             let e = trim(part);
             if e.eq_ignore_ascii_case(b"100-continue") {
@@ -664,16 +726,19 @@ fn apply_semantics(req: &mut Request, limits: &Limits) -> Result<(), RequestErro
         expect_continue && req.version == Version::Http11 && body != BodyKind::Empty;
 
     // Persistence (RFC 9112 §9.3) and upgrades (RFC 9110 §7.8).
-    req.keep_alive = match req.version {
-        Version::Http11 => !req.has_token("connection", "close"),
-        Version::Http10 => {
-            req.has_token("connection", "keep-alive") && !req.has_token("connection", "close")
-        }
+    let listed = |token: &str| {
+        req.values_if(connection, "connection")
+            .flat_map(|v| v.split(|&b| b == b','))
+            .any(|t| trim(t).eq_ignore_ascii_case(token.as_bytes()))
+    };
+    let keep_alive = match req.version {
+        Version::Http11 => !listed("close"),
+        Version::Http10 => listed("keep-alive") && !listed("close"),
         Version::Http2 | Version::Http3 => true,
     };
-    req.upgrade = req.version == Version::Http11
-        && req.header("upgrade").is_some()
-        && req.has_token("connection", "upgrade");
+    let switch = req.version == Version::Http11 && upgrade && listed("upgrade");
+    req.keep_alive = keep_alive;
+    req.upgrade = switch;
     Ok(())
 }
 
@@ -743,19 +808,24 @@ fn is_authority(h: &[u8]) -> bool {
         }
         (&h[..=close], &h[close + 1..])
     } else {
-        match h.iter().position(|&b| b == b':') {
-            Some(i) => (&h[..i], &h[i..]),
-            None => (h, &h[h.len()..]),
+        // A reg-name (or IPv4 address) runs up to the first byte that
+        // cannot be in one: the port's ':' or the end.
+        let end = h
+            .iter()
+            .position(|&b| !REG_NAME[usize::from(b)])
+            .unwrap_or(h.len());
+        if end == 0 {
+            return false;
         }
+        (&h[..end], &h[end..])
     };
     let port_ok = match port {
         [] => true,
         [b':', digits @ ..] => digits.len() <= 5 && digits.iter().all(u8::is_ascii_digit),
         _ => false,
     };
-    let host_ok = host.first() == Some(&b'[')
-        || (!host.is_empty() && host.iter().all(|&b| REG_NAME[usize::from(b)]));
-    host_ok && port_ok
+    debug_assert!(!host.is_empty());
+    port_ok
 }
 
 fn trim(s: &[u8]) -> &[u8] {
@@ -870,6 +940,41 @@ mod tests {
             ok(b"CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n").path(),
             "h:443"
         );
+    }
+
+    #[test]
+    fn field_names_are_recognised_in_any_case() {
+        let r = ok(b"POST / HTTP/1.1\r\nhOsT: a\r\ncOnTeNt-LeNgTh: 5\r\nCONNECTION: Close\r\n\r\n");
+        assert_eq!(r.body_kind(), BodyKind::Length(5));
+        assert!(!r.keep_alive());
+        let r = ok(b"POST / HTTP/1.1\r\nHOST: a\r\nTRANSFER-ENCODING: chunked\r\nEXPECT: 100-continue\r\n\r\n");
+        assert_eq!(r.body_kind(), BodyKind::Chunked);
+        assert!(r.expects_continue());
+        let r =
+            ok(b"GET / HTTP/1.1\r\nHost: a\r\nuPgRaDe: websocket\r\ncOnNeCtIoN: Upgrade\r\n\r\n");
+        assert!(r.wants_upgrade());
+        let r = ok(b"GET / HTTP/1.0\r\nConnection: KEEP-ALIVE\r\n\r\n");
+        assert!(r.keep_alive());
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nhost: a\r\nHOST: a\r\n\r\n"),
+            RequestError::DuplicateHost
+        );
+        // Names that merely start like them are other fields.
+        let r = ok(b"GET / HTTP/1.1\r\nHost: a\r\nHosts: b\r\nConnections: close\r\n\r\n");
+        assert!(r.keep_alive());
+        // A port of up to five digits after a name or an address.
+        for host in ["a:1", "127.0.0.1:18999", "[::1]:8080", "a.b-c_d~e:"] {
+            let head = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+            assert!(parse(head.as_bytes()).is_ok(), "{host}");
+        }
+        for host in [":80", "a:123456", "a:8x", "a@b", "a::1", "[::1]x"] {
+            let head = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+            assert_eq!(
+                parse(head.as_bytes()).err(),
+                Some(RequestError::BadHost),
+                "{host}"
+            );
+        }
     }
 
     #[test]

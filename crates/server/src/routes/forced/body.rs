@@ -1,6 +1,8 @@
 //! The body of a forced answer, by `Accept`: text, JSON, problem details
 //! or a small HTML page.
 
+use std::sync::OnceLock;
+
 use bytes::Bytes;
 use serde_json::json;
 use teapot_codes::{Content, Status};
@@ -46,33 +48,10 @@ pub(super) fn generic_body(
         )
     };
     let detail = note.unwrap_or(summary);
-    let (ctype, body) = match media {
-        "application/json" => (
-            JSON,
-            json!({
-                "code": status.as_u16(),
-                "reason": reason,
-                "description": detail,
-                "spec": spec(),
-                "spec_url": url(),
-            })
-            .to_string()
-                + "\n",
-        ),
-        "application/problem+json" => {
-            let details = teapot_wire::problem::Details {
-                status,
-                type_uri: "about:blank",
-                detail,
-                instance: None,
-                members: &[],
-            };
-            (
-                PROBLEM,
-                String::from_utf8_lossy(&details.json()).into_owned(),
-            )
-        }
-        "text/html" => (HTML, html_page(status, reason, detail, &spec(), &url())),
+    let (ctype, slot) = match media {
+        "application/json" => (JSON, 0),
+        "application/problem+json" => (PROBLEM, 1),
+        "text/html" => (HTML, 2),
         _ => {
             head.add_static(TEXT);
             head.add_static(VARY_ACCEPT);
@@ -84,7 +63,45 @@ pub(super) fn generic_body(
     };
     head.add_static(ctype);
     head.add_static(VARY_ACCEPT);
-    Bytes::from(body)
+    // Without a note the body depends on the code and the media type only:
+    // made once, then handed out without a copy.
+    let made = || -> Bytes {
+        let body = match media {
+            "application/json" => {
+                json!({
+                    "code": status.as_u16(),
+                    "reason": reason,
+                    "description": detail,
+                    "spec": spec(),
+                    "spec_url": url(),
+                })
+                .to_string()
+                    + "\n"
+            }
+            "application/problem+json" => {
+                let details = teapot_wire::problem::Details {
+                    status,
+                    type_uri: "about:blank",
+                    detail,
+                    instance: None,
+                    members: &[],
+                };
+                String::from_utf8_lossy(&details.json()).into_owned()
+            }
+            _ => html_page(status, reason, detail, &spec(), &url()),
+        };
+        Bytes::from(body)
+    };
+    match note {
+        Some(_) => made(),
+        None => {
+            static MADE: [[OnceLock<Bytes>; 3]; 500] =
+                [const { [const { OnceLock::new() }; 3] }; 500];
+            MADE[usize::from(status.as_u16() - 100)][slot]
+                .get_or_init(made)
+                .clone()
+        }
+    }
 }
 
 /// The fields of a negotiated body, checked when teapot is built.
