@@ -260,12 +260,22 @@ pub(crate) fn engine_owned(name: &str) -> bool {
 }
 
 thread_local! {
-    static DATE: RefCell<(u64, [u8; 29])> = const { RefCell::new((0, [0; 29])) };
+    /// The second the date line was made for, and the line:
+    /// `Date: <IMF-fixdate>\r\n`.
+    static DATE: RefCell<(u64, [u8; DATE_LINE])> = const { RefCell::new((0, [0; DATE_LINE])) };
 }
+
+/// `Date: ` + the 29 bytes of an IMF-fixdate + CRLF.
+const DATE_LINE: usize = 6 + 29 + 2;
 
 /// Calls `f` with the current date as an IMF-fixdate, formatted at most once
 /// a second per thread.
 pub(crate) fn with_date(f: impl FnOnce(&[u8])) {
+    with_date_line(|line| f(&line[6..DATE_LINE - 2]));
+}
+
+/// Calls `f` with the whole `Date` field line of now, CRLF included.
+pub(crate) fn with_date_line(f: impl FnOnce(&[u8])) {
     let now = SystemTime::now();
     let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     DATE.with(|cell| {
@@ -274,7 +284,9 @@ pub(crate) fn with_date(f: impl FnOnce(&[u8])) {
             let text = httpdate::fmt_http_date(now);
             let bytes = text.as_bytes();
             if bytes.len() == 29 {
-                cache.1.copy_from_slice(bytes);
+                cache.1[..6].copy_from_slice(b"Date: ");
+                cache.1[6..DATE_LINE - 2].copy_from_slice(bytes);
+                cache.1[DATE_LINE - 2..].copy_from_slice(b"\r\n");
                 cache.0 = secs;
             }
         }
@@ -282,10 +294,45 @@ pub(crate) fn with_date(f: impl FnOnce(&[u8])) {
     });
 }
 
+/// The HTTP/1.1 status line of `status` with its registry reason phrase,
+/// CRLF included: made once for every code.
+pub(crate) fn status_line(status: Status) -> &'static [u8] {
+    static LINES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let lines = LINES.get_or_init(|| {
+        (100..=599)
+            .map(|c| {
+                Status::from_u16(c).map_or_else(
+                    |_| String::new(),
+                    |s| format!("HTTP/1.1 {c} {}\r\n", s.reason()),
+                )
+            })
+            .collect()
+    });
+    lines[usize::from(status.as_u16() - 100)].as_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::message::is_tchar;
+
+    #[test]
+    fn status_lines_and_the_date_line_are_whole_lines() {
+        for code in 100..=599 {
+            let status = Status::from_u16(code).unwrap();
+            let line = format!("HTTP/1.1 {code} {}\r\n", status.reason());
+            assert_eq!(status_line(status), line.as_bytes());
+        }
+        let mut date = Vec::new();
+        with_date(|d| date = d.to_vec());
+        with_date_line(|line| {
+            assert_eq!(&line[..6], b"Date: ");
+            assert_eq!(&line[line.len() - 2..], b"\r\n");
+            assert!(httpdate::parse_http_date(std::str::from_utf8(&line[6..35]).unwrap()).is_ok());
+            // The same second, or the next one if it turned in between.
+            assert!(line[6..35] == date[..] || line[6..30] == date[..24]);
+        });
+    }
 
     #[test]
     fn every_byte_is_judged_in_names_and_values() {

@@ -2,7 +2,7 @@
 //! what a response may carry: no content and no length fields for 1xx, 204
 //! and 304; an empty body for 205; `Date` on every final response.
 
-use crate::response::{engine_owned, with_date, AnswerFields, Framing, Head};
+use crate::response::{engine_owned, status_line, with_date_line, AnswerFields, Framing, Head};
 
 /// The tokens of the `Connection` field the engine writes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -48,17 +48,20 @@ pub(crate) fn write_head_with(
     // own fields fit in the constant; the handler's fields are counted.
     let fields: usize = head.fields.iter().map(|(n, v)| n.len() + v.len() + 4).sum();
     dst.reserve(384 + fields);
-    dst.extend_from_slice(b"HTTP/1.1 ");
-    let mut code = itoa::Buffer::new();
-    dst.extend_from_slice(code.format(status.as_u16()).as_bytes());
-    dst.push(b' ');
-    dst.extend_from_slice(head.reason_phrase().as_bytes());
-    dst.extend_from_slice(b"\r\n");
+    match &head.reason {
+        None => dst.extend_from_slice(status_line(status)),
+        Some(reason) => {
+            dst.extend_from_slice(b"HTTP/1.1 ");
+            let mut code = itoa::Buffer::new();
+            dst.extend_from_slice(code.format(status.as_u16()).as_bytes());
+            dst.push(b' ');
+            dst.extend_from_slice(reason.as_bytes());
+            dst.extend_from_slice(b"\r\n");
+        }
+    }
     // 101 ends the HTTP/1.1 part of the exchange: it gets a Date too.
     if !status.is_interim() || status == 101 {
-        dst.extend_from_slice(b"Date: ");
-        with_date(|d| dst.extend_from_slice(d));
-        dst.extend_from_slice(b"\r\n");
+        with_date_line(|line| dst.extend_from_slice(line));
     }
     if let Some(tokens) = connection.value() {
         dst.extend_from_slice(b"Connection: ");
