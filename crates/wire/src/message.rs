@@ -9,6 +9,7 @@
 use std::fmt;
 
 use bytes::{Bytes, BytesMut};
+use bytestring::ByteString;
 
 use crate::error::RequestError;
 use crate::limits::Limits;
@@ -196,7 +197,9 @@ impl Span {
 pub struct Request {
     raw: Bytes,
     method: Method,
-    target: Span,
+    /// The request-target, read as text once (it was checked to be visible
+    /// ASCII): the path, query and target are then views of it.
+    target: ByteString,
     /// Where in the target the path is (found once, when parsed); empty
     /// for an absolute-form target without one.
     path: Span,
@@ -229,8 +232,7 @@ impl Request {
 
     /// The request-target as sent.
     pub fn target(&self) -> &str {
-        // Invariant: the target was checked to be visible ASCII.
-        std::str::from_utf8(self.target.get(&self.raw)).unwrap_or("")
+        &self.target
     }
 
     /// The path: the target without query, and without scheme and
@@ -241,25 +243,22 @@ impl Request {
             // An absolute-form target with no path: the root.
             return "/";
         }
-        // Invariant: the target was checked to be visible ASCII.
-        std::str::from_utf8(self.path.get(&self.raw)).unwrap_or("")
+        &self.target[self.path.start as usize..self.path.end as usize]
     }
 
-    /// [`Request::path`] as bytes that share the request's own (no copy).
-    pub fn path_bytes(&self) -> Bytes {
+    /// [`Request::path`] as text that shares the request's own bytes (no
+    /// copy).
+    pub fn path_text(&self) -> ByteString {
         if self.path.start == self.path.end {
-            return Bytes::from_static(b"/");
+            return ByteString::from_static("/");
         }
-        self.raw
-            .slice(self.path.start as usize..self.path.end as usize)
+        self.target.slice_ref(self.path())
     }
 
     /// The query, without the `?`.
     pub fn query(&self) -> Option<&str> {
-        let t = self.target.get(&self.raw);
-        let at = memchr(b'?', t)?;
-        // Invariant: the target was checked to be visible ASCII.
-        std::str::from_utf8(&t[at + 1..]).ok()
+        let at = memchr(b'?', self.target.as_bytes())?;
+        Some(&self.target[at + 1..])
     }
 
     /// The version.
@@ -477,15 +476,15 @@ pub fn parse_request(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Reque
         .map(|h| (span(h.name.as_bytes()), span(h.value)))
         .collect();
     let target_at = method.as_str().len() + 1;
-    let target = Span {
-        start: target_at as u32,
-        end: (target_at + target.len()) as u32,
-    };
-    let path = path_within(target.get(buf)).map_or(Span { start: 0, end: 0 }, |(from, to)| Span {
-        start: target.start + from as u32,
-        end: target.start + to as u32,
+    let target_end = target_at + target.len();
+    let path = path_within(target).map_or(Span { start: 0, end: 0 }, |(from, to)| Span {
+        start: from as u32,
+        end: to as u32,
     });
     let raw = buf.split_to(fields_at + header_len).freeze();
+    // Checked to be visible ASCII by `split_request_line`.
+    let target = ByteString::try_from(raw.slice(target_at..target_end))
+        .map_err(|_| RequestError::BadTarget)?;
     let mut req = Request {
         raw,
         method,
@@ -978,7 +977,7 @@ mod tests {
     }
 
     #[test]
-    fn path_bytes_are_the_path() {
+    fn path_text_is_the_path() {
         for target in [
             "/status/418?x=1",
             "/",
@@ -989,7 +988,7 @@ mod tests {
         ] {
             let method = if target == "*" { "OPTIONS" } else { "GET" };
             let r = ok(format!("{method} {target} HTTP/1.1\r\nHost: h\r\n\r\n").as_bytes());
-            assert_eq!(r.path_bytes(), r.path().as_bytes(), "{target}");
+            assert_eq!(r.path_text(), r.path(), "{target}");
         }
     }
 

@@ -49,7 +49,7 @@ pub async fn dispatch(app: &App, ex: &mut Exchange<'_>) -> Outcome {
     let Some((route, spans)) = index().lookup(ex.request().path()) else {
         return Err(Problem::not_found(ex.request().path()));
     };
-    let params = table::Params::new(ex.request().path_bytes(), route.path, spans);
+    let params = table::Params::new(ex.request().path_text(), route.path, spans);
     ex.set_label(route.kind.as_str());
     route.methods.admit(ex.request().method())?;
     match route.handler {

@@ -18,7 +18,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use bytes::Bytes;
+use bytestring::ByteString;
 use teapot_wire::{Exchange, Method};
 
 use super::Outcome;
@@ -257,7 +257,7 @@ const MAX_PARAMS: usize = 5;
 /// The parameters of a matched path, by the names of the template.
 pub struct Params {
     /// The path, shared with the request it came in (no copy).
-    path: Bytes,
+    path: ByteString,
     template: &'static str,
     spans: Spans,
 }
@@ -283,13 +283,12 @@ impl Params {
 
     fn span(&self, index: usize) -> &str {
         let (from, to) = self.spans[index];
-        // The path came from a `&str` (a request's path is visible ASCII).
-        std::str::from_utf8(&self.path[from..to]).unwrap_or("")
+        &self.path[from..to]
     }
 
     /// The parameters of `template` at `spans` in `path`: the path is kept
     /// as it is given, not copied.
-    pub fn new(path: Bytes, template: &'static str, spans: Spans) -> Params {
+    pub fn new(path: ByteString, template: &'static str, spans: Spans) -> Params {
         Params {
             path,
             template,
@@ -464,7 +463,7 @@ impl Index {
     /// copied into them; see [`Index::lookup`] to share it instead).
     pub fn find(&self, path: &str) -> Option<(&'static Route, Params)> {
         self.lookup(path).map(|(r, spans)| {
-            let path = Bytes::copy_from_slice(path.as_bytes());
+            let path = ByteString::from(path);
             (r, Params::new(path, r.path, spans))
         })
     }
@@ -492,12 +491,8 @@ impl Index {
 /// The row `path` matches first, with its parameters.
 pub fn find_in(routes: &'static [Route], path: &str) -> Option<(&'static Route, Params)> {
     routes.iter().find_map(|r| {
-        r.spans(path).map(|spans| {
-            (
-                r,
-                Params::new(Bytes::copy_from_slice(path.as_bytes()), r.path, spans),
-            )
-        })
+        r.spans(path)
+            .map(|spans| (r, Params::new(ByteString::from(path), r.path, spans)))
     })
 }
 
