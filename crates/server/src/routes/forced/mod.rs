@@ -36,9 +36,12 @@ pub async fn forced(app: &App, ex: &mut Exchange<'_>, spec: &str) -> Outcome {
     if !opts.delay.is_zero() {
         tokio::time::sleep(opts.delay).await;
     }
+    // The switch and the interim responses are boxed: their state would
+    // otherwise be part of every connection's future (bench/idle), and they
+    // are rare next to the final answers.
     match status.as_u16() {
-        101 => switch(ex, &opts).await,
-        _ if status.is_interim() => interim_then_final(ex, status, &opts).await,
+        101 => Box::pin(switch(ex, &opts)).await,
+        _ if status.is_interim() => Box::pin(interim_then_final(ex, status, &opts)).await,
         _ => final_response(ex, status, &opts, false).await,
     }
 }
