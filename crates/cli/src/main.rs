@@ -13,6 +13,7 @@
 
 mod check;
 mod grade;
+mod log;
 mod registry;
 mod serve;
 mod style;

@@ -2,12 +2,15 @@
 //! runtime, and signals. The server itself lives in `teapot-server`.
 
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use teapot_server::cors::Cors;
 use teapot_server::{Config, Limits};
+
+use crate::log::Batched;
 
 /// Flags of `teapot serve`.
 #[derive(Debug, Args)]
@@ -153,7 +156,7 @@ pub enum LogFormat {
 
 /// Runs the server until SIGINT or SIGTERM.
 pub fn serve(args: ServeArgs) -> Result<()> {
-    init_logging(args.log_format);
+    let log = init_logging(args.log_format);
     if args.max_connections == 0 {
         bail!("--max-connections must be at least 1");
     }
@@ -228,6 +231,9 @@ pub fn serve(args: ServeArgs) -> Result<()> {
     };
     runtime.enable_all();
     let runtime = runtime.build().context("starting the runtime")?;
+    // The log's sink, for the beat that writes held access lines; `log`
+    // itself writes what is left when `serve` returns.
+    let sink = log.0;
     runtime.block_on(async move {
         let listener = teapot_server::bind(args.bind, args.http3)
             .await
@@ -242,6 +248,16 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         };
         let stop = signal();
         tracing::info!("teapot listening on {scheme}://{addr} ({protocols})");
+        // Held access lines are written at least this often (and when
+        // `log` is dropped, as the server stops).
+        tokio::spawn(async move {
+            let mut beat = tokio::time::interval(crate::log::EVERY);
+            beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                beat.tick().await;
+                sink.flush();
+            }
+        });
         // The server runs as a task, so that with several workers the
         // accept loop is one of theirs too (not the thread that waits
         // here, which would have to be woken for each connection).
@@ -299,8 +315,20 @@ fn signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
-fn init_logging(format: LogFormat) {
+/// Writes the log's held access lines when dropped.
+struct LogFlush(&'static Batched<std::io::Stderr>);
+
+impl Drop for LogFlush {
+    fn drop(&mut self) {
+        self.0.flush();
+    }
+}
+
+fn init_logging(format: LogFormat) -> LogFlush {
     use tracing_subscriber::EnvFilter;
+    static STDERR: OnceLock<Batched<std::io::Stderr>> = OnceLock::new();
+    let sink: &'static Batched<std::io::Stderr> =
+        STDERR.get_or_init(|| Batched::new(std::io::stderr()));
     // The h2 library warns once per hostile connection (a reset flood gives
     // thousands of lines a second); the server counts those in /metrics
     // and sums them up in its own log instead. TEAPOT_LOG can name h2 to
@@ -316,11 +344,12 @@ fn init_logging(format: LogFormat) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi)
-        .with_writer(std::io::stderr);
+        .with_writer(sink);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
+    LogFlush(sink)
 }
 
 /// `123`, `64k`, `10m`, `1g` (binary multiples, case-insensitive).

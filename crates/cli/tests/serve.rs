@@ -121,6 +121,36 @@ fn access_log_has_one_json_line_per_exchange() {
     assert_eq!(server.terminate(), 0);
 }
 
+#[test]
+fn access_lines_come_in_batches_yet_soon_and_all_before_the_exit() {
+    let server = Serve::start(&[], &[]);
+    // Held, then written on the server's beat: well within a second.
+    server.request("GET /201 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    let line = server.log_line(|l| l.contains("path=\"/201\""));
+    assert!(line.is_some_and(|l| l.contains("teapot::access")));
+    // The last exchanges before a stop are written as the server stops,
+    // in order, before its last line.
+    for code in [202, 203, 204] {
+        server.request(&format!(
+            "GET /{code} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+        ));
+    }
+    let (code, lines) = server.terminate_with_log();
+    assert_eq!(code, 0);
+    let at = |needle: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle} in {lines:#?}"))
+    };
+    let (a, b, c) = (
+        at("path=\"/202\""),
+        at("path=\"/203\""),
+        at("path=\"/204\""),
+    );
+    assert!(a < b && b < c && c < at("teapot stopped"), "{lines:#?}");
+}
+
 /// The soft limit on open files of a running process.
 fn open_files_limit(pid: u32) -> u64 {
     let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
