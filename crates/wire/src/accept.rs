@@ -148,53 +148,53 @@ mod tests {
 
     #[test]
     fn choices() {
-        assert_eq!(choose(None, &OFFERS), Some("text/plain"));
-        assert_eq!(choose(Some("*/*"), &OFFERS), Some("text/plain"));
-        assert_eq!(
-            choose(Some("application/json"), &OFFERS),
-            Some("application/json")
-        );
-        assert_eq!(choose(Some("text/*"), &OFFERS), Some("text/plain"));
-        assert_eq!(
-            choose(
+        let all = &OFFERS[..];
+        let plain = &OFFERS[..1];
+        for (accept, offers, chosen) in [
+            (None, all, Some("text/plain")),
+            (Some("*/*"), all, Some("text/plain")),
+            (Some("application/json"), all, Some("application/json")),
+            (Some("text/*"), all, Some("text/plain")),
+            (
                 Some("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
-                &OFFERS
+                all,
+                Some("text/html"),
             ),
-            Some("text/html")
-        );
-        assert_eq!(
-            choose(Some("text/plain;q=0.5, application/json"), &OFFERS),
-            Some("application/json")
-        );
-        assert_eq!(
-            choose(Some("text/*;q=0.3, text/html;q=0.7"), &OFFERS),
-            Some("text/html")
-        );
-        assert_eq!(choose(Some("image/png"), &OFFERS), None);
-        assert_eq!(choose(Some("text/plain;q=0"), &OFFERS[..1]), None);
-        assert_eq!(choose(Some("text/plain;q=2"), &OFFERS[..1]), None);
-        // The most specific range decides, wherever it stands.
-        assert_eq!(
-            choose(Some("text/html;q=0.1, text/*;q=0.9, */*;q=0.5"), &OFFERS),
-            Some("text/plain")
-        );
-        assert_eq!(
-            choose(
+            (
+                Some("text/plain;q=0.5, application/json"),
+                all,
+                Some("application/json"),
+            ),
+            (
+                Some("text/*;q=0.3, text/html;q=0.7"),
+                all,
+                Some("text/html"),
+            ),
+            (Some("image/png"), all, None),
+            (Some("text/plain;q=0"), plain, None),
+            (Some("text/plain;q=2"), plain, None),
+            // The most specific range decides, wherever it stands.
+            (
+                Some("text/html;q=0.1, text/*;q=0.9, */*;q=0.5"),
+                all,
+                Some("text/plain"),
+            ),
+            (
                 Some("*/*;q=0.9, application/json;q=0.95, text/plain;q=0.9"),
-                &OFFERS
+                all,
+                Some("application/json"),
             ),
-            Some("application/json")
-        );
-        // Ties go to the handler's order; a range with a broken q-value is
-        // left out.
-        assert_eq!(
-            choose(Some("text/html, text/plain"), &OFFERS),
-            Some("text/plain")
-        );
-        assert_eq!(
-            choose(Some("text/plain;q=x, text/html;q=0.2"), &OFFERS),
-            Some("text/html")
-        );
+            // Ties go to the handler's order; a range with a broken q-value
+            // is left out.
+            (Some("text/html, text/plain"), all, Some("text/plain")),
+            (
+                Some("text/plain;q=x, text/html;q=0.2"),
+                all,
+                Some("text/html"),
+            ),
+        ] {
+            assert_eq!(choose(accept, offers), chosen, "{accept:?}");
+        }
     }
 
     #[test]
