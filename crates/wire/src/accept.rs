@@ -45,8 +45,9 @@ fn ows_trim(s: &[u8]) -> &[u8] {
 }
 
 /// A q-value (RFC 9110 §12.4.2: `0` to `1` with up to three decimals) in
-/// thousandths. More decimals are read and cut to three, as a lenient
-/// reader would; anything else, or more than 1, is no q-value.
+/// thousandths. More decimals are read, as a lenient reader would, and
+/// round up (so that a weight above zero never reads as "not acceptable");
+/// anything else, or more than 1, is no q-value.
 fn qvalue(v: &[u8]) -> Option<u16> {
     let (whole, fraction) = match v.iter().position(|&b| b == b'.') {
         Some(dot) => (&v[..dot], &v[dot + 1..]),
@@ -66,7 +67,8 @@ fn qvalue(v: &[u8]) -> Option<u16> {
         thousandths += digit * scale;
     }
     let past_one = whole == 1000 && fraction.iter().any(|&b| b != b'0');
-    (!past_one).then_some(whole + thousandths)
+    let rest = fraction.get(3..).is_some_and(|r| r.iter().any(|&b| b != b'0'));
+    (!past_one).then_some(whole + thousandths + u16::from(rest))
 }
 
 /// How specifically `range` names the media type `kind/subtype`: 2
@@ -221,7 +223,10 @@ mod tests {
             ("0.8", Some(800)),
             ("0.05", Some(50)),
             ("0.001", Some(1)),
-            ("0.0015", Some(1)),
+            ("0.0015", Some(2)),
+            ("0.0001", Some(1)),
+            ("0.9990", Some(999)),
+            ("0.9991", Some(1000)),
             ("0.", Some(0)),
             ("1.001", None),
             ("2", None),
