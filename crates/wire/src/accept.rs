@@ -67,7 +67,9 @@ fn qvalue(v: &[u8]) -> Option<u16> {
         thousandths += digit * scale;
     }
     let past_one = whole == 1000 && fraction.iter().any(|&b| b != b'0');
-    let rest = fraction.get(3..).is_some_and(|r| r.iter().any(|&b| b != b'0'));
+    let rest = fraction
+        .get(3..)
+        .is_some_and(|r| r.iter().any(|&b| b != b'0'));
     (!past_one).then_some(whole + thousandths + u16::from(rest))
 }
 
