@@ -297,6 +297,11 @@ impl Params {
     }
 }
 
+/// Whether a path segment can be a `{name:status}`: three digits.
+fn is_status(segment: &str) -> bool {
+    segment.len() == 3 && segment.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Where the segment that starts at `from` ends (the next '/' or the end).
 fn segment_end(bytes: &[u8], from: usize) -> usize {
     bytes[from.min(bytes.len())..]
@@ -405,9 +410,7 @@ fn spans_of(segments: &[Segment], path: &str) -> Option<Spans> {
                 spans[count] = (pi, p.len());
                 return Some(spans);
             }
-            Segment::Status if !(pe - pi == 3 && p[pi..pe].iter().all(u8::is_ascii_digit)) => {
-                return None
-            }
+            Segment::Status if !is_status(&path[pi..pe]) => return None,
             Segment::Status | Segment::Param => {
                 spans[count] = (pi, pe);
                 count += 1;
@@ -477,10 +480,13 @@ impl Index {
         let b = first.as_bytes().first().copied().unwrap_or(0);
         self.by_byte[usize::from(b)].iter().find_map(|&i| {
             let segments = &self.compiled[usize::from(i)];
-            // A literal first segment other than the path's: passed over
-            // with one comparison.
-            if matches!(segments[0], Segment::Literal(l) if l != first) {
-                return None;
+            // A literal first segment other than the path's, or a status
+            // where the path's is not three digits: passed over with one
+            // comparison.
+            match segments[0] {
+                Segment::Literal(l) if l != first => return None,
+                Segment::Status if !is_status(first) => return None,
+                _ => {}
             }
             let r = &self.routes[usize::from(i)];
             spans_of(segments, path).map(|spans| (r, spans))
