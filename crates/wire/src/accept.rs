@@ -2,6 +2,8 @@
 //! handler offers, by the client's q-values, ties going to the handler's
 //! order. The one reading of `Accept` for the engine and the application.
 
+use crate::message::trim;
+
 /// One media range of an `Accept` field, its q-value in thousandths.
 #[derive(Debug, PartialEq)]
 struct MediaRange<'a> {
@@ -17,31 +19,23 @@ struct MediaRange<'a> {
 fn ranges(accept: &str) -> impl Iterator<Item = MediaRange<'_>> {
     accept.as_bytes().split(|&b| b == b',').filter_map(|part| {
         let mut params = part.split(|&b| b == b';');
-        let range = ows_trim(params.next()?);
+        let range = trim(params.next()?);
         let slash = range.iter().position(|&b| b == b'/')?;
         let mut q = 1000;
         for p in params {
             let Some(eq) = p.iter().position(|&b| b == b'=') else {
                 continue;
             };
-            if ows_trim(&p[..eq]).eq_ignore_ascii_case(b"q") {
-                q = qvalue(ows_trim(&p[eq + 1..]))?;
+            if trim(&p[..eq]).eq_ignore_ascii_case(b"q") {
+                q = qvalue(trim(&p[eq + 1..]))?;
             }
         }
         Some(MediaRange {
-            kind: ows_trim(&range[..slash]),
-            subtype: ows_trim(&range[slash + 1..]),
+            kind: trim(&range[..slash]),
+            subtype: trim(&range[slash + 1..]),
             q,
         })
     })
-}
-
-/// Without the optional whitespace (spaces and tabs) at either end.
-fn ows_trim(s: &[u8]) -> &[u8] {
-    let ows = |b: &u8| *b == b' ' || *b == b'\t';
-    let start = s.iter().position(|b| !ows(b)).unwrap_or(s.len());
-    let end = s.iter().rposition(|b| !ows(b)).map_or(start, |e| e + 1);
-    &s[start..end]
 }
 
 /// A q-value (RFC 9110 §12.4.2: `0` to `1` with up to three decimals) in
@@ -112,7 +106,7 @@ pub fn prefers_plain_text(accept: Option<&str>) -> bool {
 /// what `accept` likes best. No `Accept` means the first offer; `None`
 /// means the client accepts none of them.
 pub fn choose<'o>(accept: Option<&str>, offers: &[&'o str]) -> Option<&'o str> {
-    let Some(accept) = accept.filter(|a| !ows_trim(a.as_bytes()).is_empty()) else {
+    let Some(accept) = accept.filter(|a| !trim(a.as_bytes()).is_empty()) else {
         return offers.first().copied();
     };
     let mut best: Option<(&str, u16)> = None;

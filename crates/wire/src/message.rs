@@ -298,10 +298,7 @@ impl Request {
 
     /// The values of every field with this name (case-insensitive).
     pub fn header_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.fields
-            .iter()
-            .filter(move |(n, _)| n.get(&self.raw).eq_ignore_ascii_case(name.as_bytes()))
-            .map(|(_, v)| v.get(&self.raw))
+        self.values_if(true, name)
     }
 
     /// [`Request::header_all`] when `present` (a field by that name was
@@ -333,9 +330,7 @@ impl Request {
 
     /// Whether a comma-separated field lists `token` (case-insensitive).
     pub fn has_token(&self, name: &str, token: &str) -> bool {
-        self.header_all(name)
-            .flat_map(|v| v.split(|&b| b == b','))
-            .any(|t| trim(t).eq_ignore_ascii_case(token.as_bytes()))
+        lists(self.header_all(name), token)
     }
 
     /// The raw head, exactly as received (for HTTP/2, the head the stream's
@@ -637,9 +632,8 @@ impl<'a> Present<'a> {
         for (n, v) in &req.fields {
             let name = n.get(&req.raw);
             // The length first: most names are none of these.
-            let is = |wanted: &str| {
-                name.len() == wanted.len() && name.eq_ignore_ascii_case(wanted.as_bytes())
-            };
+            // Each arm has matched the length already.
+            let is = |wanted: &str| name.eq_ignore_ascii_case(wanted.as_bytes());
             match name.len() {
                 4 if is("host") => {
                     present.hosts += 1;
@@ -725,11 +719,7 @@ fn apply_semantics(req: &mut Request, limits: &Limits) -> Result<(), RequestErro
         expect_continue && req.version == Version::Http11 && body != BodyKind::Empty;
 
     // Persistence (RFC 9112 §9.3) and upgrades (RFC 9110 §7.8).
-    let listed = |token: &str| {
-        req.values_if(connection, "connection")
-            .flat_map(|v| v.split(|&b| b == b','))
-            .any(|t| trim(t).eq_ignore_ascii_case(token.as_bytes()))
-    };
+    let listed = |token: &str| lists(req.values_if(connection, "connection"), token);
     let keep_alive = match req.version {
         Version::Http11 => !listed("close"),
         Version::Http10 => listed("keep-alive") && !listed("close"),
@@ -827,7 +817,15 @@ fn is_authority(h: &[u8]) -> bool {
     port_ok
 }
 
-fn trim(s: &[u8]) -> &[u8] {
+/// Whether comma-separated field values list `token` (case-insensitive).
+fn lists<'a>(values: impl Iterator<Item = &'a [u8]>, token: &str) -> bool {
+    values
+        .flat_map(|v| v.split(|&b| b == b','))
+        .any(|t| trim(t).eq_ignore_ascii_case(token.as_bytes()))
+}
+
+/// Without the optional whitespace (spaces and tabs) at either end.
+pub(crate) fn trim(s: &[u8]) -> &[u8] {
     let start = s
         .iter()
         .position(|&b| b != b' ' && b != b'\t')
