@@ -326,27 +326,16 @@ async fn serve(
         done,
         ..
     } = shared;
-    // A connection's future is as large as the largest state it can be
-    // in, for as long as the connection lives: the TLS and HTTP/2 states
-    // are boxed, so a plain HTTP/1.1 connection carries only its own. It
-    // is boxed itself, so that the task's cell stays small: the runtime
-    // copies a task's future twice as it spawns it and rewrites that
-    // whole space three times as it ends (five copies of 2.5 KiB per
-    // connection, against one into the box).
+    // Each task is as large as the largest state its future can be in, for
+    // as long as the connection lives: the TLS and HTTP/2 states are
+    // boxed, so a plain HTTP/1.1 connection carries only its own.
     match tls {
         // Cleartext: Nagle goes off when it could first delay a write
         // (`teapot_wire::tcp`); a connection that asks once and closes
         // never needs the system call.
         None => {
             let tcp = teapot_wire::tcp::Tcp::new(stream);
-            Box::pin(teapot_wire::serve_connection(
-                tcp,
-                Some(remote),
-                &*app,
-                &wire,
-                stop,
-            ))
-            .await;
+            teapot_wire::serve_connection(tcp, Some(remote), &*app, &wire, stop).await;
         }
         Some(acceptor) => {
             // A TLS handshake is several writes: Nagle off from the start.

@@ -205,7 +205,7 @@ async fn idle_http2_connections_make_room_too() {
 /// HTTP/2 and all but the forced-status handlers are boxed, and of those
 /// the WebSocket switch and the interim responses, so that it stays small
 /// (bench/idle measures the whole: about 5.5 KiB a connection). The future
-/// is also copied into its box once per connection.
+/// is also copied as the task is spawned, once per connection.
 #[tokio::test]
 async fn a_plain_connection_carries_a_small_future() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
