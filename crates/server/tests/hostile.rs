@@ -203,9 +203,10 @@ async fn idle_http2_connections_make_room_too() {
 /// What an idle HTTP/1.1 connection costs is mostly the future of its
 /// task, which is as large as the largest state it can be in: the TLS,
 /// HTTP/2 and all but the forced-status handlers are boxed, and of those
-/// the WebSocket switch and the interim responses, so that it stays small
-/// (bench/idle measures the whole: about 5.5 KiB a connection). The future
-/// is also copied as the task is spawned, once per connection.
+/// the WebSocket switch, the interim responses and 206, so that it stays
+/// small; no request is kept twice in it, nor the connection's arguments
+/// (bench/idle measures the whole: about 5 KiB a connection). The future
+/// is also copied as the task is spawned and as it ends.
 #[tokio::test]
 async fn a_plain_connection_carries_a_small_future() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -217,5 +218,5 @@ async fn a_plain_connection_carries_a_small_future() {
     let (_stop, stopped) = tokio::sync::watch::channel(false);
     let future = teapot_wire::serve_connection(tcp, None, &app, &config, stopped);
     let size = std::mem::size_of_val(&future);
-    assert!(size <= 2600, "a connection's future is {size} bytes");
+    assert!(size <= 2000, "a connection's future is {size} bytes");
 }

@@ -262,8 +262,9 @@ pub struct Params {
     spans: Spans,
 }
 
-/// Where each parameter is in a matched path, in template order.
-pub type Spans = [(usize, usize); MAX_PARAMS];
+/// Where each parameter is in a matched path, in template order (byte
+/// offsets; a path longer than `u32::MAX` matches no row).
+pub type Spans = [(u32, u32); MAX_PARAMS];
 
 impl Params {
     /// The parameter `name` of the template; a name the template does not
@@ -283,7 +284,7 @@ impl Params {
 
     fn span(&self, index: usize) -> &str {
         let (from, to) = self.spans[index];
-        &self.path[from..to]
+        &self.path[from as usize..to as usize]
     }
 
     /// The parameters of `template` at `spans` in `path`: the path is kept
@@ -324,7 +325,7 @@ pub fn params_of(template: &str) -> impl Iterator<Item = &str> {
 impl Route {
     /// The byte spans of the parameters if `path` matches the template
     /// (read into segments here; [`Index`] reads each template once).
-    fn spans(&self, path: &str) -> Option<[(usize, usize); MAX_PARAMS]> {
+    fn spans(&self, path: &str) -> Option<Spans> {
         spans_of(&segments(self.path).collect::<Vec<_>>(), path)
     }
 
@@ -396,10 +397,12 @@ impl Segment {
 /// [`Route::spans`] over a template read into segments.
 fn spans_of(segments: &[Segment], path: &str) -> Option<Spans> {
     let p = path.as_bytes();
-    if p.first() != Some(&b'/') {
+    if p.first() != Some(&b'/') || u32::try_from(p.len()).is_err() {
         return None;
     }
-    let mut spans = [(0, 0); MAX_PARAMS];
+    // Offsets within the path, which fits in a u32 (checked above).
+    let span = |from: usize, to: usize| (from as u32, to as u32);
+    let mut spans: Spans = [(0, 0); MAX_PARAMS];
     let mut count = 0;
     let mut pi = 1;
     for (k, segment) in segments.iter().enumerate() {
@@ -407,12 +410,12 @@ fn spans_of(segments: &[Segment], path: &str) -> Option<Spans> {
         match *segment {
             Segment::Rest => return Some(spans),
             Segment::Tail => {
-                spans[count] = (pi, p.len());
+                spans[count] = span(pi, p.len());
                 return Some(spans);
             }
             Segment::Status if !is_status(&path[pi..pe]) => return None,
             Segment::Status | Segment::Param => {
-                spans[count] = (pi, pe);
+                spans[count] = span(pi, pe);
                 count += 1;
             }
             Segment::Literal(text) if text.as_bytes() != &p[pi..pe] => return None,
@@ -428,7 +431,7 @@ fn spans_of(segments: &[Segment], path: &str) -> Option<Spans> {
                 return match segments[k + 1..] {
                     [Segment::Rest] => Some(spans),
                     [Segment::Tail] => {
-                        spans[count] = (p.len(), p.len());
+                        spans[count] = span(p.len(), p.len());
                         Some(spans)
                     }
                     _ => None,

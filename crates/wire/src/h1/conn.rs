@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::pin::pin;
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::error::RequestError;
@@ -99,119 +99,170 @@ enum Next {
 
 /// Serves HTTP/1.x requests; returns how to go on in HTTP/2 when the
 /// connection turns into it.
-pub(crate) async fn serve_requests<T: Transport + 'static, S: Service>(
-    conn: &mut Conn<T>,
+///
+/// Not an `async fn`: its arguments would be kept twice in the
+/// connection's future, as given and as moved into its body.
+#[allow(clippy::manual_async_fn)] // on purpose: see above
+pub(crate) fn serve_requests<'a, T: Transport + 'static, S: Service>(
+    conn: &'a mut Conn<T>,
     remote: Option<SocketAddr>,
-    service: &S,
-    config: &Config,
-    shutdown: &mut Shutdown,
-) -> Option<Handoff> {
-    let limits = &config.limits;
-    let mut first = true;
-    // When the connection became ready for its next request: its start,
-    // then the end of each exchange (the clock reading the exchange's
-    // duration takes, not one more).
-    let mut ready_since = tokio::time::Instant::now();
-    // One timer and one shutdown waiter for the connection's life (see
-    // `h1::wait`).
-    let sleep = pin!(tokio::time::sleep_until(
-        ready_since + limits.request_timeout
-    ));
-    let mut alarm = Alarm::new(sleep);
-    let wait = pin!(stop_signal(shutdown.clone()));
-    let mut stop = Stop::new(wait, shutdown);
-    loop {
-        let waits = Waits {
-            since: ready_since,
-            alarm: &mut alarm,
-            stop: &mut stop,
-        };
-        let next = read_head(conn, config, first, waits).await;
-        let req = match next {
-            Next::Request(req) => req,
-            Next::Preface if first => return Some(Handoff::PriorKnowledge),
-            Next::Refuse(e) => {
-                let started = Instant::now();
-                refuse_unparsed(conn, e, limits).await;
-                if let Some(o) = &config.observer {
-                    o.exchange(&Record::refused(e, started, None, remote));
-                }
-                break;
-            }
-            Next::BrokenPreface => {
-                tracing::debug!("broken HTTP/2 preface; GOAWAY with PROTOCOL_ERROR");
-                if conn.io.write_all(&h2c::BROKEN_PREFACE_ANSWER).await.is_ok()
-                    && conn.io.flush().await.is_ok()
-                {
-                    linger_close(conn).await;
-                }
-                break;
-            }
-            Next::Preface | Next::Close => break,
-        };
-        first = false;
-        if let Some(block) = h2c::wants_h2c(&req, conn.io.is_secure()) {
-            let started = Instant::now();
-            match h2c::switch_h2c(&mut conn.io, &mut conn.rbuf, block, limits.request_timeout).await
-            {
-                Ok(()) => {
-                    if let Some(o) = &config.observer {
-                        o.exchange(&Record {
-                            method: Some(req.method()),
-                            path: Some(req.path()),
-                            version: Some(req.version()),
-                            status: Some(101),
-                            interim: 0,
-                            bytes: 0,
-                            duration: started.elapsed(),
-                            ending: Ending::Switched,
-                            refusal: None,
-                            label: None,
-                            client: remote.map(|a| a.ip()),
-                        });
-                    }
-                    return Some(Handoff::Upgraded);
-                }
-                Err(e) => {
-                    tracing::debug!("h2c upgrade failed: {e}");
+    service: &'a S,
+    config: &'a Config,
+    shutdown: &'a mut Shutdown,
+) -> impl Future<Output = Option<Handoff>> + Send + 'a {
+    async move {
+        let limits = &config.limits;
+        let mut first = true;
+        // When the connection became ready for its next request: its start,
+        // then the end of each exchange (the clock reading the exchange's
+        // duration takes, not one more).
+        let mut ready_since = tokio::time::Instant::now();
+        // One timer and one shutdown waiter for the connection's life (see
+        // `h1::wait`).
+        let sleep = pin!(tokio::time::sleep_until(
+            ready_since + limits.request_timeout
+        ));
+        let mut alarm = Alarm::new(sleep);
+        let wait = pin!(stop_signal(shutdown.clone()));
+        let mut stop = Stop::new(wait, shutdown);
+        loop {
+            let waits = Waits {
+                since: ready_since,
+                alarm: &mut alarm,
+                stop: &mut stop,
+            };
+            // The request is never borrowed in this function, only moved: a
+            // local that is borrowed keeps its room in the connection's future
+            // across every later await, the exchange's too, beside the copy
+            // the exchange holds (see `begin`).
+            let req = match read_head(conn, config, first, waits).await {
+                Next::Request(req) => req,
+                Next::Preface if first => return Some(Handoff::PriorKnowledge),
+                end => {
+                    // Awaited in a function of its own, so that what the
+                    // match holds is not kept in the future's every state.
+                    finish_unserved(conn, end, config, remote).await;
                     break;
                 }
-            }
-        }
-        let started = Instant::now();
-        let decoder = match req.body_kind() {
-            BodyKind::Empty => Decoder::Done,
-            BodyKind::Length(n) => Decoder::length(n),
-            BodyKind::Chunked => Decoder::chunked(),
-        };
-        let secure = conn.io.is_secure();
-        let mut wire = H1Wire::new(&mut *conn, &*shutdown, decoder);
-        let mut ex = Exchange::new(&mut wire, limits, remote, secure, req);
-        let keep = run_exchange(&mut ex, service, config).await;
-        let ended = Instant::now();
-        observe_exchange(&ex, ended - started, config);
-        ready_since = ended.into();
-        let ended_wire = ex.ended_wire();
-        let body_read = crate::exchange::wire::Wire::body_done(&wire);
-        if !keep || *shutdown.borrow() {
-            if !ended_wire {
-                if body_read && nothing_pending(conn) {
-                    // The request was read to its end and nothing follows
-                    // it: a plain close cannot turn into a reset, so the
-                    // lingering read is not needed.
-                    if conn.io.is_secure() {
-                        // close_notify, so the end of the answer is not
-                        // taken for a truncation.
-                        let _ = conn.io.shutdown().await;
+            };
+            first = false;
+            let (req, decoder) = match begin(req, conn.io.is_secure()) {
+                Begin::Exchange(req, decoder) => (req, decoder),
+                Begin::H2c(req, block) => {
+                    let started = Instant::now();
+                    match h2c::switch_h2c(
+                        &mut conn.io,
+                        &mut conn.rbuf,
+                        block,
+                        limits.request_timeout,
+                    )
+                    .await
+                    {
+                        Ok(()) => {
+                            if let Some(o) = &config.observer {
+                                o.exchange(&Record {
+                                    method: Some(req.method()),
+                                    path: Some(req.path()),
+                                    version: Some(req.version()),
+                                    status: Some(101),
+                                    interim: 0,
+                                    bytes: 0,
+                                    duration: started.elapsed(),
+                                    ending: Ending::Switched,
+                                    refusal: None,
+                                    label: None,
+                                    client: remote.map(|a| a.ip()),
+                                });
+                            }
+                            return Some(Handoff::Upgraded);
+                        }
+                        Err(e) => {
+                            tracing::debug!("h2c upgrade failed: {e}");
+                            break;
+                        }
                     }
-                } else {
-                    linger_close(conn).await;
                 }
+            };
+            let started = Instant::now();
+            let secure = conn.io.is_secure();
+            let mut wire = H1Wire::new(&mut *conn, &*shutdown, decoder);
+            let mut ex = Exchange::new(&mut wire, limits, remote, secure, req);
+            let keep = run_exchange(&mut ex, service, config).await;
+            let ended = Instant::now();
+            observe_exchange(&ex, ended - started, config);
+            ready_since = ended.into();
+            let ended_wire = ex.ended_wire();
+            let body_read = crate::exchange::wire::Wire::body_done(&wire);
+            if !keep || *shutdown.borrow() {
+                if !ended_wire {
+                    if body_read && nothing_pending(conn) {
+                        // The request was read to its end and nothing follows
+                        // it: a plain close cannot turn into a reset, so the
+                        // lingering read is not needed.
+                        if conn.io.is_secure() {
+                            // close_notify, so the end of the answer is not
+                            // taken for a truncation.
+                            let _ = conn.io.shutdown().await;
+                        }
+                    } else {
+                        linger_close(conn).await;
+                    }
+                }
+                break;
             }
-            break;
         }
+        None
     }
-    None
+}
+
+/// Ends a connection whose next message is not a request to serve: a head
+/// the parser refused is answered, a broken HTTP/2 preface gets GOAWAY;
+/// a peer that left (or a preface after the first request) is let go.
+async fn finish_unserved<T: Transport + ?Sized>(
+    conn: &mut Conn<T>,
+    end: Next,
+    config: &Config,
+    remote: Option<SocketAddr>,
+) {
+    match end {
+        Next::Refuse(e) => {
+            let started = Instant::now();
+            refuse_unparsed(conn, e, &config.limits).await;
+            if let Some(o) = &config.observer {
+                o.exchange(&Record::refused(e, started, None, remote));
+            }
+        }
+        Next::BrokenPreface => {
+            tracing::debug!("broken HTTP/2 preface; GOAWAY with PROTOCOL_ERROR");
+            if conn.io.write_all(&h2c::BROKEN_PREFACE_ANSWER).await.is_ok()
+                && conn.io.flush().await.is_ok()
+            {
+                linger_close(conn).await;
+            }
+        }
+        Next::Request(_) | Next::Preface | Next::Close => {}
+    }
+}
+
+/// What comes of a parsed request: an exchange, with the decoder of its
+/// body, or a switch to HTTP/2 (RFC 7540 §3.2) with the settings block.
+enum Begin {
+    Exchange(Request, Decoder),
+    H2c(Request, Bytes),
+}
+
+/// Reads what `serve_requests` needs of `req` and gives it back, so that
+/// there the request is only ever moved (see the note where it is called).
+fn begin(req: Request, secure: bool) -> Begin {
+    if let Some(block) = h2c::wants_h2c(&req, secure) {
+        return Begin::H2c(req, block);
+    }
+    let decoder = match req.body_kind() {
+        BodyKind::Empty => Decoder::Done,
+        BodyKind::Length(n) => Decoder::length(n),
+        BodyKind::Chunked => Decoder::chunked(),
+    };
+    Begin::Exchange(req, decoder)
 }
 
 /// What a connection waits with between requests: when it became ready

@@ -89,11 +89,14 @@ pub(super) async fn final_response(
         _ => None,
     };
     if let Some(etag) = representation {
-        let v = Validators {
-            etag: etag.to_string(),
-            last_modified: None,
-        };
-        if evaluate(ex.request(), &v) == Decision::NotModified {
+        let decision = evaluate(
+            ex.request(),
+            &Validators {
+                etag: etag.to_string(),
+                last_modified: None,
+            },
+        );
+        if decision == Decision::NotModified {
             let head = Head::new(Status::NOT_MODIFIED).header("ETag", etag);
             return sent(
                 ex.respond(with_user_headers(head, opts), Bytes::new())
@@ -105,7 +108,9 @@ pub(super) async fn final_response(
     let mut body: Option<Bytes> = None;
     match code {
         201 | 202 | 301 | 302 | 303 | 305 | 307 | 308 => head = head.header("Location", location()),
-        206 => return partial_content(ex, opts).await,
+        // Boxed, as rare and the largest state here: it would otherwise
+        // widen every connection's future (bench/idle).
+        206 => return Box::pin(partial_content(ex, opts)).await,
         207 => {
             head = head.header("Content-Type", "application/xml; charset=utf-8");
             body = Some(Bytes::from_static(MULTISTATUS.as_bytes()));

@@ -30,9 +30,8 @@ pub(crate) use websocket::{handshake, server_stream, Handshake};
 /// Serves a forced status for `spec` (`503`, `200,503`, `200:9,503:1`,
 /// `500-504`).
 pub async fn forced(app: &App, ex: &mut Exchange<'_>, spec: &str) -> Outcome {
-    let choices = parse_spec(spec)?;
+    let status = pick(&parse_spec(spec)?);
     let opts = parse_options(app, ex)?;
-    let status = pick(&choices);
     if !opts.delay.is_zero() {
         tokio::time::sleep(opts.delay).await;
     }
