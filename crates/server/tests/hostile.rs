@@ -203,10 +203,11 @@ async fn idle_http2_connections_make_room_too() {
 /// What an idle HTTP/1.1 connection costs is mostly the future of its
 /// task, which is as large as the largest state it can be in: the TLS,
 /// HTTP/2 and all but the forced-status handlers are boxed, and of those
-/// the WebSocket switch, the interim responses and 206, so that it stays
-/// small; no request is kept twice in it, nor the connection's arguments
-/// (bench/idle measures the whole: about 5 KiB a connection). The future
-/// is also copied as the task is spawned and as it ends.
+/// the WebSocket switch, the interim responses and 206, and the h2c
+/// switch and the end of a refused head, so that it stays small; nothing
+/// in it is kept twice (bench/idle measures the whole: about 4.5 KiB a
+/// connection). The future is also copied as the task is spawned and as
+/// it ends. Before these, it was 2,552 bytes.
 #[tokio::test]
 async fn a_plain_connection_carries_a_small_future() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -218,5 +219,5 @@ async fn a_plain_connection_carries_a_small_future() {
     let (_stop, stopped) = tokio::sync::watch::channel(false);
     let future = teapot_wire::serve_connection(tcp, None, &app, &config, stopped);
     let size = std::mem::size_of_val(&future);
-    assert!(size <= 2000, "a connection's future is {size} bytes");
+    assert!(size <= 1750, "a connection's future is {size} bytes");
 }

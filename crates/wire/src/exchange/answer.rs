@@ -2,7 +2,7 @@
 //! protocol switch, a fault. The registry's rules on content hold whatever
 //! the handler asks.
 
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io;
 
 use bytes::Bytes;
@@ -13,7 +13,7 @@ use crate::message::Version;
 use crate::response::{Framing, Head};
 use crate::service::Fault;
 
-impl Exchange<'_> {
+impl<'a> Exchange<'a> {
     /// Sends an interim (1xx) response. Over HTTP/1.0 nothing is sent (RFC
     /// 9110 §15.2). 101 goes through [`switch`](Exchange::switch).
     pub async fn interim(&mut self, head: Head) -> io::Result<()> {
@@ -38,8 +38,25 @@ impl Exchange<'_> {
     }
 
     /// Sends a complete final response.
-    pub async fn respond(&mut self, head: Head, body: impl Into<Bytes>) -> io::Result<()> {
-        let body = body.into();
+    ///
+    /// The head and body are checked and staged when this is called; the
+    /// future writes them out. (Not an `async fn`: that would keep the head
+    /// and body across the write, in the future of every handler that
+    /// answers this way, and so in every connection's.)
+    pub fn respond<'s, B: Into<Bytes>>(
+        &'s mut self,
+        head: Head,
+        body: B,
+    ) -> impl Future<Output = io::Result<()>> + use<'s, 'a, B> {
+        let staged = self.stage_whole(head, body.into());
+        async move {
+            staged?;
+            self.flush().await
+        }
+    }
+
+    /// `respond`'s staging: the head, and the body unless none may go.
+    fn stage_whole(&mut self, head: Head, body: Bytes) -> io::Result<()> {
         let framing = match head.status.content() {
             Content::Never => Framing::None,
             Content::Empty => Framing::Length(0),
@@ -62,7 +79,7 @@ impl Exchange<'_> {
         if send_body {
             self.wire.stage_data(body, framing, true)?;
         }
-        self.flush().await
+        Ok(())
     }
 
     /// Starts a streamed final response. With `length`, exactly that many

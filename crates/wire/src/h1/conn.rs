@@ -139,9 +139,9 @@ pub(crate) fn serve_requests<'a, T: Transport + 'static, S: Service>(
                 Next::Request(req) => req,
                 Next::Preface if first => return Some(Handoff::PriorKnowledge),
                 end => {
-                    // Awaited in a function of its own, so that what the
-                    // match holds is not kept in the future's every state.
-                    finish_unserved(conn, end, config, remote).await;
+                    // Boxed: rare, and it would otherwise widen the
+                    // connection's future (it holds what the match held).
+                    Box::pin(finish_unserved(conn, end, config, remote)).await;
                     break;
                 }
             };
@@ -150,14 +150,14 @@ pub(crate) fn serve_requests<'a, T: Transport + 'static, S: Service>(
                 Begin::Exchange(req, decoder) => (req, decoder),
                 Begin::H2c(req, block) => {
                     let started = Instant::now();
-                    match h2c::switch_h2c(
+                    // Boxed: once in a connection's life at most.
+                    let switch = Box::pin(h2c::switch_h2c(
                         &mut conn.io,
                         &mut conn.rbuf,
                         block,
                         limits.request_timeout,
-                    )
-                    .await
-                    {
+                    ));
+                    match switch.await {
                         Ok(()) => {
                             if let Some(o) = &config.observer {
                                 o.exchange(&Record {
@@ -185,14 +185,23 @@ pub(crate) fn serve_requests<'a, T: Transport + 'static, S: Service>(
             };
             let started = Instant::now();
             let secure = conn.io.is_secure();
-            let mut wire = H1Wire::new(&mut *conn, &*shutdown, decoder);
-            let mut ex = Exchange::new(&mut wire, limits, remote, secure, req);
-            let keep = run_exchange(&mut ex, service, config).await;
-            let ended = Instant::now();
-            observe_exchange(&ex, ended - started, config);
-            ready_since = ended.into();
-            let ended_wire = ex.ended_wire();
-            let body_read = crate::exchange::wire::Wire::body_done(&wire);
+            // The exchange and its wire end with this block: kept past it,
+            // their room would be part of every state of the future, the
+            // wait for the next request's too.
+            let (keep, ended_wire, body_read) = {
+                let mut wire = H1Wire::new(&mut *conn, &*shutdown, decoder);
+                let mut ex = Exchange::new(&mut wire, limits, remote, secure, req);
+                let keep = run_exchange(&mut ex, service, config).await;
+                let ended = Instant::now();
+                observe_exchange(&ex, ended - started, config);
+                ready_since = ended.into();
+                let ended_wire = ex.ended_wire();
+                (
+                    keep,
+                    ended_wire,
+                    crate::exchange::wire::Wire::body_done(&wire),
+                )
+            };
             if !keep || *shutdown.borrow() {
                 if !ended_wire {
                     if body_read && nothing_pending(conn) {
