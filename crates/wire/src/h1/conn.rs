@@ -131,10 +131,10 @@ pub(crate) fn serve_requests<'a, T: Transport + 'static, S: Service>(
                 alarm: &mut alarm,
                 stop: &mut stop,
             };
-            // The request is never borrowed in this function, only moved: a
-            // local that is borrowed keeps its room in the connection's future
-            // across every later await, the exchange's too, beside the copy
-            // the exchange holds (see `begin`).
+            // On its way to the exchange the request is only moved, never
+            // borrowed: a borrowed local keeps its room in the connection's
+            // future across every later await, the exchange's too, beside
+            // the copy the exchange holds (see `begin`).
             let req = match read_head(conn, config, first, waits).await {
                 Next::Request(req) => req,
                 Next::Preface if first => return Some(Handoff::PriorKnowledge),
