@@ -5,15 +5,18 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::OwnedFd;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rustix::event::{PollFd, PollFlags};
 use teapot_wire::h1::conn::close_in_stages;
 use teapot_wire::h1::encode::{write_head, ConnectionField};
 use teapot_wire::idle::IdleSet;
 use teapot_wire::Framing;
 use teapot_wire::{Defense, Observe};
-use tokio::io::AsyncWriteExt;
+use tokio::io::unix::AsyncFd;
+use tokio::io::{AsyncWriteExt, Interest};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
@@ -169,6 +172,80 @@ pub async fn run(
     Ok(())
 }
 
+/// A listening socket accepted from by hand, for two costs of tokio's
+/// `TcpListener::accept` that nginx does not pay (measured under
+/// `bench/run`'s close axis, a new connection per request):
+///
+/// - it marks each connection it returns as readable, so that the first
+///   read tries the socket at once; a client's request follows its
+///   handshake by some microseconds, and a server that keeps up gets there
+///   first: a `recvfrom` that fails with `EAGAIN`, once per connection.
+///   Here the connection is handed to tokio as any other socket, and its
+///   first read waits for the event that says the request came;
+/// - it accepts until the queue is empty, and an `accept4` that finds none
+///   costs the kernel a socket and a file made and thrown away: about 4 µs,
+///   ten times a `poll`. Here, after each connection, a `poll` with no wait
+///   says whether another is queued; when none is, the listener waits for
+///   the next one's event without asking the kernel again.
+struct Listener(AsyncFd<mio::net::TcpListener>);
+
+impl Listener {
+    fn new(listener: TcpListener) -> io::Result<Listener> {
+        // Still non-blocking (`into_std` says so), and registered anew for
+        // reading only. `with_interest` is deprecated for what it allows
+        // with a type whose descriptor can change or close under it; a
+        // `mio` listener owned by the `AsyncFd` keeps its descriptor until
+        // the `AsyncFd` has deregistered it (`register_with_interest`, the
+        // replacement, is `unsafe`, which this workspace forbids).
+        let listener = mio::net::TcpListener::from_std(listener.into_std()?);
+        #[allow(deprecated)]
+        let fd = AsyncFd::with_interest(listener, Interest::READABLE)?;
+        Ok(Listener(fd))
+    }
+
+    /// The next connection (non-blocking and close-on-exec, as tokio's).
+    async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        loop {
+            let mut ready = self.0.readable().await?;
+            // `try_io` forgets the readiness if the queue was empty after
+            // all (another task's poll, or a client gone before accept).
+            let Ok(accepted) = ready.try_io(|l| l.get_ref().accept()) else {
+                continue;
+            };
+            let (stream, remote) = accepted?;
+            if !self.queued() {
+                // Forgets only the readiness this guard saw: an event that
+                // came since is kept, so no connection is left waiting.
+                ready.clear_ready();
+            }
+            return Ok((to_tokio(stream)?, remote));
+        }
+    }
+
+    /// A connection already queued, whatever the readiness says: for the
+    /// end of a drain, which takes what the kernel holds without waiting.
+    fn try_accept(&self) -> Option<(TcpStream, SocketAddr)> {
+        let (stream, remote) = self.0.get_ref().accept().ok()?;
+        Some((to_tokio(stream).ok()?, remote))
+    }
+
+    /// Whether a connection waits to be accepted (`poll` without waiting).
+    /// When it cannot tell, yes: the next `accept` finds out.
+    fn queued(&self) -> bool {
+        let mut fds = [PollFd::new(self.0.get_ref(), PollFlags::IN)];
+        let now = rustix::event::Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        !matches!(rustix::event::poll(&mut fds, Some(&now)), Ok(0))
+    }
+}
+
+/// A socket from `mio`'s `accept`, as a tokio stream.
+fn to_tokio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
+    TcpStream::from_std(std::net::TcpStream::from(OwnedFd::from(stream)))
+}
+
 /// Accepts until `stop` completes: a permit per connection, one task each.
 ///
 /// At the connection limit the server keeps accepting: it closes the
@@ -182,6 +259,13 @@ async fn accept_loop(
     shared: Shared,
     stop: impl Future<Output = ()>,
 ) {
+    let listener = match Listener::new(listener) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("cannot listen: {e}");
+            return;
+        }
+    };
     tokio::pin!(stop);
     let mut backoff = Duration::from_millis(5);
     loop {
@@ -240,8 +324,7 @@ async fn accept_loop(
         // After a drain, the connections the kernel has already taken are
         // served once rather than reset with the listener: a balancer may
         // have sent a request on one that it will not send again.
-        use futures_util::FutureExt as _;
-        while let Some(Ok((stream, remote))) = listener.accept().now_or_never() {
+        while let Some((stream, remote)) = listener.try_accept() {
             if let Ok(permit) = shared.conns.clone().try_acquire_owned() {
                 tokio::spawn(serve(stream, remote, tls.clone(), shared.clone(), permit));
             }
@@ -456,4 +539,74 @@ pub async fn spawn(config: Config) -> io::Result<Running> {
         stop: Some(stop),
         task,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use futures_util::FutureExt as _;
+    use tokio::io::AsyncReadExt;
+
+    use super::*;
+
+    const WAIT: Duration = Duration::from_secs(5);
+
+    async fn listener() -> (Listener, SocketAddr) {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        (Listener::new(l).unwrap(), addr)
+    }
+
+    async fn accept(l: &Listener) -> TcpStream {
+        tokio::time::timeout(WAIT, l.accept())
+            .await
+            .expect("a queued connection is accepted")
+            .unwrap()
+            .0
+    }
+
+    /// Every queued connection is taken; after the last, the listener
+    /// waits for the next one's event instead of trying `accept` again,
+    /// and that event comes.
+    #[tokio::test]
+    async fn takes_every_queued_connection_then_waits_for_the_next() {
+        let (l, addr) = listener().await;
+        let _clients: Vec<_> = (0..3)
+            .map(|_| std::net::TcpStream::connect(addr).unwrap())
+            .collect();
+        for _ in 0..3 {
+            accept(&l).await;
+        }
+        assert!(
+            l.0.readable().now_or_never().is_none(),
+            "the listener still counts itself ready with nothing queued"
+        );
+        let _late = std::net::TcpStream::connect(addr).unwrap();
+        accept(&l).await;
+    }
+
+    /// A connection whose client has sent nothing yet is not taken for
+    /// readable (a read would fail with `EAGAIN`); once the request comes,
+    /// it is.
+    #[tokio::test]
+    async fn a_new_connection_waits_for_its_first_bytes() {
+        let (l, addr) = listener().await;
+        let mut client = std::net::TcpStream::connect(addr).unwrap();
+        let mut stream = accept(&l).await;
+        // Let the driver turn, so that the registration's first event
+        // (writable) has been seen.
+        tokio::task::yield_now().await;
+        assert!(
+            stream.ready(Interest::READABLE).now_or_never().is_none(),
+            "a connection with nothing to read is taken for readable"
+        );
+        client.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+        let mut got = [0u8; 16];
+        tokio::time::timeout(WAIT, stream.read_exact(&mut got))
+            .await
+            .expect("the request is read once it comes")
+            .unwrap();
+        assert_eq!(&got, b"GET / HTTP/1.1\r\n");
+    }
 }
