@@ -6,6 +6,7 @@
 //! it the read buffer, and the HTTP/2 driver a head written from a stream's
 //! fields, so that both protocols' requests meet the same rules.
 
+use std::cell::Cell;
 use std::fmt;
 
 use bytes::{Bytes, BytesMut};
@@ -209,6 +210,31 @@ pub struct Request {
     keep_alive: bool,
     expect_continue: bool,
     upgrade: bool,
+}
+
+thread_local! {
+    /// Field lists kept for the next request heads, one per thread: a thread
+    /// parses one head after another, and the list of a request just answered
+    /// serves the next without an allocation. A list longer than
+    /// `SMALL_HEADERS` is let go rather than kept.
+    static SPARE_FIELDS: Cell<Vec<(Span, Span)>> = const { Cell::new(Vec::new()) };
+}
+
+/// An empty field list: the one kept on this thread, or a new one.
+fn spare_fields() -> Vec<(Span, Span)> {
+    SPARE_FIELDS.try_with(Cell::take).unwrap_or_default()
+}
+
+impl Drop for Request {
+    fn drop(&mut self) {
+        let cap = self.fields.capacity();
+        if cap > 0 && cap <= SMALL_HEADERS {
+            let mut fields = std::mem::take(&mut self.fields);
+            fields.clear();
+            // None while the thread ends: the list is then simply freed.
+            let _ = SPARE_FIELDS.try_with(|spare| spare.set(fields));
+        }
+    }
 }
 
 impl fmt::Debug for Request {
@@ -466,10 +492,12 @@ pub fn parse_request(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Reque
             end: (start + part.len()) as u32,
         }
     };
-    let fields: Vec<(Span, Span)> = headers[..count]
-        .iter()
-        .map(|h| (span(h.name.as_bytes()), span(h.value)))
-        .collect();
+    let mut fields = spare_fields();
+    fields.extend(
+        headers[..count]
+            .iter()
+            .map(|h| (span(h.name.as_bytes()), span(h.value))),
+    );
     let target_at = method.as_str().len() + 1;
     let target_end = target_at + target.len();
     let path = path_within(target).map_or(Span { start: 0, end: 0 }, |(from, to)| Span {
@@ -883,6 +911,32 @@ mod tests {
 
     fn err(bytes: &[u8]) -> RequestError {
         parse(bytes).expect_err("refused")
+    }
+
+    /// The field list of a request gone serves the next head parsed on
+    /// the thread (the same allocation, with the room it had), and holds
+    /// only the new head's fields; a list too long to keep is let go.
+    #[test]
+    fn a_thread_reuses_the_field_list_of_the_request_before() {
+        let nine: String = (0..9).map(|i| format!("X-{i}: v\r\n")).collect();
+        let first = ok(format!("GET / HTTP/1.1\r\nHost: a\r\n{nine}\r\n").as_bytes());
+        let (list, room) = (first.fields.as_ptr(), first.fields.capacity());
+        assert!(room >= 10);
+        drop(first);
+        let second = ok(b"GET /x HTTP/1.1\r\nHost: b\r\n\r\n");
+        assert_eq!(second.fields.as_ptr(), list);
+        assert_eq!(second.fields.capacity(), room);
+        assert_eq!(second.headers().collect::<Vec<_>>(), [("Host", &b"b"[..])]);
+        drop(second);
+
+        let many: String = (0..SMALL_HEADERS + 1)
+            .map(|i| format!("X-{i}: v\r\n"))
+            .collect();
+        let long = ok(format!("GET / HTTP/1.1\r\nHost: a\r\n{many}\r\n").as_bytes());
+        assert!(long.fields.capacity() > SMALL_HEADERS);
+        drop(long);
+        let after = ok(b"GET / HTTP/1.1\r\nHost: c\r\n\r\n");
+        assert!(after.fields.capacity() <= SMALL_HEADERS);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! added, so nothing a client sent can be written as a header it injected.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -31,7 +31,7 @@ impl Head {
         Head {
             status,
             reason: None,
-            fields: Vec::with_capacity(6),
+            fields: spare_fields(),
             invalid: None,
         }
     }
@@ -123,6 +123,37 @@ impl Head {
         }
         self.fields.push((name, value));
         Ok(())
+    }
+}
+
+thread_local! {
+    /// A field list kept for the next head, one per thread: a thread makes one
+    /// answer after another, and the list of the head just written serves the
+    /// next without an allocation. A list longer than `SPARE_CAP` fields is let
+    /// go rather than kept.
+    static SPARE_FIELDS: Cell<Vec<(Cow<'static, str>, Bytes)>> = const { Cell::new(Vec::new()) };
+}
+
+/// The most fields a kept list may have room for.
+const SPARE_CAP: usize = 16;
+
+/// An empty field list: the one kept on this thread, or a new one with
+/// room for the few fields most answers carry.
+fn spare_fields() -> Vec<(Cow<'static, str>, Bytes)> {
+    match SPARE_FIELDS.try_with(Cell::take) {
+        Ok(fields) if fields.capacity() > 0 => fields,
+        _ => Vec::with_capacity(6),
+    }
+}
+
+impl Drop for Head {
+    fn drop(&mut self) {
+        if self.fields.capacity() <= SPARE_CAP {
+            let mut fields = std::mem::take(&mut self.fields);
+            fields.clear();
+            // None while the thread ends: the list is then simply freed.
+            let _ = SPARE_FIELDS.try_with(|spare| spare.set(fields));
+        }
     }
 }
 
@@ -315,6 +346,24 @@ pub(crate) fn status_line(status: Status) -> &'static [u8] {
 mod tests {
     use super::*;
     use crate::message::is_tchar;
+
+    /// The field list of a head gone serves the next head made on the
+    /// thread (the same allocation, with the room it grew to), empty.
+    #[test]
+    fn a_thread_reuses_the_field_list_of_the_head_before() {
+        let mut first = Head::new(Status::OK);
+        for i in 0..8 {
+            first.add(format!("X-{i}"), "v");
+        }
+        let list = first.fields.as_ptr();
+        let room = first.fields.capacity();
+        assert!(room >= 8);
+        drop(first);
+        let second = Head::new(Status::OK);
+        assert_eq!(second.fields.as_ptr(), list);
+        assert_eq!(second.fields.capacity(), room);
+        assert_eq!(second.fields().count(), 0);
+    }
 
     #[test]
     fn status_lines_and_the_date_line_are_whole_lines() {
