@@ -206,6 +206,10 @@ impl Listener {
     /// The next connection (non-blocking and close-on-exec, as tokio's).
     async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         loop {
+            // A queue that never empties must not keep the thread: after
+            // a run of accepts (tokio's budget, 128), the other tasks go
+            // first, as with tokio's own `accept`.
+            tokio::task::coop::consume_budget().await;
             let mut ready = self.0.readable().await?;
             // `try_io` forgets the readiness if the queue was empty after
             // all (another task's poll, or a client gone before accept).
@@ -270,6 +274,11 @@ async fn accept_loop(
     let mut backoff = Duration::from_millis(5);
     loop {
         let (stream, remote) = tokio::select! {
+            // The listener first: `stop` (a signal, a watch) is polled only
+            // when no connection is waiting, not once per connection. A
+            // flood cannot hold it off: `accept` yields after a run of
+            // accepts (see `Listener::accept`).
+            biased;
             r = listener.accept() => match r {
                 Ok(pair) => {
                     backoff = Duration::from_millis(5);
@@ -505,13 +514,26 @@ impl Running {
     }
 }
 
-/// Binds a TCP listener on `addr`. With `udp_too` and port 0, the port is
-/// one whose UDP side is free as well (for HTTP/3 on the same number),
-/// trying a few.
+/// Connections the kernel may hold for the accept loop (capped by
+/// `net.core.somaxconn`). tokio's `TcpListener::bind` asks for 128, as the
+/// standard library does: a burst of more new connections than that (a
+/// load test starting, clients reconnecting after a restart) has the
+/// excess wait a second for the retransmitted SYN. nginx asks for 511.
+const BACKLOG: u32 = 1024;
+
+/// Binds a TCP listener on `addr` (`SO_REUSEADDR`, a backlog of
+/// [`BACKLOG`]). With `udp_too` and port 0, the port is one whose UDP side
+/// is free as well (for HTTP/3 on the same number), trying a few.
 pub async fn bind(addr: SocketAddr, udp_too: bool) -> io::Result<TcpListener> {
     let mut tries = if udp_too && addr.port() == 0 { 16 } else { 1 };
     loop {
-        let listener = TcpListener::bind(addr).await?;
+        let socket = match addr {
+            SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+            SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+        };
+        socket.set_reuseaddr(true)?;
+        socket.bind(addr)?;
+        let listener = socket.listen(BACKLOG)?;
         tries -= 1;
         if tries == 0 || std::net::UdpSocket::bind(listener.local_addr()?).is_ok() {
             return Ok(listener);
@@ -553,7 +575,9 @@ mod tests {
     const WAIT: Duration = Duration::from_secs(5);
 
     async fn listener() -> (Listener, SocketAddr) {
-        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let l = bind(SocketAddr::from(([127, 0, 0, 1], 0)), false)
+            .await
+            .unwrap();
         let addr = l.local_addr().unwrap();
         (Listener::new(l).unwrap(), addr)
     }
@@ -584,6 +608,32 @@ mod tests {
         );
         let _late = std::net::TcpStream::connect(addr).unwrap();
         accept(&l).await;
+    }
+
+    /// A queue that stays full does not keep other tasks waiting: the
+    /// accepts yield to them after a run.
+    #[tokio::test]
+    async fn a_full_queue_does_not_keep_other_tasks_waiting() {
+        let (l, addr) = listener().await;
+        // More than tokio's backlog of 128 would hold: the burst is
+        // queued whole (a connection it dropped would wait a second for
+        // its SYN again, and time out here).
+        let _clients: Vec<_> = (0..300)
+            .map(|_| std::net::TcpStream::connect_timeout(&addr, WAIT).unwrap())
+            .collect();
+        accept(&l).await;
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = ran.clone();
+        tokio::spawn(async move { flag.store(true, std::sync::atomic::Ordering::Relaxed) });
+        let mut first_seen = None;
+        for i in 1..300 {
+            accept(&l).await;
+            if first_seen.is_none() && ran.load(std::sync::atomic::Ordering::Relaxed) {
+                first_seen = Some(i);
+            }
+        }
+        let at = first_seen.expect("another task ran only once the queue was empty");
+        assert!(at <= 129, "another task waited for {at} accepts");
     }
 
     /// A connection whose client has sent nothing yet is not taken for
