@@ -184,10 +184,27 @@ pub async fn run(
 ///   first read waits for the event that says the request came;
 /// - it accepts until the queue is empty, and an `accept4` that finds none
 ///   costs the kernel a socket and a file made and thrown away: about 4 µs,
-///   ten times a `poll`. Here, after each connection, a `poll` with no wait
-///   says whether another is queued; when none is, the listener waits for
-///   the next one's event without asking the kernel again.
-struct Listener(AsyncFd<mio::net::TcpListener>);
+///   ten times a `poll`. Here, after each of the first connections of a
+///   run, a `poll` with no wait says whether another is queued; when none
+///   is, the listener waits for the next one's event without asking the
+///   kernel again. A server that keeps up takes one or two connections a
+///   run; one that is behind takes many, and after `POLLED_RUN` of them it
+///   stops polling and lets one `accept4` find the end of the queue.
+///
+/// When the server is behind, a connection that waited in the queue has
+/// its request already, and waiting for its event would cost its task a
+/// wake-up, a timer and a shutdown waiter (about 1,700 instructions): such
+/// a connection (one taken past `POLLED_RUN` in a run) is marked for one
+/// read at once (`Tcp::read_at_once`).
+struct Listener {
+    fd: AsyncFd<mio::net::TcpListener>,
+    /// Connections taken since the queue was last found empty.
+    run: u32,
+}
+
+/// Connections of a run after which `poll` no longer asks whether more
+/// are queued.
+const POLLED_RUN: u32 = 4;
 
 impl Listener {
     fn new(listener: TcpListener) -> io::Result<Listener> {
@@ -200,49 +217,59 @@ impl Listener {
         let listener = mio::net::TcpListener::from_std(listener.into_std()?);
         #[allow(deprecated)]
         let fd = AsyncFd::with_interest(listener, Interest::READABLE)?;
-        Ok(Listener(fd))
+        Ok(Listener { fd, run: 0 })
     }
 
-    /// The next connection (non-blocking and close-on-exec, as tokio's).
-    async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+    /// The next connection (non-blocking and close-on-exec, as tokio's),
+    /// and whether it waited in the queue behind another of its run (its
+    /// request has then most likely come).
+    async fn accept(&mut self) -> io::Result<(TcpStream, SocketAddr, bool)> {
         loop {
             // A queue that never empties must not keep the thread: after
             // a run of accepts (tokio's budget, 128), the other tasks go
             // first, as with tokio's own `accept`.
             tokio::task::coop::consume_budget().await;
-            let mut ready = self.0.readable().await?;
+            let mut ready = self.fd.readable().await?;
             // `try_io` forgets the readiness if the queue was empty after
-            // all (another task's poll, or a client gone before accept).
+            // all (a run past `POLLED_RUN`, or a client gone before accept).
             let Ok(accepted) = ready.try_io(|l| l.get_ref().accept()) else {
+                self.run = 0;
                 continue;
             };
             let (stream, remote) = accepted?;
-            if !self.queued() {
+            self.run = self.run.saturating_add(1);
+            // Past the polled part of a run the server is behind: a
+            // connection then waited long enough for its request to come.
+            // (Taken second or third, it most often has not: measured,
+            // its read at once found nothing.)
+            let waited = self.run > POLLED_RUN;
+            if self.run <= POLLED_RUN && !queued(&self.fd) {
                 // Forgets only the readiness this guard saw: an event that
                 // came since is kept, so no connection is left waiting.
                 ready.clear_ready();
+                self.run = 0;
             }
-            return Ok((to_tokio(stream)?, remote));
+            return Ok((to_tokio(stream)?, remote, waited));
         }
     }
 
     /// A connection already queued, whatever the readiness says: for the
     /// end of a drain, which takes what the kernel holds without waiting.
     fn try_accept(&self) -> Option<(TcpStream, SocketAddr)> {
-        let (stream, remote) = self.0.get_ref().accept().ok()?;
+        let (stream, remote) = self.fd.get_ref().accept().ok()?;
         Some((to_tokio(stream).ok()?, remote))
     }
+}
 
-    /// Whether a connection waits to be accepted (`poll` without waiting).
-    /// When it cannot tell, yes: the next `accept` finds out.
-    fn queued(&self) -> bool {
-        let mut fds = [PollFd::new(self.0.get_ref(), PollFlags::IN)];
-        let now = rustix::event::Timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        !matches!(rustix::event::poll(&mut fds, Some(&now)), Ok(0))
-    }
+/// Whether a connection waits to be accepted (`poll` without waiting).
+/// When it cannot tell, yes: the next `accept` finds out.
+fn queued(listener: &AsyncFd<mio::net::TcpListener>) -> bool {
+    let mut fds = [PollFd::new(listener.get_ref(), PollFlags::IN)];
+    let now = rustix::event::Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    !matches!(rustix::event::poll(&mut fds, Some(&now)), Ok(0))
 }
 
 /// A socket from `mio`'s `accept`, as a tokio stream.
@@ -263,7 +290,7 @@ async fn accept_loop(
     shared: Shared,
     stop: impl Future<Output = ()>,
 ) {
-    let listener = match Listener::new(listener) {
+    let mut listener = match Listener::new(listener) {
         Ok(l) => l,
         Err(e) => {
             tracing::error!("cannot listen: {e}");
@@ -273,16 +300,16 @@ async fn accept_loop(
     tokio::pin!(stop);
     let mut backoff = Duration::from_millis(5);
     loop {
-        let (stream, remote) = tokio::select! {
+        let (stream, remote, waited) = tokio::select! {
             // The listener first: `stop` (a signal, a watch) is polled only
             // when no connection is waiting, not once per connection. A
             // flood cannot hold it off: `accept` yields after a run of
             // accepts (see `Listener::accept`).
             biased;
             r = listener.accept() => match r {
-                Ok(pair) => {
+                Ok(accepted) => {
                     backoff = Duration::from_millis(5);
-                    pair
+                    accepted
                 }
                 Err(e) => {
                     // Out of file descriptors and the like: wait, then retry.
@@ -297,7 +324,7 @@ async fn accept_loop(
         let shared = shared.clone();
         let tls = tls.clone();
         if let Ok(permit) = shared.conns.clone().try_acquire_owned() {
-            tokio::spawn(serve(stream, remote, tls, shared, permit));
+            tokio::spawn(serve(stream, remote, waited, tls, shared, permit));
             continue;
         }
         let Ok(slot) = shared.overflow.clone().try_acquire_owned() else {
@@ -317,7 +344,7 @@ async fn accept_loop(
             match permit {
                 Some(permit) => {
                     drop(slot);
-                    serve(stream, remote, tls, shared, permit).await;
+                    serve(stream, remote, waited, tls, shared, permit).await;
                 }
                 None => {
                     shared.app.metrics.defended(Defense::ConnectionLimit);
@@ -335,7 +362,16 @@ async fn accept_loop(
         // have sent a request on one that it will not send again.
         while let Some((stream, remote)) = listener.try_accept() {
             if let Ok(permit) = shared.conns.clone().try_acquire_owned() {
-                tokio::spawn(serve(stream, remote, tls.clone(), shared.clone(), permit));
+                // Queued during the drain: the request is there.
+                let waited = true;
+                tokio::spawn(serve(
+                    stream,
+                    remote,
+                    waited,
+                    tls.clone(),
+                    shared.clone(),
+                    permit,
+                ));
             }
         }
     }
@@ -407,6 +443,7 @@ async fn quic_loop(endpoint: quinn::Endpoint, shared: Shared, stop: impl Future<
 async fn serve(
     stream: TcpStream,
     remote: SocketAddr,
+    waited: bool,
     tls: Option<tokio_rustls::TlsAcceptor>,
     shared: Shared,
     permit: OwnedSemaphorePermit,
@@ -426,7 +463,9 @@ async fn serve(
         // (`teapot_wire::tcp`); a connection that asks once and closes
         // never needs the system call.
         None => {
-            let tcp = teapot_wire::tcp::Tcp::new(stream);
+            // A connection that waited in the queue has its request: read
+            // at once (see `Listener`).
+            let tcp = teapot_wire::tcp::Tcp::new(stream).read_at_once(waited);
             teapot_wire::serve_connection(tcp, Some(remote), &*app, &wire, stop).await;
         }
         Some(acceptor) => {
@@ -582,7 +621,7 @@ mod tests {
         (Listener::new(l).unwrap(), addr)
     }
 
-    async fn accept(l: &Listener) -> TcpStream {
+    async fn accept(l: &mut Listener) -> TcpStream {
         tokio::time::timeout(WAIT, l.accept())
             .await
             .expect("a queued connection is accepted")
@@ -595,39 +634,39 @@ mod tests {
     /// and that event comes.
     #[tokio::test]
     async fn takes_every_queued_connection_then_waits_for_the_next() {
-        let (l, addr) = listener().await;
+        let (mut l, addr) = listener().await;
         let _clients: Vec<_> = (0..3)
             .map(|_| std::net::TcpStream::connect(addr).unwrap())
             .collect();
         for _ in 0..3 {
-            accept(&l).await;
+            accept(&mut l).await;
         }
         assert!(
-            l.0.readable().now_or_never().is_none(),
+            l.fd.readable().now_or_never().is_none(),
             "the listener still counts itself ready with nothing queued"
         );
         let _late = std::net::TcpStream::connect(addr).unwrap();
-        accept(&l).await;
+        accept(&mut l).await;
     }
 
     /// A queue that stays full does not keep other tasks waiting: the
     /// accepts yield to them after a run.
     #[tokio::test]
     async fn a_full_queue_does_not_keep_other_tasks_waiting() {
-        let (l, addr) = listener().await;
+        let (mut l, addr) = listener().await;
         // More than tokio's backlog of 128 would hold: the burst is
         // queued whole (a connection it dropped would wait a second for
         // its SYN again, and time out here).
         let _clients: Vec<_> = (0..300)
             .map(|_| std::net::TcpStream::connect_timeout(&addr, WAIT).unwrap())
             .collect();
-        accept(&l).await;
+        accept(&mut l).await;
         let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = ran.clone();
         tokio::spawn(async move { flag.store(true, std::sync::atomic::Ordering::Relaxed) });
         let mut first_seen = None;
         for i in 1..300 {
-            accept(&l).await;
+            accept(&mut l).await;
             if first_seen.is_none() && ran.load(std::sync::atomic::Ordering::Relaxed) {
                 first_seen = Some(i);
             }
@@ -641,9 +680,9 @@ mod tests {
     /// it is.
     #[tokio::test]
     async fn a_new_connection_waits_for_its_first_bytes() {
-        let (l, addr) = listener().await;
+        let (mut l, addr) = listener().await;
         let mut client = std::net::TcpStream::connect(addr).unwrap();
-        let mut stream = accept(&l).await;
+        let mut stream = accept(&mut l).await;
         // Let the driver turn, so that the registration's first event
         // (writable) has been seen.
         tokio::task::yield_now().await;

@@ -29,7 +29,13 @@ pub struct Tcp {
     nodelay: bool,
     /// Some bytes have been written.
     wrote: bool,
+    /// The next read tries the socket first (see [`Tcp::read_at_once`]).
+    at_once: bool,
 }
+
+/// Most bytes the read at once takes (see [`Tcp::read_at_once`]): its room
+/// is zeroed first.
+const AT_ONCE: usize = 4096;
 
 impl Tcp {
     /// Wraps an accepted connection; Nagle stays on until it could matter.
@@ -38,7 +44,18 @@ impl Tcp {
             stream,
             nodelay: false,
             wrote: false,
+            at_once: false,
         }
+    }
+
+    /// With `yes`, the first read tries the socket before its readiness is
+    /// known: for a connection that waited in the accept queue, whose
+    /// request has most likely come, so that its task does not wait for
+    /// the event that says so. A read that finds nothing costs one system
+    /// call, and the connection then waits for its event as any other.
+    pub fn read_at_once(mut self, yes: bool) -> Tcp {
+        self.at_once = yes;
+        self
     }
 
     /// Turns Nagle off before a write of `len` bytes that it could delay.
@@ -62,6 +79,17 @@ impl AsyncRead for Tcp {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        if std::mem::take(&mut self.at_once) && buf.remaining() > 0 {
+            let room = buf.initialize_unfilled_to(buf.remaining().min(AT_ONCE));
+            match rustix::io::read(&self.stream, room) {
+                Ok(n) => {
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(rustix::io::Errno::AGAIN | rustix::io::Errno::INTR) => {}
+                Err(e) => return Poll::Ready(Err(e.into())),
+            }
+        }
         Pin::new(&mut self.stream).poll_read(cx, buf)
     }
 }
@@ -122,6 +150,61 @@ mod tests {
             .unwrap();
         let (server, _) = listener.accept().await.unwrap();
         (Tcp::new(server), client)
+    }
+
+    /// A connection accepted outside tokio, as the server's accept loop
+    /// hands them over: its readiness is not known until the driver says.
+    fn handed_over(listener: &std::net::TcpListener) -> TcpStream {
+        let (server, _) = listener.accept().unwrap();
+        server.set_nonblocking(true).unwrap();
+        TcpStream::from_std(server).unwrap()
+    }
+
+    /// Marked to read at once, a connection whose request has come reads
+    /// it at the first try; unmarked, it waits for the driver's event.
+    #[tokio::test]
+    async fn a_read_at_once_takes_what_came_without_waiting() {
+        use futures_util::FutureExt as _;
+        use std::io::Write as _;
+
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        for at_once in [true, false] {
+            let mut client = std::net::TcpStream::connect(addr).unwrap();
+            client.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+            let mut tcp = Tcp::new(handed_over(&listener)).read_at_once(at_once);
+            let mut got = [0u8; 64];
+            let first = tcp.read(&mut got).now_or_never();
+            if at_once {
+                assert_eq!(first.unwrap().unwrap(), 16);
+                assert_eq!(&got[..16], b"GET / HTTP/1.1\r\n");
+            } else {
+                assert!(first.is_none(), "read before the driver said readable");
+            }
+        }
+    }
+
+    /// A read at once that finds nothing leaves the connection to wait for
+    /// its bytes as any other.
+    #[tokio::test]
+    async fn a_read_at_once_that_finds_nothing_waits() {
+        use std::io::Write as _;
+
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let mut tcp = Tcp::new(handed_over(&listener)).read_at_once(true);
+        let mut got = [0u8; 4];
+        let read = tokio::spawn(async move {
+            tcp.read_exact(&mut got).await.unwrap();
+            got
+        });
+        tokio::task::yield_now().await;
+        client.write_all(b"late").unwrap();
+        let got = tokio::time::timeout(std::time::Duration::from_secs(5), read)
+            .await
+            .expect("the bytes are read once they come")
+            .unwrap();
+        assert_eq!(&got, b"late");
     }
 
     #[tokio::test]
