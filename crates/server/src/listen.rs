@@ -68,6 +68,7 @@ pub async fn run(
         Some(l) => l.local_addr().ok(),
         None => listener.local_addr().ok(),
     };
+    let internal = internal.map(Listener::new).transpose()?;
     let mut app =
         App::new(&config, self_addr).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     // HTTP/3 on the UDP port of the same number as the TLS listener's.
@@ -98,6 +99,7 @@ pub async fn run(
         idle: Some(Arc::new(IdleSet::new())),
         drain_new: !config.drain.is_zero(),
     });
+    let listener = Listener::new(listener)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
     let shared = Shared {
@@ -285,18 +287,11 @@ fn to_tokio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
 /// and closes it (over TLS it closes it at once). So a server held full
 /// by idle or slow clients still answers.
 async fn accept_loop(
-    listener: TcpListener,
+    mut listener: Listener,
     tls: Option<tokio_rustls::TlsAcceptor>,
     shared: Shared,
     stop: impl Future<Output = ()>,
 ) {
-    let mut listener = match Listener::new(listener) {
-        Ok(l) => l,
-        Err(e) => {
-            tracing::error!("cannot listen: {e}");
-            return;
-        }
-    };
     tokio::pin!(stop);
     let mut backoff = Duration::from_millis(5);
     loop {
