@@ -223,8 +223,8 @@ impl Listener {
     }
 
     /// The next connection (non-blocking and close-on-exec, as tokio's),
-    /// and whether it waited in the queue behind another of its run (its
-    /// request has then most likely come).
+    /// and whether it was taken past `POLLED_RUN` in its run (it waited in
+    /// the queue, and its request has most likely come).
     async fn accept(&mut self) -> io::Result<(TcpStream, SocketAddr, bool)> {
         loop {
             // A queue that never empties must not keep the thread: after
