@@ -51,6 +51,7 @@ mod multiplexed;
 pub mod problem;
 pub mod response;
 pub mod service;
+mod spare;
 pub mod tcp;
 
 pub use connection::serve_connection;

@@ -14,6 +14,7 @@ use bytestring::ByteString;
 
 use crate::error::RequestError;
 use crate::limits::Limits;
+use crate::spare;
 
 /// The most field lines parsed from one head, whatever `max_headers` says.
 pub const HEADER_CAP: usize = 128;
@@ -213,27 +214,14 @@ pub struct Request {
 }
 
 thread_local! {
-    /// Field lists kept for the next request heads, one per thread: a thread
-    /// parses one head after another, and the list of a request just answered
-    /// serves the next without an allocation. A list longer than
-    /// `SMALL_HEADERS` is let go rather than kept.
+    /// The field list kept for the next request head parsed on the thread
+    /// (see `spare`); one with room for more than `SMALL_HEADERS` is freed.
     static SPARE_FIELDS: Cell<Vec<(Span, Span)>> = const { Cell::new(Vec::new()) };
-}
-
-/// An empty field list: the one kept on this thread, or a new one.
-fn spare_fields() -> Vec<(Span, Span)> {
-    SPARE_FIELDS.try_with(Cell::take).unwrap_or_default()
 }
 
 impl Drop for Request {
     fn drop(&mut self) {
-        let cap = self.fields.capacity();
-        if cap > 0 && cap <= SMALL_HEADERS {
-            let mut fields = std::mem::take(&mut self.fields);
-            fields.clear();
-            // None while the thread ends: the list is then simply freed.
-            let _ = SPARE_FIELDS.try_with(|spare| spare.set(fields));
-        }
+        spare::give_back(&SPARE_FIELDS, &mut self.fields, SMALL_HEADERS);
     }
 }
 
@@ -492,7 +480,7 @@ pub fn parse_request(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Reque
             end: (start + part.len()) as u32,
         }
     };
-    let mut fields = spare_fields();
+    let mut fields = spare::take(&SPARE_FIELDS, 0);
     fields.extend(
         headers[..count]
             .iter()

@@ -10,6 +10,7 @@ use teapot_codes::Status;
 
 use crate::error::InvalidField;
 use crate::message::TCHAR;
+use crate::spare;
 
 /// A status, an optional reason phrase, and header fields.
 ///
@@ -31,7 +32,8 @@ impl Head {
         Head {
             status,
             reason: None,
-            fields: spare_fields(),
+            // Room for the few fields most answers carry.
+            fields: spare::take(&SPARE_FIELDS, 6),
             invalid: None,
         }
     }
@@ -127,33 +129,17 @@ impl Head {
 }
 
 thread_local! {
-    /// A field list kept for the next head, one per thread: a thread makes one
-    /// answer after another, and the list of the head just written serves the
-    /// next without an allocation. A list longer than `SPARE_CAP` fields is let
-    /// go rather than kept.
+    /// The field list kept for the next head made on the thread (see
+    /// `spare`); one with room for more than `SPARE_CAP` fields is freed.
     static SPARE_FIELDS: Cell<Vec<(Cow<'static, str>, Bytes)>> = const { Cell::new(Vec::new()) };
 }
 
 /// The most fields a kept list may have room for.
 const SPARE_CAP: usize = 16;
 
-/// An empty field list: the one kept on this thread, or a new one with
-/// room for the few fields most answers carry.
-fn spare_fields() -> Vec<(Cow<'static, str>, Bytes)> {
-    match SPARE_FIELDS.try_with(Cell::take) {
-        Ok(fields) if fields.capacity() > 0 => fields,
-        _ => Vec::with_capacity(6),
-    }
-}
-
 impl Drop for Head {
     fn drop(&mut self) {
-        if self.fields.capacity() <= SPARE_CAP {
-            let mut fields = std::mem::take(&mut self.fields);
-            fields.clear();
-            // None while the thread ends: the list is then simply freed.
-            let _ = SPARE_FIELDS.try_with(|spare| spare.set(fields));
-        }
+        spare::give_back(&SPARE_FIELDS, &mut self.fields, SPARE_CAP);
     }
 }
 
