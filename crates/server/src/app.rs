@@ -54,7 +54,10 @@ impl App {
         });
         Ok(App {
             max_delay: config.max_delay,
-            started: SystemTime::now(),
+            // From the clock `Date` is read from, so that no `Date` comes
+            // before it.
+            started: SystemTime::UNIX_EPOCH
+                + std::time::Duration::from_secs(teapot_wire::response::wall_seconds()),
             self_addr,
             metrics: Arc::new(Metrics::default()),
             state: Arc::new(Store::open(&config.state, config.state_ttl)?),

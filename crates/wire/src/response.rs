@@ -3,7 +3,9 @@
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
-use std::time::{SystemTime, UNIX_EPOCH};
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+use std::time::SystemTime;
+use std::time::{Duration, UNIX_EPOCH};
 
 use bytes::Bytes;
 use teapot_codes::Status;
@@ -285,6 +287,29 @@ thread_local! {
 /// `Date: ` + the 29 bytes of an IMF-fixdate + CRLF.
 const DATE_LINE: usize = 6 + 29 + 2;
 
+/// Whole seconds since the Unix epoch, the clock every `Date` is read from.
+///
+/// On Linux this is the kernel's coarse real-time clock: the `Date` field
+/// has a grain of one second, and the coarse clock is read from memory,
+/// where the exact one reads the time-stamp counter (under a hypervisor a
+/// few tens of nanoseconds, a percent or two of a keep-alive request's
+/// user time). It lags the exact clock by at most a scheduler tick, so
+/// a time that must not be later than a `Date` (the server's start, the
+/// `Last-Modified` of its fixed resources) is read from it too.
+pub fn wall_seconds() -> u64 {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let now = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
+        u64::try_from(now.tv_sec).unwrap_or(0)
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    }
+}
+
 /// Calls `f` with the current date as an IMF-fixdate, formatted at most once
 /// a second per thread.
 pub(crate) fn with_date(f: impl FnOnce(&[u8])) {
@@ -293,12 +318,11 @@ pub(crate) fn with_date(f: impl FnOnce(&[u8])) {
 
 /// Calls `f` with the whole `Date` field line of now, CRLF included.
 pub(crate) fn with_date_line(f: impl FnOnce(&[u8])) {
-    let now = SystemTime::now();
-    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let secs = wall_seconds();
     DATE.with(|cell| {
         let mut cache = cell.borrow_mut();
         if cache.0 != secs {
-            let text = httpdate::fmt_http_date(now);
+            let text = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(secs));
             let bytes = text.as_bytes();
             if bytes.len() == 29 {
                 cache.1[..6].copy_from_slice(b"Date: ");
@@ -349,6 +373,28 @@ mod tests {
         assert_eq!(second.fields.as_ptr(), list);
         assert_eq!(second.fields.capacity(), room);
         assert_eq!(second.fields().count(), 0);
+    }
+
+    /// The clock `Date` is read from is the wall clock to the second: the
+    /// exact clock's second, or the one before when a second turned within
+    /// the coarse clock's lag.
+    #[test]
+    fn the_date_clock_is_the_wall_clock_to_the_second() {
+        let exact = || {
+            std::time::SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+        };
+        for _ in 0..1000 {
+            let before = exact();
+            let wall = wall_seconds();
+            let after = exact();
+            assert!(
+                wall + 1 >= before && wall <= after,
+                "{before} {wall} {after}"
+            );
+        }
     }
 
     #[test]
