@@ -4,9 +4,10 @@
 //! At the default level every exchange logs one access line. Written one
 //! by one, each line is a system call on the path of its request (a fifth
 //! of the server's time under a keep-alive load). So access lines are held
-//! in memory and written together: when [`HOLD`] bytes have gathered, at
-//! least every [`EVERY`] (the serve command flushes on that beat), and
-//! when the server stops. Every other line (start-up, warnings, errors) is
+//! in memory and written together: when [`HOLD`] bytes have gathered,
+//! [`EVERY`] after the first line held at the latest (the serve command
+//! runs [`Batched::write_on_time`]), and when the server stops. A server
+//! that logs nothing is not woken for its log. Every other line (start-up, warnings, errors) is
 //! written at once, after the access lines held before it, so the order of
 //! the log is the order of its events.
 
@@ -14,6 +15,7 @@ use std::io::{self, Write};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use tokio::sync::Notify;
 use tracing::{Level, Metadata};
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -29,6 +31,8 @@ const ACCESS: &str = "teapot::access";
 /// A log sink whose access lines are written in batches.
 pub struct Batched<W> {
     state: Mutex<State<W>>,
+    /// Told when a line is held where none was.
+    first_held: Notify,
 }
 
 struct State<W> {
@@ -55,6 +59,7 @@ impl<W: Write> Batched<W> {
                 held: Vec::new(),
                 out,
             }),
+            first_held: Notify::new(),
         }
     }
 
@@ -65,6 +70,10 @@ impl<W: Write> Batched<W> {
     /// Holds an access line; writes what is held once it reaches [`HOLD`].
     fn hold(&self, line: &[u8]) {
         let mut state = self.lock();
+        if state.held.is_empty() {
+            // Kept if the writer is not waiting yet: it will not wait then.
+            self.first_held.notify_one();
+        }
         state.held.extend_from_slice(line);
         if state.held.len() >= HOLD {
             state.write_held();
@@ -81,6 +90,16 @@ impl<W: Write> Batched<W> {
     /// Writes every access line held.
     pub fn flush(&self) {
         self.lock().write_held();
+    }
+
+    /// Writes held access lines, each at most [`EVERY`] after it was held;
+    /// runs until dropped. It waits without a timer while nothing is held.
+    pub async fn write_on_time(&self) {
+        loop {
+            self.first_held.notified().await;
+            tokio::time::sleep(EVERY).await;
+            self.flush();
+        }
     }
 
     /// Bytes held, not yet written.
@@ -135,9 +154,13 @@ mod tests {
 
     use super::*;
 
-    /// A sink that keeps what is written, one entry per write.
+    /// A sink that keeps what is written, one entry per write, and
+    /// counts its flushes.
     #[derive(Clone, Default)]
-    struct Writes(Arc<Mutex<Vec<Vec<u8>>>>);
+    struct Writes(
+        Arc<Mutex<Vec<Vec<u8>>>>,
+        Arc<std::sync::atomic::AtomicUsize>,
+    );
 
     impl Write for Writes {
         fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -145,6 +168,7 @@ mod tests {
             Ok(buf.len())
         }
         fn flush(&mut self) -> io::Result<()> {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             Ok(())
         }
     }
@@ -176,6 +200,31 @@ mod tests {
         log.flush();
         assert_eq!(out.text(), "a1\na2\nwarn\na3\n");
         assert_eq!(log.held(), 0);
+    }
+
+    /// With nothing held the writer sleeps without a timer; a line held
+    /// is written `EVERY` later, not sooner, and the writer sleeps again.
+    #[tokio::test(start_paused = true)]
+    async fn held_lines_are_written_on_time_and_a_quiet_log_wakes_nothing() {
+        let out = Writes::default();
+        let log: &'static Batched<Writes> = Box::leak(Box::new(Batched::new(out.clone())));
+        let writer = tokio::spawn(log.write_on_time());
+        let flushes = || out.1.load(std::sync::atomic::Ordering::Relaxed);
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert_eq!(flushes(), 0, "woken with nothing to write");
+        line(log, true).write_all(b"a1\n").unwrap();
+        tokio::time::sleep(EVERY - Duration::from_millis(1)).await;
+        assert_eq!(out.text(), "", "written before its time");
+        line(log, true).write_all(b"a2\n").unwrap();
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        assert_eq!(out.text(), "a1\na2\n");
+        assert_eq!(flushes(), 1);
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert_eq!(flushes(), 1, "woken again with nothing to write");
+        line(log, true).write_all(b"a3\n").unwrap();
+        tokio::time::sleep(EVERY + Duration::from_millis(1)).await;
+        assert_eq!(out.text(), "a1\na2\na3\n");
+        writer.abort();
     }
 
     #[test]

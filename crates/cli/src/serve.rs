@@ -231,7 +231,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
     };
     runtime.enable_all();
     let runtime = runtime.build().context("starting the runtime")?;
-    // The log's sink, for the beat that writes held access lines; `log`
+    // The log's sink, for the task that writes held access lines; `log`
     // itself writes what is left when `serve` returns.
     let sink = log.0;
     runtime.block_on(async move {
@@ -248,16 +248,9 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         };
         let stop = signal();
         tracing::info!("teapot listening on {scheme}://{addr} ({protocols})");
-        // Held access lines are written at least this often (and when
-        // `log` is dropped, as the server stops).
-        tokio::spawn(async move {
-            let mut beat = tokio::time::interval(crate::log::EVERY);
-            beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                beat.tick().await;
-                sink.flush();
-            }
-        });
+        // Held access lines are written on time (and when `log` is
+        // dropped, as the server stops).
+        tokio::spawn(sink.write_on_time());
         // The server runs as a task, so that with several workers the
         // accept loop is one of theirs too (not the thread that waits
         // here, which would have to be woken for each connection).
