@@ -1,10 +1,14 @@
-//! Lists kept per thread for reuse: a thread parses one request head after
-//! another and writes one answer after another, so the list a finished
-//! request or head held serves the next one without an allocation.
+//! Lists and buffers kept per thread for reuse: a thread parses one request
+//! head after another and writes one answer after another, so the list a
+//! finished request or head held serves the next one without an
+//! allocation; and a connection that ends leaves its buffers to the next
+//! one the thread starts.
 //!
 //! Each kind of list has one slot per thread (a `Cell<Vec<T>>` in a
 //! `thread_local!`); a list with more room than its owner allows is freed
-//! rather than kept, so a slot holds a bounded amount.
+//! rather than kept, so a slot holds a bounded amount. Buffers are kept in
+//! a stack per thread ([`push`], [`pop`]) of a bounded depth, and only
+//! those their owner finds small enough are pushed.
 
 use std::cell::Cell;
 use std::thread::LocalKey;
@@ -28,5 +32,53 @@ pub(crate) fn give_back<T>(slot: &'static Slot<T>, list: &mut Vec<T>, most: usiz
         let mut list = std::mem::take(list);
         list.clear();
         let _ = slot.try_with(|kept| kept.set(list));
+    }
+}
+
+/// A thread's stack of kept values.
+pub(crate) type Stack<T> = LocalKey<Cell<Vec<T>>>;
+
+/// The value last pushed on `stack`, if any is kept.
+pub(crate) fn pop<T>(stack: &'static Stack<T>) -> Option<T> {
+    stack
+        .try_with(|kept| {
+            let mut values = kept.take();
+            let value = values.pop();
+            kept.set(values);
+            value
+        })
+        .ok()
+        .flatten()
+}
+
+/// Keeps `value` on `stack` for the next [`pop`], unless `most` are kept
+/// already (it is then freed).
+pub(crate) fn push<T>(stack: &'static Stack<T>, value: T, most: usize) {
+    let _ = stack.try_with(|kept| {
+        let mut values = kept.take();
+        if values.len() < most {
+            values.push(value);
+        }
+        kept.set(values);
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    thread_local! {
+        static NUMBERS: Cell<Vec<u32>> = const { Cell::new(Vec::new()) };
+    }
+
+    #[test]
+    fn a_stack_keeps_at_most_its_depth_and_gives_back_the_last_first() {
+        for n in 0..5 {
+            push(&NUMBERS, n, 3);
+        }
+        assert_eq!(pop(&NUMBERS), Some(2));
+        assert_eq!(pop(&NUMBERS), Some(1));
+        assert_eq!(pop(&NUMBERS), Some(0));
+        assert_eq!(pop(&NUMBERS), None);
     }
 }

@@ -7,6 +7,7 @@
 //! body that the handler left unread are all settled here, never in
 //! handlers.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
@@ -29,17 +30,62 @@ use crate::message::{self, BodyKind, Request};
 use crate::problem::problem;
 use crate::response::Framing;
 use crate::service::{Config, Defense, Ending, Record, Service, Shutdown, Transport};
+use crate::spare;
 
 impl<T> Conn<T> {
-    /// A new connection over `io`, with a small read buffer.
+    /// A new connection over `io`, with a small read buffer: one a
+    /// connection on this thread left, when one is kept.
     pub(crate) fn new(io: T) -> Conn<T> {
-        Conn {
-            rbuf: BytesMut::with_capacity(READ_START),
-            wbuf: Vec::new(),
-            io,
+        let (rbuf, wbuf) = spare::pop(&SPARE_BUFFERS)
+            .unwrap_or_else(|| (BytesMut::with_capacity(READ_START), Vec::new()));
+        Conn { rbuf, wbuf, io }
+    }
+}
+
+impl<T: ?Sized> Conn<T> {
+    /// Leaves the connection without buffers; they are kept for the next
+    /// connection the thread starts when they are as small as a new
+    /// connection's would be after a few requests (one grown for a large
+    /// head or body is freed), and when the read buffer is its own (no
+    /// request made from it is still held).
+    fn let_go_of_buffers(&mut self) {
+        let mut rbuf = std::mem::take(&mut self.rbuf);
+        let mut wbuf = std::mem::take(&mut self.wbuf);
+        rbuf.clear();
+        wbuf.clear();
+        // Reclaiming never allocates: it fails when the buffer is shared.
+        if rbuf.try_reclaim(READ_START)
+            && rbuf.capacity() <= READ_KEEP
+            && wbuf.capacity() <= WRITE_KEEP
+        {
+            spare::push(&SPARE_BUFFERS, (rbuf, wbuf), SPARE_BUFFER_PAIRS);
         }
     }
 }
+
+impl<T: ?Sized> Drop for Conn<T> {
+    fn drop(&mut self) {
+        self.let_go_of_buffers();
+    }
+}
+
+thread_local! {
+    /// Buffers that connections gone (or gone idle) left, for the next
+    /// connections the thread starts: no allocation for them, and the read
+    /// buffer's shared part (made when the first head is split off it) is
+    /// made once, not once per connection.
+    static SPARE_BUFFERS: Cell<Vec<(BytesMut, Vec<u8>)>> = const { Cell::new(Vec::new()) };
+}
+
+/// The most buffer pairs a thread keeps.
+const SPARE_BUFFER_PAIRS: usize = 8;
+
+/// The largest read buffer kept: what the read buffer grows to after a
+/// few requests on a connection (see [`read_more`]).
+const READ_KEEP: usize = READ_START + 8192;
+
+/// The largest write buffer kept (what an exchange keeps between answers).
+const WRITE_KEEP: usize = crate::h1::wire::WRITE_KEEP;
 
 /// One HTTP/1.x connection: its buffers, and the transport last so that a
 /// `&mut Conn<T>` can be seen as a `&mut Conn<dyn Transport>`.
@@ -372,8 +418,7 @@ async fn read_head<T: Transport + ?Sized, F: Future<Output = ()>>(
                 if let Some(set) = &config.idle {
                     idle = Some(set.register());
                     // An idle connection holds no buffers.
-                    conn.rbuf = BytesMut::new();
-                    conn.wbuf = Vec::new();
+                    conn.let_go_of_buffers();
                 }
             }
             Waited::HeadTimeout => return Next::Refuse(RequestError::Timeout),
@@ -478,5 +523,40 @@ mod tests {
         let n = read_more(&mut server, &mut buf, true).await.unwrap();
         assert_eq!(&buf[..n], b"GET / HTTP/1.1\r\n");
         assert!(buf.capacity() >= READ_START);
+    }
+
+    /// A connection that ends leaves its buffers to the next one the
+    /// thread starts — emptied, with their whole room again even after a
+    /// head was split off — unless a request made from the read buffer is
+    /// still held or the buffers grew large.
+    #[test]
+    fn a_new_connection_starts_with_the_buffers_the_last_one_left() {
+        while spare::pop(&SPARE_BUFFERS).is_some() {}
+        let mut first = Conn::new(());
+        let at = first.rbuf.as_ptr();
+        first.rbuf.extend_from_slice(b"GET / HTTP/1.1\r\n\r\n");
+        let head = first.rbuf.split_to(18).freeze();
+        first.wbuf.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
+        drop(head);
+        drop(first);
+        let second = Conn::new(());
+        assert_eq!(second.rbuf.as_ptr(), at, "the same read buffer");
+        assert!(second.rbuf.is_empty() && second.wbuf.is_empty());
+        assert_eq!(second.rbuf.capacity(), READ_START);
+        assert!(second.wbuf.capacity() > 0, "the write buffer too");
+
+        // A request still held keeps the read buffer from being reused.
+        let mut third = second;
+        third.rbuf.extend_from_slice(b"GET / HTTP/1.1\r\n\r\n");
+        let held = third.rbuf.split_to(18).freeze();
+        drop(third);
+        assert!(spare::pop(&SPARE_BUFFERS).is_none());
+        drop(held);
+
+        // Nor is a buffer grown large kept.
+        let mut big = Conn::new(());
+        big.rbuf.reserve(READ_KEEP + 1);
+        drop(big);
+        assert!(spare::pop(&SPARE_BUFFERS).is_none());
     }
 }

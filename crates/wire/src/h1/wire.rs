@@ -23,7 +23,7 @@ use crate::service::{Fault, Shutdown, Transport};
 
 /// The most write buffer a connection keeps between writes; a larger one
 /// (a big response written whole) is given back.
-const WRITE_KEEP: usize = 16 * 1024;
+pub(crate) const WRITE_KEEP: usize = 16 * 1024;
 
 /// The most content one read takes from the connection (nginx's default
 /// body buffer on 64-bit systems is the same size). Larger reads cost less
