@@ -7,9 +7,9 @@
 //! in memory and written together: when [`HOLD`] bytes have gathered,
 //! [`EVERY`] after the first line held at the latest (the serve command
 //! runs [`Batched::write_on_time`]), and when the server stops. A server
-//! that logs nothing is not woken for its log. Every other line (start-up, warnings, errors) is
-//! written at once, after the access lines held before it, so the order of
-//! the log is the order of its events.
+//! that logs nothing is not woken for its log. Every other line (start-up,
+//! warnings, errors) is written at once, after the access lines held
+//! before it, so the order of the log is the order of its events.
 
 use std::io::{self, Write};
 use std::sync::{Mutex, PoisonError};

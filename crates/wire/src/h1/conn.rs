@@ -22,7 +22,7 @@ use crate::exchange::{observe_exchange, run_exchange, Exchange};
 use crate::h1::decode::Decoder;
 use crate::h1::encode;
 use crate::h1::wait::{stop_signal, Alarm, Stop};
-use crate::h1::wire::H1Wire;
+use crate::h1::wire::{H1Wire, WRITE_KEEP};
 use crate::h2c::{self, Handoff};
 use crate::idle::{evicted, Idle, EVICTABLE_AFTER};
 use crate::limits::Limits;
@@ -83,9 +83,6 @@ const SPARE_BUFFER_PAIRS: usize = 8;
 /// The largest read buffer kept: what the read buffer grows to after a
 /// few requests on a connection (see [`read_more`]).
 const READ_KEEP: usize = READ_START + 8192;
-
-/// The largest write buffer kept (what an exchange keeps between answers).
-const WRITE_KEEP: usize = crate::h1::wire::WRITE_KEEP;
 
 /// One HTTP/1.x connection: its buffers, and the transport last so that a
 /// `&mut Conn<T>` can be seen as a `&mut Conn<dyn Transport>`.
